@@ -1,0 +1,76 @@
+/** Subcommand dispatch. Exit codes: 0 ok, 1 runtime error, 2 usage or configuration error. */
+import { ConfigError } from "../config/config.ts";
+import { errorText } from "../util/log.ts";
+import { UsageError } from "./args.ts";
+import { configCommand } from "./config_cmd.ts";
+import { versionText } from "./version.ts";
+
+type Command = { summary: string; run: (args: string[]) => number | Promise<number> };
+
+const COMMANDS: Record<string, Command> = {
+  serve: {
+    summary: "Serve the HTTP API (runner in-process unless --no-runner).",
+    run: async (args) => (await import("./serve.ts")).serveCommand(args),
+  },
+  runner: {
+    summary: "Run the worker only (split deployment; one per data dir).",
+    run: async (args) => (await import("./runner.ts")).runnerCommand(args),
+  },
+  migrate: {
+    summary: "Copy a file store into SQLite (--from file --to sqlite).",
+    run: async (args) => (await import("./migrate.ts")).migrateCommand(args),
+  },
+  bundle: {
+    summary: "List, inspect or validate .flow bundles.",
+    run: async (args) => (await import("./bundle.ts")).bundleCommand(args),
+  },
+  config: { summary: "Print the effective configuration (secrets masked).", run: configCommand },
+  version: {
+    summary: "Print the version.",
+    run: () => {
+      console.log(versionText());
+      return 0;
+    },
+  },
+};
+
+export function mainHelp(): string {
+  return [
+    "gateway: a durable run gateway (HTTP/SSE API, command inbox, replayable ledger).",
+    "",
+    "Usage: gateway <command> [flags]      gateway <command> --help for its flags",
+    "",
+    "Commands:",
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`),
+    "",
+    "Every flag also has an ABSTRACTGATEWAY_* environment variable (see `gateway config --help`).",
+  ].join("\n");
+}
+
+export async function main(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(mainHelp());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === "--version") return COMMANDS.version.run([]);
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`gateway: unknown command '${name}' (try 'gateway --help')`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`gateway ${name}: ${err.message} (try 'gateway ${name} --help')`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      console.error(`gateway ${name}: ${err.message}`);
+      return 2;
+    }
+    console.error(`gateway ${name}: ${errorText(err)}`);
+    return 1;
+  }
+}

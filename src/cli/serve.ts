@@ -1,0 +1,65 @@
+/** `gateway serve`: the HTTP API, with the runner in-process unless `--no-runner`. */
+import { loadConfig, processEnv } from "../config/config.ts";
+import { openGateway } from "../gateway.ts";
+import { createApp } from "../http/app.ts";
+import { ensureServeAuth } from "../security/startup.ts";
+import { securityMiddleware } from "../security/middleware.ts";
+import { logger, setLogLevel } from "../util/log.ts";
+import { parseFlags, settingFlags, settingFlagsHelp } from "./args.ts";
+import { untilSignal } from "./signals.ts";
+
+export const SERVE_HELP = [
+  "Usage: gateway serve [flags]",
+  "",
+  "Serves the HTTP API (/api/gateway/*, SSE ledger streams, /openapi.json, /docs) and, unless",
+  "--no-runner is given, runs the runner in the same process.",
+  "",
+  "Without a configured token, a loopback bind generates one (stored 0600 under <data-dir>/auth/)",
+  "and prints it once; a non-loopback bind refuses to start.",
+  "",
+  "Flags:",
+  ...settingFlagsHelp("serve"),
+  "  --no-runner        API only; run `gateway runner` on the same data dir (split deployment).",
+].join("\n");
+
+export async function serveCommand(args: string[]): Promise<number> {
+  const { values } = parseFlags(args, { ...settingFlags("serve"), "no-runner": { type: "boolean" } });
+  if (values.help) {
+    console.log(SERVE_HELP);
+    return 0;
+  }
+  const config = loadConfig(processEnv(), values);
+  if (values["no-runner"]) config.runner = false;
+  setLogLevel(config.logLevel);
+  const log = logger("serve");
+
+  const auth = await ensureServeAuth(config, { print: (line) => console.log(line) });
+  config.authTokens = auth.tokens;
+
+  const gw = await openGateway(config, { runner: config.runner });
+  const security = securityMiddleware(config);
+  const app = createApp(gw, { security: security.middlewares });
+  const listening = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve(
+    { hostname: config.host, port: config.port, onListen: (addr) => listening.resolve(addr) },
+    (req, info) => app.fetch(req, { info }),
+  );
+  const addr = await listening.promise;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  console.log(
+    `gateway listening on http://${host}:${addr.port} (runner: ${config.runner ? "in-process" : "off"})`,
+  );
+  log.info("listening", {
+    host: addr.hostname,
+    port: addr.port,
+    runner: config.runner,
+    store: config.storeBackend,
+  });
+
+  const signal = await Promise.race([untilSignal(), server.finished.then(() => null)]);
+  log.info("shutting down", { signal });
+  await server.shutdown();
+  await gw.close();
+  await security.close();
+  return 0;
+}

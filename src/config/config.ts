@@ -1,0 +1,146 @@
+/** Loads, validates and resolves the effective configuration from flags and environment. */
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { type Setting, SETTINGS } from "./settings.ts";
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  flowsDir: string;
+  storeBackend: "file" | "sqlite";
+  dbPath: string;
+  runner: boolean;
+  pollS: number;
+  commandBatchLimit: number;
+  tickMaxSteps: number;
+  tickWorkers: number;
+  runScanLimit: number;
+  security: boolean;
+  /** AUTH_TOKEN and AUTH_TOKENS merged, de-duplicated, in order. */
+  authTokens: string[];
+  protectRead: boolean;
+  protectWrite: boolean;
+  devReadNoAuth: boolean;
+  allowedOrigins: string[];
+  maxBodyBytes: number;
+  maxUploadBodyBytes: number;
+  maxAttachmentBytes: number;
+  maxBundleBytes: number;
+  maxConcurrency: number;
+  maxSse: number;
+  maxSsePerToken: number;
+  requestTimeoutS: number;
+  lockoutAfter: number;
+  lockoutBaseS: number;
+  lockoutMaxS: number;
+  lockoutWindowS: number;
+  trustProxy: boolean;
+  auditLog: boolean;
+  auditLogMaxBytes: number;
+  auditLogRotations: number;
+  auditLogHeaders: string[];
+  metricsOpen: boolean;
+  llmBaseUrl: string | undefined;
+  llmModel: string | undefined;
+  llmApiKey: string | undefined;
+  llmTimeoutS: number;
+  llmMaxRetries: number;
+  toolMode: "approval" | "passthrough" | "delegated" | "local";
+  promptCache: boolean | undefined;
+  enableTooling: boolean;
+  workspaceDir: string | undefined;
+  logLevel: "debug" | "info" | "warn" | "error" | "none";
+}
+
+/** A bad setting: the message is one line naming the variable (or flag) and what is allowed. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+export type Env = Record<string, string | undefined>;
+
+/** Reads the process environment; unreadable variables (outside the permission set) count as unset. */
+export function processEnv(): Env {
+  const env: Env = {};
+  for (const s of SETTINGS) {
+    for (const name of [s.env, ...(s.aliases ?? [])]) env[name] = Deno.env.get(name);
+  }
+  return env;
+}
+
+function rawValue(s: Setting, env: Env, flags: Record<string, unknown>): { value?: string; source: string } {
+  const fromFlag = s.flag !== undefined ? flags[s.flag] : undefined;
+  if (fromFlag !== undefined && fromFlag !== null) return { value: String(fromFlag), source: `--${s.flag}` };
+  for (const name of [s.env, ...(s.aliases ?? [])]) {
+    const v = env[name];
+    if (v !== undefined && v.trim() !== "") return { value: v.trim(), source: name };
+  }
+  return { value: s.default, source: s.env };
+}
+
+/**
+ * Builds the Config. Flags win over env vars, env vars over defaults. Paths are resolved to
+ * absolute paths against `cwd`. Throws ConfigError on the first bad value.
+ */
+export function loadConfig(env: Env, flags: Record<string, unknown> = {}, cwd = Deno.cwd()): Config {
+  const out: Record<string, unknown> = {};
+  for (const s of SETTINGS) {
+    const { value, source } = rawValue(s, env, flags);
+    if (value === undefined) {
+      out[s.key] = undefined;
+      continue;
+    }
+    const parsed = s.schema.safeParse(value);
+    if (!parsed.success) {
+      const shown = s.secret ? "<hidden>" : JSON.stringify(value);
+      throw new ConfigError(`${source}=${shown} is not valid: expected ${s.allowed}`);
+    }
+    out[s.key] = parsed.data;
+  }
+  const cfg = out as unknown as Config & { authToken?: string[] };
+  cfg.authTokens = [...new Set([...(cfg.authToken ?? []), ...(cfg.authTokens ?? [])])];
+  delete cfg.authToken;
+  cfg.dataDir = resolve(cwd, expandHome(cfg.dataDir, env));
+  cfg.flowsDir = resolve(cwd, expandHome(cfg.flowsDir, env));
+  if (cfg.workspaceDir) cfg.workspaceDir = resolve(cwd, expandHome(cfg.workspaceDir, env));
+  const dbSource = rawValue(SETTINGS.find((s) => s.key === "dbPath")!, env, flags).source;
+  cfg.dbPath = cfg.dbPath ? resolve(cwd, expandHome(cfg.dbPath, env)) : join(cfg.dataDir, "gateway.sqlite3");
+  if (cfg.storeBackend === "sqlite" && !isUnder(cfg.dbPath, cfg.dataDir)) {
+    throw new ConfigError(
+      `${dbSource}=${
+        JSON.stringify(cfg.dbPath)
+      } is not valid: ABSTRACTGATEWAY_DB_PATH must point to a file ` +
+        `under ABSTRACTGATEWAY_DATA_DIR (${cfg.dataDir}); unset it or move the file there`,
+    );
+  }
+  return cfg;
+}
+
+function expandHome(path: string, env: Env): string {
+  return path.startsWith("~/") && env.HOME ? join(env.HOME, path.slice(2)) : path;
+}
+
+/** True when `path` lies strictly inside `dir` (both absolute). */
+export function isUnder(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
+}
+
+/** The effective config as printable key/value pairs, secrets masked. */
+export function describeConfig(cfg: Config): Record<string, unknown> {
+  const shown: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(cfg)) {
+    const secret = key === "authTokens" || SETTINGS.some((s) => s.key === key && s.secret);
+    shown[key] = secret ? maskSecret(value) : value;
+  }
+  return shown;
+}
+
+function maskSecret(value: unknown): unknown {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) return value.map(() => "***");
+  return "***";
+}

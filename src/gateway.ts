@@ -1,0 +1,53 @@
+/**
+ * Composition root: opens the stores, the bundle host, the runtime and (optionally) the runner
+ * for one data dir. `serve`, `runner` and the tests build a Gateway through this one function.
+ */
+import type { Config } from "./config/config.ts";
+import type { BundleHost } from "./bundles/types.ts";
+import type { Stores } from "./store/types.ts";
+import { openStores } from "./store/open.ts";
+import { openBundleHost } from "./bundles/host.ts";
+import { WorkflowRuntime } from "./runtime/workflow_runtime.ts";
+import { Runner } from "./runner/runner.ts";
+
+export interface Gateway {
+  readonly config: Config;
+  readonly stores: Stores;
+  readonly bundles: BundleHost;
+  readonly runtime: WorkflowRuntime;
+  /** The in-process runner, or null for `serve --no-runner`. */
+  readonly runner: Runner | null;
+  close(): Promise<void>;
+}
+
+export async function openGateway(config: Config, options: { runner: boolean }): Promise<Gateway> {
+  const stores = await openStores({
+    backend: config.storeBackend,
+    dataDir: config.dataDir,
+    dbPath: config.dbPath,
+  });
+  try {
+    const bundles = await openBundleHost({
+      flowsDir: config.flowsDir,
+      dataDir: config.dataDir,
+      maxBundleBytes: config.maxBundleBytes,
+    });
+    const runtime = new WorkflowRuntime({ stores, workflows: bundles, config });
+    const runner = options.runner ? new Runner({ config, stores, runtime, bundles }) : null;
+    await runner?.start();
+    return {
+      config,
+      stores,
+      bundles,
+      runtime,
+      runner,
+      async close() {
+        await runner?.stop();
+        await stores.close();
+      },
+    };
+  } catch (err) {
+    await stores.close();
+    throw err;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Executable workflow shapes. VisualFlow JSON is compiled into a WorkflowSpec (src/runtime/visualflow/);
+ * programmatic workflows (the ReAct agent, schedule wrappers) are WorkflowSpecs too. Specs are never
+ * persisted: only RunState and the ledger are.
+ */
+import type { Effect, Json, JsonObject, RunState, StepRecord, WaitState } from "./types.ts";
+
+/** What a node handler asks the runtime to do next (runtime-model.md §1.5). */
+export interface StepPlan {
+  node_id: string;
+  effect?: Effect;
+  next_node?: string | null;
+  complete_output?: JsonObject;
+}
+
+export interface NodeContext {
+  /** Node the engine will resume to by default after a wait (the plan's next_node). */
+  readonly nowIso: () => string;
+}
+
+export type NodeHandler = (run: RunState, ctx: NodeContext) => StepPlan | Promise<StepPlan>;
+
+export interface WorkflowSpec {
+  workflow_id: string;
+  entry_node: string;
+  nodes: Record<string, NodeHandler>;
+}
+
+export type EffectOutcome =
+  | { status: "completed"; result: Json }
+  | { status: "waiting"; wait: WaitState }
+  | { status: "failed"; error: string };
+
+/** Services the engine gives effect handlers (starting child runs, reading the ledger, …). */
+export interface EffectServices {
+  startChild(options: {
+    workflowId: string;
+    vars: JsonObject;
+    sessionId?: string | null;
+  }): Promise<RunState>;
+  tick(runId: string, maxSteps?: number): Promise<RunState>;
+  loadRun(runId: string): Promise<RunState | null>;
+  readLedger(runId: string): Promise<StepRecord[]>;
+  /** Used by handlers for deterministic ids/keys. */
+  nowIso(): string;
+}
+
+export interface EffectContext {
+  run: RunState;
+  effect: Effect;
+  node_id: string;
+  step_id: string;
+  attempt: number;
+  idempotency_key: string;
+  services: EffectServices;
+  signal?: AbortSignal;
+}
+
+/** One handler per effect type; hosts register the LLM/tool ones (src/runtime/llm/). */
+export type EffectHandler = (ctx: EffectContext) => Promise<EffectOutcome>;
+
+/** Resolves a workflow id to an executable spec (bundles, dynamic flows, programmatic specs). */
+export interface WorkflowResolver {
+  resolve(workflowId: string): WorkflowSpec | undefined;
+}

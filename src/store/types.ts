@@ -1,0 +1,187 @@
+/**
+ * Store interfaces. Every backend (file, SQLite, and later PostgreSQL) implements all of them;
+ * callers never know which one they hold. All methods are async so a networked backend fits.
+ *
+ * Durability rule: a method that resolves has made its write durable (fsync / COMMIT). The ledger
+ * is the source of truth: an acknowledged append is never lost or reordered, across crashes and
+ * across processes sharing one data dir.
+ */
+import type {
+  CommandRecord,
+  JsonObject,
+  RunState,
+  RunStatus,
+  StepRecord,
+  WaitReason,
+} from "../runtime/types.ts";
+
+export interface RunQuery {
+  status?: RunStatus | RunStatus[];
+  workflowId?: string;
+  parentRunId?: string;
+  sessionId?: string;
+  waitReason?: WaitReason;
+  /** Exact `waiting.wait_key` match (event delivery). */
+  waitKey?: string;
+  actorId?: string;
+  /** Inclusive bounds on `created_at` (ISO strings). */
+  createdAfter?: string;
+  createdBefore?: string;
+  /** Page size; default 100. */
+  limit?: number;
+  /** Opaque cursor from a previous page's `next_cursor`. */
+  cursor?: string | null;
+}
+
+export interface RunPage {
+  /** Newest `updated_at` first. */
+  items: RunState[];
+  next_cursor: string | null;
+  /** Entries that could not be read (e.g. a corrupt run file), named so an operator can fix them. */
+  errors?: StoreEntryError[];
+}
+
+export interface StoreEntryError {
+  /** File path (file backend) or `table:key` (SQL backends). */
+  location: string;
+  error: string;
+}
+
+/** Thrown when one stored entry cannot be parsed. The message names the file / row. */
+export class StoreCorruptError extends Error {
+  constructor(readonly location: string, detail: string) {
+    super(`corrupt store entry ${location}: ${detail}`);
+    this.name = "StoreCorruptError";
+  }
+}
+
+export interface RunStore {
+  save(run: RunState): Promise<void>;
+  load(runId: string): Promise<RunState | null>;
+  list(query?: RunQuery): Promise<RunPage>;
+  /** WAITING runs with reason `until` and `until <= nowIso`, earliest first. */
+  listDueWaitUntil(nowIso: string, limit: number): Promise<RunState[]>;
+  /** Earliest pending `until` among waiting runs (for timer scheduling), or null. */
+  nextWaitUntil(): Promise<string | null>;
+  listChildren(parentRunId: string): Promise<RunState[]>;
+  delete(runId: string): Promise<boolean>;
+}
+
+export interface LedgerPage {
+  items: StepRecord[];
+  /** `after + items.length`; never clamped (after beyond the end returns `after`). */
+  next_after: number;
+}
+
+export interface LedgerStore {
+  /** Appends in order, atomically as a batch; resolves with the ledger length after the append. */
+  append(runId: string, records: StepRecord[]): Promise<number>;
+  /** `after` = number of records already consumed (an offset, not an id). */
+  read(runId: string, after: number, limit: number): Promise<LedgerPage>;
+  count(runId: string): Promise<number>;
+  delete(runId: string): Promise<boolean>;
+}
+
+export type NewCommand = Omit<CommandRecord, "seq">;
+
+export interface CommandAppendResult {
+  accepted: boolean;
+  duplicate: boolean;
+  seq: number;
+}
+
+export type CommandOutcomeStatus = "applied" | "failed";
+
+/** What the runner did with one command; readable by clients via GET /commands/{id}. */
+export interface CommandOutcome {
+  command_id: string;
+  seq: number;
+  run_id: string;
+  type: string;
+  status: CommandOutcomeStatus;
+  error: string | null;
+  applied_at: string;
+}
+
+export const RUNNER_CONSUMER = "gateway_runner";
+
+export interface CommandStore {
+  /** Idempotent by `command_id`: a duplicate returns the original seq with accepted=false. */
+  append(command: NewCommand): Promise<CommandAppendResult>;
+  /** Commands with seq > after, ascending, at most `limit`. */
+  listAfter(after: number, limit: number): Promise<CommandRecord[]>;
+  get(commandId: string): Promise<CommandRecord | null>;
+  lastSeq(): Promise<number>;
+  loadCursor(consumer?: string): Promise<number>;
+  /**
+   * Records the outcome of a command and advances the consumer cursor to `outcome.seq` as one
+   * durable step: after a crash either both are visible or neither is (an outcome that exists
+   * means "already applied", which lets the runner skip it instead of applying it twice).
+   */
+  complete(outcome: CommandOutcome, consumer?: string): Promise<void>;
+  getOutcome(commandId: string): Promise<CommandOutcome | null>;
+}
+
+export interface ArtifactMeta {
+  artifact_id: string;
+  /** Full sha256 hex of the bytes (content-addressed blob). */
+  blob_id: string;
+  content_type: string;
+  size_bytes: number;
+  created_at: string;
+  run_id: string | null;
+  tags: Record<string, string>;
+  metadata: JsonObject;
+  filename: string | null;
+}
+
+export interface ArtifactStoreOptions {
+  run_id?: string | null;
+  content_type?: string;
+  tags?: Record<string, string>;
+  metadata?: JsonObject;
+  artifact_id?: string;
+  filename?: string | null;
+}
+
+export interface ArtifactStore {
+  store(content: Uint8Array, options?: ArtifactStoreOptions): Promise<ArtifactMeta>;
+  getMetadata(artifactId: string): Promise<ArtifactMeta | null>;
+  load(artifactId: string): Promise<{ meta: ArtifactMeta; content: Uint8Array } | null>;
+  /** Newest first. */
+  listByRun(runId: string): Promise<ArtifactMeta[]>;
+  delete(artifactId: string): Promise<boolean>;
+}
+
+/**
+ * Wake-up path: stores publish a topic after a durable write; waiters (SSE streams, the runner)
+ * subscribe instead of polling. Topics: `ledger:<run_id>`, `commands`, `runs`.
+ * A backend that is shared between processes (file, SQLite, PostgreSQL) must also deliver
+ * wake-ups caused by another process's writes (file watching, data_version polling, LISTEN/NOTIFY).
+ * A wake-up is a hint, never data: subscribers always re-read the store.
+ */
+export interface WakeBus {
+  publish(topic: string): void;
+  /** Returns the unsubscribe function. The topic `*` receives every wake-up. */
+  subscribe(topic: string, listener: (topic: string) => void): () => void;
+  close(): Promise<void>;
+}
+
+export type StoreBackend = "file" | "sqlite";
+
+export interface Stores {
+  readonly backend: StoreBackend;
+  readonly runs: RunStore;
+  readonly ledger: LedgerStore;
+  readonly commands: CommandStore;
+  readonly artifacts: ArtifactStore;
+  readonly wake: WakeBus;
+  close(): Promise<void>;
+}
+
+export interface OpenStoresOptions {
+  backend: StoreBackend;
+  dataDir: string;
+  /** SQLite file; must lie under dataDir. Default `<dataDir>/gateway.sqlite3`. */
+  dbPath?: string;
+}

@@ -1,0 +1,86 @@
+/** The real entry point as a subprocess under the `gateway` permission set. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { runGateway, startServe } from "../helpers/gateway_process.ts";
+import { REPO_ROOT, sandboxTempDir } from "../helpers/paths.ts";
+
+const BUNDLES = join(REPO_ROOT, "bundles");
+
+Deno.test("serve: health is open, the API needs the token, SIGTERM exits 0", async () => {
+  const data = await sandboxTempDir();
+  try {
+    const gw = await startServe({
+      ABSTRACTGATEWAY_DATA_DIR: data,
+      ABSTRACTGATEWAY_FLOWS_DIR: BUNDLES,
+      ABSTRACTGATEWAY_AUTH_TOKEN: "e2e-token-0123456789abcdef",
+    });
+    try {
+      const health = await fetch(`${gw.url}/api/health`);
+      assert.equal(health.status, 200);
+      assert.deepEqual(await health.json(), { status: "healthy", service: "abstractgateway" });
+
+      const anon = await fetch(`${gw.url}/api/gateway/runs`);
+      assert.equal(anon.status, 401);
+      await anon.body?.cancel();
+
+      const authed = await fetch(`${gw.url}/api/gateway/bundles`, {
+        headers: { Authorization: "Bearer e2e-token-0123456789abcdef" },
+      });
+      assert.equal(authed.status, 200);
+      const bundles = await authed.json();
+      assert.ok(bundles.items.length >= 1, "our shipped bundles are served by default");
+    } finally {
+      assert.equal(await gw.stop(), 0);
+    }
+  } finally {
+    await Deno.remove(data, { recursive: true });
+  }
+});
+
+Deno.test("serve without a token on loopback generates one, prints it once, and it works", async () => {
+  const data = await sandboxTempDir();
+  try {
+    const env = { ABSTRACTGATEWAY_DATA_DIR: data, ABSTRACTGATEWAY_FLOWS_DIR: BUNDLES };
+    const first = await startServe(env);
+    let token: string;
+    try {
+      const m = first.stdout().match(/token: (\S+)/i);
+      assert.ok(m, `token printed: ${first.stdout()}`);
+      token = m[1];
+      const res = await fetch(`${first.url}/api/gateway/runs`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+    } finally {
+      await first.stop();
+    }
+    const second = await startServe(env);
+    try {
+      assert.ok(!second.stdout().includes(token), "the stored token is not printed again");
+      const res = await fetch(`${second.url}/api/gateway/runs`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      assert.equal(res.status, 200, "the stored token is reused");
+      await res.body?.cancel();
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    await Deno.remove(data, { recursive: true });
+  }
+});
+
+Deno.test("serve refuses a non-loopback bind without a token (exit 2, clear message)", async () => {
+  const data = await sandboxTempDir();
+  try {
+    const { code, stderr } = await runGateway(["serve", "--host", "0.0.0.0", "--port", "0"], {
+      ABSTRACTGATEWAY_DATA_DIR: data,
+      ABSTRACTGATEWAY_FLOWS_DIR: BUNDLES,
+    });
+    assert.equal(code, 2);
+    assert.match(stderr, /Missing gateway auth token/);
+  } finally {
+    await Deno.remove(data, { recursive: true });
+  }
+});

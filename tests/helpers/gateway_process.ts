@@ -1,0 +1,128 @@
+/**
+ * Starts the real entry point (`main.ts`) as a subprocess under the same `gateway` permission set
+ * that `deno task serve` and `deno task compile` use, and waits until it listens.
+ */
+import { MAIN_TS, REPO_ROOT } from "./paths.ts";
+
+export interface GatewayProcess {
+  url: string;
+  child: Deno.ChildProcess;
+  /** Everything the process printed on stdout so far. */
+  stdout(): string;
+  stderr(): string;
+  /** SIGTERM and wait; resolves with the exit code. */
+  stop(): Promise<number>;
+  /** SIGKILL (a real crash) and wait. */
+  kill(): Promise<void>;
+}
+
+/** Env for a subprocess: nothing from the test's own ABSTRACTGATEWAY_* leaks in. */
+export function childEnv(env: Record<string, string>): Record<string, string> {
+  const keep = ["PATH", "HOME", "DENO_DIR", "DENO_TLS_CA_STORE", "NODE_EXTRA_CA_CERTS"];
+  const base: Record<string, string> = {};
+  for (const k of keep) {
+    const v = Deno.env.get(k);
+    if (v !== undefined) base[k] = v;
+  }
+  return { ...base, ABSTRACTGATEWAY_LOG_LEVEL: "warn", ...env };
+}
+
+/** Spawns `deno run -P=gateway main.ts <args>` from the repo root with piped output. */
+export function spawnGateway(args: string[], env: Record<string, string>): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-P=gateway", "--no-prompt", MAIN_TS, ...args],
+    cwd: REPO_ROOT,
+    env: childEnv(env),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** Collects a stream's text as it arrives. */
+function collect(stream: ReadableStream<Uint8Array>, onText: (all: string) => void): Promise<void> {
+  let all = "";
+  return stream.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({
+      write(chunk) {
+        all += chunk;
+        onText(all);
+      },
+    }),
+  );
+}
+
+/** `gateway serve` (or `serve --no-runner`) on 127.0.0.1 with a free port. */
+export async function startServe(
+  env: Record<string, string>,
+  extraArgs: string[] = [],
+  timeoutMs = 30_000,
+): Promise<GatewayProcess> {
+  const child = spawnGateway(["serve", "--host", "127.0.0.1", "--port", "0", ...extraArgs], env);
+  let out = "";
+  let err = "";
+  const ready = Promise.withResolvers<string>();
+  const outDone = collect(child.stdout, (all) => {
+    out = all;
+    const m = all.match(/listening on (http:\/\/\S+)/);
+    if (m) ready.resolve(m[1]);
+  });
+  const errDone = collect(child.stderr, (all) => (err = all));
+  const exited = child.status;
+  const timer = setTimeout(
+    () => ready.reject(new Error(`serve did not start in ${timeoutMs} ms`)),
+    timeoutMs,
+  );
+  exited.then((s) => ready.reject(new Error(`serve exited with ${s.code}: ${err}`)));
+  const drained = () => Promise.all([outDone, errDone]).catch(() => {});
+  try {
+    const url = await ready.promise;
+    return {
+      url,
+      child,
+      stdout: () => out,
+      stderr: () => err,
+      async stop() {
+        try {
+          child.kill("SIGTERM");
+        } catch { /* already gone */ }
+        const status = await exited;
+        await drained();
+        return status.code;
+      },
+      async kill() {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* already gone */ }
+        await exited;
+        await drained();
+      },
+    };
+  } catch (e) {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await exited;
+    await drained();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs `main.ts <args>` to completion; returns exit code and output. */
+export async function runGateway(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-P=gateway", "--no-prompt", MAIN_TS, ...args],
+    cwd: REPO_ROOT,
+    env: childEnv(env),
+    clearEnv: true,
+    stdin: "null",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
