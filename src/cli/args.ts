@@ -23,7 +23,7 @@ export function settingFlags(command: string): ParseArgsOptionsConfig {
 export function settingFlagsHelp(command: string): string[] {
   return SETTINGS.filter((s) => s.flag && s.commands?.includes(command)).map((s) => {
     const dflt = s.default === undefined ? "" : `, default ${s.default}`;
-    return `  --${s.flag.padEnd(16)} ${s.help} (env ${s.env}${dflt})`;
+    return `  --${s.flag!.padEnd(16)} ${s.help} (env ${s.env}${dflt})`;
   });
 }
 

@@ -24,6 +24,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "List, inspect or validate .flow bundles.",
     run: async (args) => (await import("./bundle.ts")).bundleCommand(args),
   },
+  tail: {
+    summary: "Print a run's ledger live (replay, then stream; resumes after drops).",
+    run: async (args) => (await import("./tail.ts")).tailCommand(args),
+  },
   config: { summary: "Print the effective configuration (secrets masked).", run: configCommand },
   version: {
     summary: "Print the version.",

@@ -1,0 +1,172 @@
+/**
+ * A small client for replay-first consumers of the gateway: start runs, send commands, and follow a
+ * run's ledger — replay pages from a cursor, then switch to SSE, and after any disconnect resume from
+ * the last cursor, so every record arrives exactly once and in order.
+ */
+import type { JsonObject, RunState, StepRecord } from "../runtime/types.ts";
+import { parseSse } from "./sse.ts";
+
+export interface ClientOptions {
+  baseUrl: string;
+  token?: string;
+  fetch?: typeof fetch;
+}
+
+export interface CursorRecord {
+  /** 1-based position of the record; pass it as `after` to resume after it. */
+  cursor: number;
+  record: StepRecord;
+}
+
+export interface FollowOptions {
+  after?: number;
+  signal?: AbortSignal;
+  /** Replay page size. */
+  pageSize?: number;
+  /** Delay before reconnecting after a dropped stream (doubles up to 10 s). */
+  reconnectDelayMs?: number;
+}
+
+/** A non-2xx answer; `detail` is the gateway's error text. */
+export class GatewayHttpError extends Error {
+  constructor(readonly status: number, readonly detail: unknown) {
+    super(`HTTP ${status}: ${typeof detail === "string" ? detail : JSON.stringify(detail)}`);
+    this.name = "GatewayHttpError";
+  }
+}
+
+export class GatewayClient {
+  readonly #base: string;
+  readonly #token?: string;
+  readonly #fetch: typeof fetch;
+
+  constructor(options: ClientOptions) {
+    this.#base = options.baseUrl.replace(/\/+$/, "");
+    this.#token = options.token;
+    this.#fetch = options.fetch ?? fetch;
+  }
+
+  startRun(body: {
+    bundle_id?: string;
+    flow_id?: string;
+    input_data?: JsonObject;
+    session_id?: string;
+    idempotency_key?: string;
+  }): Promise<{ run_id: string }> {
+    return this.#json("POST", "/api/gateway/runs/start", body);
+  }
+
+  /** Appends a durable command; a missing command_id gets a fresh UUID (retry with the same id to stay idempotent). */
+  command(body: {
+    run_id: string;
+    type: string;
+    payload?: JsonObject;
+    command_id?: string;
+  }): Promise<{ accepted: boolean; duplicate: boolean; seq: number }> {
+    return this.#json("POST", "/api/gateway/commands", {
+      command_id: crypto.randomUUID(),
+      payload: {},
+      ...body,
+    });
+  }
+
+  getRun(runId: string): Promise<RunState & JsonObject> {
+    return this.#json("GET", `/api/gateway/runs/${encodeURIComponent(runId)}`);
+  }
+
+  ledger(runId: string, after = 0, limit = 200): Promise<{ items: StepRecord[]; next_after: number }> {
+    return this.#json(
+      "GET",
+      `/api/gateway/runs/${encodeURIComponent(runId)}/ledger?after=${after}&limit=${limit}`,
+    );
+  }
+
+  /**
+   * Yields every record after `options.after`, exactly once and in order, until the run is terminal and
+   * fully replayed (or the signal aborts). Survives dropped connections by resuming from its cursor.
+   */
+  async *follow(runId: string, options: FollowOptions = {}): AsyncGenerator<CursorRecord> {
+    let cursor = options.after ?? 0;
+    const pageSize = options.pageSize ?? 500;
+    let delay = options.reconnectDelayMs ?? 250;
+    while (!options.signal?.aborted) {
+      try {
+        // Replay first: the ledger is the truth, the stream only an optimisation.
+        while (true) {
+          const page = await this.ledger(runId, cursor, pageSize);
+          for (const record of page.items) yield { cursor: ++cursor, record };
+          if (page.items.length < pageSize) break;
+        }
+        let terminal = false;
+        for await (const frame of this.#stream(runId, cursor, options.signal)) {
+          if (frame.event === "step") {
+            const { cursor: n, record } = JSON.parse(frame.data) as CursorRecord;
+            if (n <= cursor) continue; // already seen (overlap after a reconnect)
+            if (n !== cursor + 1) break; // a gap: fall back to replay from our cursor
+            cursor = n;
+            yield { cursor, record };
+          } else if (frame.event === "done") {
+            terminal = true;
+            break;
+          }
+        }
+        if (terminal) {
+          // `done` means caught up and terminal; one last replay closes any race.
+          const page = await this.ledger(runId, cursor, pageSize);
+          for (const record of page.items) yield { cursor: ++cursor, record };
+          return;
+        }
+        delay = options.reconnectDelayMs ?? 250;
+      } catch (err) {
+        if (options.signal?.aborted) return;
+        if (err instanceof GatewayHttpError && err.status < 500 && err.status !== 429) throw err;
+      }
+      await sleep(delay, options.signal);
+      delay = Math.min(delay * 2, 10_000);
+    }
+  }
+
+  async *#stream(runId: string, after: number, signal?: AbortSignal) {
+    const res = await this.#fetch(
+      `${this.#base}/api/gateway/runs/${encodeURIComponent(runId)}/ledger/stream?after=${after}`,
+      { headers: this.#headers({ Accept: "text/event-stream" }), signal },
+    );
+    if (!res.ok || !res.body) throw new GatewayHttpError(res.status, await detailOf(res));
+    yield* parseSse(res.body);
+  }
+
+  #headers(extra: Record<string, string> = {}): Record<string, string> {
+    return this.#token ? { Authorization: `Bearer ${this.#token}`, ...extra } : extra;
+  }
+
+  async #json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.#fetch(`${this.#base}${path}`, {
+      method,
+      headers: this.#headers(body === undefined ? {} : { "Content-Type": "application/json" }),
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new GatewayHttpError(res.status, await detailOf(res));
+    return await res.json() as T;
+  }
+}
+
+async function detailOf(res: Response): Promise<unknown> {
+  const text = await res.text();
+  try {
+    return (JSON.parse(text) as { detail?: unknown }).detail ?? text;
+  } catch {
+    return text;
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}

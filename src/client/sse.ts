@@ -1,0 +1,49 @@
+/** A text/event-stream parser (WHATWG rules: id/event/data/retry fields, `:` comments, blank-line dispatch). */
+
+export interface SseEvent {
+  id: string | null;
+  event: string;
+  data: string;
+  retry: number | null;
+}
+
+export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+  let buffer = "";
+  let id: string | null = null;
+  let event = "";
+  let data: string[] = [];
+  let retry: number | null = null;
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let nl: number;
+      while ((nl = buffer.search(/\r\n|\r|\n/)) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + (buffer.startsWith("\r\n", nl) ? 2 : 1));
+        if (line === "") {
+          if (data.length > 0 || event !== "") {
+            yield { id, event: event || "message", data: data.join("\n"), retry };
+          }
+          event = "";
+          data = [];
+          retry = null;
+          continue;
+        }
+        if (line.startsWith(":")) continue;
+        const colon = line.indexOf(":");
+        const field = colon < 0 ? line : line.slice(0, colon);
+        let val = colon < 0 ? "" : line.slice(colon + 1);
+        if (val.startsWith(" ")) val = val.slice(1);
+        if (field === "id") id = val;
+        else if (field === "event") event = val;
+        else if (field === "data") data.push(val);
+        else if (field === "retry" && /^\d+$/.test(val)) retry = Number(val);
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
