@@ -1,0 +1,78 @@
+/** Reads a `.flow` bundle (zip bytes) into a validated, namespaced LoadedBundle. */
+import { createHash } from "node:crypto";
+import { parseVisualFlow } from "./flow.ts";
+import { parseManifest } from "./manifest.ts";
+import { namespaceFlow, workflowIdOf } from "./namespace.ts";
+import { BundleError, type BundleManifest, type LoadedBundle, type VisualFlow } from "./types.ts";
+import { DEFAULT_ZIP_LIMITS, openSafeZip, type SafeZip, type ZipLimits } from "./zip.ts";
+
+export type ReadOptions = Partial<ZipLimits>;
+
+const MANIFEST = "manifest.json";
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+function readManifestFrom(zip: SafeZip): BundleManifest {
+  if (!zip.names.has(MANIFEST)) throw new BundleError("Bundle has no manifest.json at the archive root");
+  return parseManifest(zip.extract([MANIFEST])[MANIFEST]);
+}
+
+/** Only the manifest (used to match files on removal even when their flows are broken). */
+export function readBundleManifest(bytes: Uint8Array, options: ReadOptions = {}): BundleManifest {
+  return readManifestFrom(openSafeZip(bytes, { ...DEFAULT_ZIP_LIMITS, ...options }));
+}
+
+function parseFlow(flowId: string, path: string, bytes: Uint8Array | undefined): VisualFlow {
+  if (bytes === undefined) throw new BundleError(`Flow '${flowId}' file ${JSON.stringify(path)} is missing`);
+  return parseVisualFlow(bytes, `Flow '${flowId}' (${path})`);
+}
+
+/**
+ * Maps every name a sibling may be referenced by (manifest key, and the flow's own `id` when it
+ * differs) to its namespaced id; two flows answering to the same name is an error.
+ */
+function siblingNames(manifest: BundleManifest, raw: Record<string, VisualFlow>): Map<string, string> {
+  const names = new Map<string, string>();
+  const owner = new Map<string, string>();
+  const claim = (name: string, flowId: string) => {
+    const prev = owner.get(name);
+    if (prev !== undefined && prev !== flowId) {
+      throw new BundleError(`Duplicate flow id '${name}' (flows '${prev}' and '${flowId}')`);
+    }
+    owner.set(name, flowId);
+    names.set(name, workflowIdOf(manifest.bundle_id, manifest.bundle_version, flowId));
+  };
+  for (const flowId of Object.keys(raw)) claim(flowId, flowId);
+  for (const [flowId, flow] of Object.entries(raw)) {
+    if (typeof flow.id === "string" && flow.id !== "") claim(flow.id, flowId);
+  }
+  return names;
+}
+
+/**
+ * Validates and namespaces a bundle held in memory (`file` is null; the host fills it in).
+ * Throws BundleError with a message naming the problem.
+ */
+export function readFlowBundle(bytes: Uint8Array, options: ReadOptions = {}): LoadedBundle {
+  const zip = openSafeZip(bytes, { ...DEFAULT_ZIP_LIMITS, ...options });
+  const manifest = readManifestFrom(zip);
+  const paths = Object.values(manifest.flows);
+  const files = zip.extract(paths);
+  const raw: Record<string, VisualFlow> = {};
+  for (const [flowId, path] of Object.entries(manifest.flows)) {
+    raw[flowId] = parseFlow(flowId, path, files[path]);
+  }
+  const siblings = siblingNames(manifest, raw);
+  for (const [flowId, flow] of Object.entries(raw)) {
+    namespaceFlow(flow, workflowIdOf(manifest.bundle_id, manifest.bundle_version, flowId), siblings);
+  }
+  return {
+    manifest,
+    ref: `${manifest.bundle_id}@${manifest.bundle_version}`,
+    file: null,
+    sha256: sha256Hex(bytes),
+    flows: raw,
+  };
+}
