@@ -1,0 +1,33 @@
+/**
+ * LLM side of the runtime: effect handlers for `llm_call` and `tool_calls`, and the ReAct agent
+ * workflow the Agent node runs as its child.
+ */
+import type { EffectHandler } from "../spec.ts";
+import type { ToolMode } from "./approval.ts";
+import { createLlmCallHandler } from "./llm_call.ts";
+import { createToolCallsHandler } from "./tool_calls.ts";
+import type { ToolContext } from "./tools/types.ts";
+
+export interface LlmEffectOptions {
+  baseUrl?: string;
+  model?: string;
+  apiKey?: string;
+  timeoutS: number;
+  maxRetries: number;
+  toolMode: ToolMode;
+  fetch?: typeof fetch;
+  /** First retry backoff in ms (default 500). */
+  retryBaseMs?: number;
+  /** Tool execution overrides (tests). */
+  toolContext?: Partial<Omit<ToolContext, "workspaceRoot" | "signal">>;
+}
+
+export function createLlmEffectHandlers(options: LlmEffectOptions): Record<string, EffectHandler> {
+  return {
+    llm_call: createLlmCallHandler(options),
+    tool_calls: createToolCallsHandler({ toolMode: options.toolMode, toolContext: options.toolContext }),
+  };
+}
+
+export { reactAgentSpec } from "./react.ts";
+export type { ToolMode } from "./approval.ts";

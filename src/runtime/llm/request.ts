@@ -1,0 +1,80 @@
+/**
+ * Builds the chat-completions request of an llm_call payload. Provider names (openai, lmstudio, …)
+ * are labels only: every call goes to one OpenAI-compatible endpoint — `params.base_url` /
+ * `base_url` of the payload, else the configured ABSTRACTGATEWAY_LLM_BASE_URL. The payload's
+ * `model` is sent as is (else ABSTRACTGATEWAY_LLM_MODEL).
+ */
+import type { Json, JsonObject, RunState } from "../types.ts";
+import { buildMessages, trimToBudget } from "./messages.ts";
+import { normaliseSchema, responseFormat } from "./structured.ts";
+import { toOpenAiTool } from "./tools/registry.ts";
+
+export interface EndpointDefaults {
+  baseUrl?: string;
+  model?: string;
+}
+
+export interface PreparedCall {
+  baseUrl: string;
+  body: JsonObject;
+  /** Object schema when structured output was requested. */
+  schema: JsonObject | null;
+}
+
+const isObject = (v: Json | undefined): v is JsonObject => !!v && typeof v === "object" && !Array.isArray(v);
+const text = (v: Json | undefined): string | null => typeof v === "string" && v.trim() ? v.trim() : null;
+const positive = (...values: (Json | undefined)[]): number | null => {
+  for (const v of values) if (typeof v === "number" && Number.isFinite(v) && v > 0) return Math.floor(v);
+  return null;
+};
+
+/** Returns the request, or an error text for the effect failure. */
+export function prepareCall(
+  payload: JsonObject,
+  run: RunState,
+  defaults: EndpointDefaults,
+): PreparedCall | string {
+  const output = isObject(payload.output) ? payload.output : null;
+  if (output && typeof output.modality === "string" && output.modality !== "text") {
+    return `Media generation (${output.modality}) is not supported: this gateway only talks to an OpenAI-compatible chat endpoint`;
+  }
+  if (Array.isArray(payload.media) && payload.media.length) {
+    return "Media inputs (attachments) are not supported by this gateway's LLM client";
+  }
+  const params = isObject(payload.params) ? payload.params : {};
+  const limits = isObject(run.vars._limits) ? run.vars._limits : {};
+  const hasInput = ["prompt", "text"].some((k) => typeof payload[k] === "string") ||
+    (Array.isArray(payload.messages) && payload.messages.length > 0);
+  if (!hasInput) return "llm_call needs a prompt, messages or text";
+  const baseUrl = text(params.base_url) ?? text(payload.base_url) ?? defaults.baseUrl;
+  if (!baseUrl) return "No LLM endpoint configured (set ABSTRACTGATEWAY_LLM_BASE_URL)";
+  const requested = text(payload.model);
+  const model = requested && requested.toLowerCase() !== "default" ? requested : defaults.model;
+  if (!model) return "No LLM model configured (set ABSTRACTGATEWAY_LLM_MODEL or give the node a model)";
+
+  let schema: JsonObject | null;
+  try {
+    schema = normaliseSchema(payload.response_schema);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  const maxInput = positive(payload.max_input_tokens, params.max_input_tokens, limits.max_input_tokens);
+  const body: JsonObject = { model, messages: trimToBudget(buildMessages(payload), maxInput), stream: false };
+  if (typeof params.temperature === "number") body.temperature = params.temperature;
+  if (typeof params.seed === "number" && Number.isInteger(params.seed) && params.seed >= 0) {
+    body.seed = params.seed;
+  }
+  const maxTokens = positive(
+    params.max_output_tokens,
+    params.max_tokens,
+    payload.max_output_tokens,
+    payload.max_out_tokens,
+    limits.max_output_tokens,
+  );
+  if (maxTokens) body.max_tokens = maxTokens;
+  if (Array.isArray(params.stop) || typeof params.stop === "string") body.stop = params.stop;
+  const tools = Array.isArray(payload.tools) ? payload.tools.map(toOpenAiTool).filter((t) => t !== null) : [];
+  if (tools.length) body.tools = tools as JsonObject[];
+  if (schema) body.response_format = responseFormat(schema, payload.response_schema_name);
+  return { baseUrl, body, schema };
+}

@@ -1,0 +1,47 @@
+/** Tool catalogue shapes: upstream-like ToolSpecs plus the executable side. */
+import type { Json, JsonObject } from "../../types.ts";
+
+/** One parameter; a parameter without `default` is required. */
+export interface ToolParam {
+  type: "string" | "integer" | "number" | "boolean" | "array" | "object";
+  description: string;
+  default?: Json;
+  items?: JsonObject;
+}
+
+/** The ToolSpec put in llm_call payloads (upstream shape: parameters keyed by name). */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  parameters: Record<string, ToolParam>;
+  toolset: "files" | "web" | "system";
+  when_to_use?: string;
+}
+
+export interface ToolContext {
+  /** The run's workspace (`vars.workspace_root`); file tools refuse to work without one. */
+  workspaceRoot: string | null;
+  signal?: AbortSignal;
+  /** Whether this process may start subprocesses (execute_command). */
+  canRun: () => boolean;
+  fetch?: typeof fetch;
+  /** fetch_url/web_search refuse loopback/private addresses unless this is set (tests). */
+  allowPrivateNetwork?: boolean;
+  /** Search endpoint of web_search (DuckDuckGo HTML by default). */
+  webSearchUrl?: string;
+}
+
+export interface Tool {
+  spec: ToolSpec;
+  /** Read-only tools run without approval in `approval` mode. */
+  safe: boolean;
+  run(args: JsonObject, ctx: ToolContext): Promise<Json>;
+}
+
+/** A tool-level failure: becomes `{success:false, error, output}` in the result, never a run failure. */
+export class ToolError extends Error {
+  constructor(message: string, readonly output: Json = null) {
+    super(message);
+    this.name = "ToolError";
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Web tools: fetch_url and web_search (DuckDuckGo HTML). The gateway's sandbox allows loopback
+ * networking only, so in a default deployment these return the sandbox refusal as a tool error.
+ * Loopback/private targets are refused (SSRF) unless the context allows them (tests).
+ */
+import { int, str } from "./args.ts";
+import { type Tool, type ToolContext, ToolError } from "./types.ts";
+
+const PRIVATE_HOST =
+  /^(localhost|.*\.localhost|127\.\d+\.\d+\.\d+|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(1[6-9]|2\d|3[01])\.\d+\.\d+|169\.254\.\d+\.\d+|0\.0\.0\.0|\[?::1?\]?|\[?f[cd][0-9a-f]*:.*|\[?fe80:.*)$/i;
+
+function checkedUrl(raw: string, ctx: ToolContext): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ToolError(`Not a valid URL: ${raw}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ToolError(`Only http(s) URLs can be fetched: ${raw}`);
+  }
+  if (!ctx.allowPrivateNetwork && PRIVATE_HOST.test(url.hostname)) {
+    throw new ToolError(`Refusing to fetch a loopback or private-network address: ${url.hostname}`);
+  }
+  return url;
+}
+
+async function get(url: URL, ctx: ToolContext): Promise<{ status: number; type: string; text: string }> {
+  const signal = AbortSignal.timeout(30_000);
+  const response = await (ctx.fetch ?? fetch)(url, {
+    headers: { "user-agent": "gateway-fetch-url/1", accept: "text/html,text/plain,application/json,*/*" },
+    signal: ctx.signal ? AbortSignal.any([ctx.signal, signal]) : signal,
+  });
+  const text = await response.text();
+  return { status: response.status, type: response.headers.get("content-type") ?? "", text };
+}
+
+/** Readable text from HTML: drops scripts/styles/tags and decodes the common entities. */
+export function htmlToText(html: string): string {
+  return html
+    .replace(/<(script|style|noscript)[\s\S]*?<\/\1>/gi, " ")
+    .replace(/<br\s*\/?>|<\/(p|div|li|h[1-6]|tr)>/gi, "\n")
+    .replace(/<[^>]+>/g, " ")
+    .replace(/&nbsp;/g, " ").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"')
+    .replace(/&#39;|&#x27;/g, "'").replace(/&amp;/g, "&")
+    .replace(/[ \t]+/g, " ").replace(/\n\s*\n+/g, "\n\n").trim();
+}
+
+export const fetchUrl: Tool = {
+  safe: true,
+  spec: {
+    name: "fetch_url",
+    toolset: "web",
+    description: "Fetch a web page or API response over http(s) and return its text.",
+    parameters: {
+      url: { type: "string", description: "The http(s) URL" },
+      max_chars: { type: "integer", description: "Maximum characters returned", default: 20000 },
+    },
+  },
+  async run(args, ctx) {
+    const url = checkedUrl(str(args, "url"), ctx);
+    const { status, type, text } = await get(url, ctx);
+    const body = type.includes("html") ? htmlToText(text) : text;
+    const max = Math.max(100, int(args, "max_chars", 20000) ?? 20000);
+    const output = `URL: ${url.href}\nStatus: ${status}\nContent-Type: ${type}\n\n${body.slice(0, max)}${
+      body.length > max ? "\n… truncated" : ""
+    }`;
+    if (status >= 400) throw new ToolError(`HTTP ${status} from ${url.href}`, output);
+    return output;
+  },
+};
+
+export const webSearch: Tool = {
+  safe: true,
+  spec: {
+    name: "web_search",
+    toolset: "web",
+    description: "Search the web (DuckDuckGo) and return titles, links and snippets.",
+    parameters: {
+      query: { type: "string", description: "Search query" },
+      num_results: { type: "integer", description: "Number of results", default: 5 },
+    },
+  },
+  async run(args, ctx) {
+    const query = str(args, "query").trim();
+    if (!query) throw new ToolError('Argument "query" must not be empty');
+    const url = checkedUrl(
+      `${ctx.webSearchUrl ?? "https://html.duckduckgo.com/html/"}?q=${encodeURIComponent(query)}`,
+      ctx,
+    );
+    const { status, text } = await get(url, ctx);
+    if (status >= 400) throw new ToolError(`Search failed: HTTP ${status} from ${url.origin}`);
+    const limit = Math.max(1, int(args, "num_results", 5) ?? 5);
+    const results = [
+      ...text.matchAll(
+        /<a[^>]*class="result__a"[^>]*href="([^"]*)"[^>]*>([\s\S]*?)<\/a>[\s\S]*?(?:class="result__snippet"[^>]*>([\s\S]*?)<\/a>|(?=<a[^>]*class="result__a"))/g,
+      ),
+    ]
+      .slice(0, limit)
+      .map((m, i) => `${i + 1}. ${htmlToText(m[2])}\n   ${resultLink(m[1])}\n   ${htmlToText(m[3] ?? "")}`);
+    return results.length ? `Results for "${query}":\n${results.join("\n")}` : `No results for "${query}"`;
+  },
+};
+
+/** DuckDuckGo wraps links as /l/?uddg=<encoded target>. */
+function resultLink(href: string): string {
+  const decoded = href.replace(/&amp;/g, "&");
+  const match = decoded.match(/[?&]uddg=([^&]+)/);
+  return match ? decodeURIComponent(match[1]) : decoded;
+}

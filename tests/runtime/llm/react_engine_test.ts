@@ -1,0 +1,231 @@
+/** The ReAct agent spec driven by the real WorkflowRuntime (file store) against the fake LLM. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadConfig } from "../../../src/config/config.ts";
+import { reactAgentSpec } from "../../../src/runtime/llm/mod.ts";
+import type { JsonObject, RunState, StepRecord } from "../../../src/runtime/types.ts";
+import { WorkflowRuntime } from "../../../src/runtime/workflow_runtime.ts";
+import { openStores } from "../../../src/store/open.ts";
+import type { Stores } from "../../../src/store/types.ts";
+import { type FakeLlmReply, startFakeLlm } from "../../helpers/fake_llm.ts";
+import { scratchDir } from "./support.ts";
+
+const WF = "visual_react_agent_test_node-2";
+
+interface Env {
+  dir: string;
+  workspace: string;
+  stores: Stores;
+  llm: Awaited<ReturnType<typeof startFakeLlm>>;
+  runtime(): WorkflowRuntime;
+  ledger(runId: string): Promise<StepRecord[]>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+async function setup(replies: FakeLlmReply[], toolMode = "approval"): Promise<Env> {
+  const dir = await scratchDir("react-engine-");
+  const workspace = join(dir, "ws");
+  await Deno.mkdir(workspace);
+  await Deno.writeTextFile(join(workspace, "hello.py"), "print('hello')\n");
+  const llm = await startFakeLlm(replies);
+  const config = loadConfig({
+    ABSTRACTGATEWAY_DATA_DIR: dir,
+    ABSTRACTGATEWAY_LLM_BASE_URL: llm.baseUrl,
+    ABSTRACTGATEWAY_LLM_MODEL: "fake-model",
+    ABSTRACTGATEWAY_LLM_MAX_RETRIES: "0",
+    ABSTRACTGATEWAY_TOOL_MODE: toolMode,
+    ABSTRACTGATEWAY_LOG_LEVEL: "error",
+  });
+  const stores = await openStores({ backend: "file", dataDir: dir, dbPath: config.dbPath });
+  const specs = new Map([[WF, reactAgentSpec(WF, {})]]);
+  return {
+    dir,
+    workspace,
+    stores,
+    llm,
+    runtime: () =>
+      new WorkflowRuntime({ stores, workflows: { getWorkflow: () => undefined }, config, specs }),
+    async ledger(runId) {
+      return (await stores.ledger.read(runId, 0, 1000)).items;
+    },
+    async [Symbol.asyncDispose]() {
+      await stores.close();
+      await llm.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+function childVars(workspace: string, task: string, tools: string[], maxIterations = 10): JsonObject {
+  return {
+    context: { task, messages: [] },
+    scratchpad: { iteration: 0, max_iterations: maxIterations },
+    _runtime: { inbox: [], provider: "lmstudio", model: "qwen", allowed_tools: tools },
+    _temp: {},
+    workspace_root: workspace,
+  };
+}
+
+const readCall = { toolCalls: [{ name: "read_file", arguments: { file_path: "hello.py" }, id: "call_r" }] };
+const writeCall = {
+  toolCalls: [{ name: "write_file", arguments: { file_path: "summary.txt", content: "prints hello" } }],
+};
+
+Deno.test("ReAct: read (auto) → write (approval wait) → approve → final answer", async () => {
+  await using env = await setup([readCall, writeCall, { content: "Summary written." }]);
+  let run: RunState = await env.runtime().start({
+    workflowId: WF,
+    vars: childVars(env.workspace, "Summarise hello.py into summary.txt", ["read_file", "write_file"]),
+  });
+  run = await env.runtime().tick(run.run_id);
+  assert.equal(run.status, "waiting", run.error ?? "");
+  assert.equal(run.waiting?.reason, "user");
+  assert.match(String(run.waiting?.wait_key), /^tool_approval:[0-9a-f]{32}$/);
+  assert.equal(run.waiting?.resume_to_node, "observe");
+  await assert.rejects(Deno.stat(join(env.workspace, "summary.txt")), Deno.errors.NotFound);
+
+  // The second LLM request saw the read_file observation tied to its call id.
+  const second = env.llm.requests[1].body.messages as JsonObject[];
+  assert.equal(second[0].role, "system");
+  assert.deepEqual(second[1], { role: "user", content: "Summarise hello.py into summary.txt" });
+  assert.equal(second[2].role, "assistant");
+  assert.equal((second[2].tool_calls as JsonObject[])[0].id, "call_r");
+  assert.equal(second[3].role, "tool");
+  assert.equal(second[3].tool_call_id, "call_r");
+  assert.match(String(second[3].content), /print\('hello'\)/);
+  assert.equal((env.llm.requests[0].body.tools as JsonObject[]).length, 2);
+
+  // Resume through a fresh runtime on the same stores (a restarted process).
+  run = await env.runtime().resume(run.run_id, {
+    waitKey: run.waiting!.wait_key,
+    payload: { approved: true },
+    maxSteps: 0,
+  });
+  run = await env.runtime().tick(run.run_id);
+  assert.equal(run.status, "completed", run.error ?? "");
+  assert.equal(await Deno.readTextFile(join(env.workspace, "summary.txt")), "prints hello");
+  const output = run.output!;
+  assert.equal(output.answer, "Summary written.");
+  assert.equal(output.response, "Summary written.");
+  assert.equal(output.success, true);
+  assert.equal(output.iterations, 3);
+  assert.deepEqual((output.tool_results as JsonObject[]).map((r) => [r.name, r.success]), [
+    ["read_file", true],
+    ["write_file", true],
+  ]);
+  const messages = output.messages as JsonObject[];
+  assert.deepEqual(messages.map((m) => m.role), [
+    "user",
+    "assistant",
+    "tool",
+    "assistant",
+    "tool",
+    "assistant",
+  ]);
+
+  const ledger = await env.ledger(run.run_id);
+  const llmDone = ledger.filter((r) => r.effect?.type === "llm_call" && r.status === "completed");
+  assert.equal(llmDone.length, 3);
+  const first = llmDone[0].result as JsonObject;
+  for (
+    const key of ["content", "reasoning", "data", "tool_calls", "usage", "model", "finish_reason", "metadata"]
+  ) {
+    assert.ok(key in first, key);
+  }
+  assert.equal((first.usage as JsonObject).total_tokens, 19);
+  assert.equal(llmDone[0].effect!.payload.provider, "lmstudio");
+  assert.ok(ledger.some((r) => r.effect?.type === "tool_calls" && r.status === "waiting"));
+  assert.ok(ledger.some((r) => r.effect?.type === "resume"));
+  assert.ok(ledger.some((r) => r.node_id === "act_approved" && r.status === "completed"));
+});
+
+Deno.test("ReAct: a denied write is observed as an error and the agent still answers", async () => {
+  await using env = await setup([writeCall, { content: "I could not write the file." }]);
+  let run = await env.runtime().start({
+    workflowId: WF,
+    vars: childVars(env.workspace, "write it", ["write_file"]),
+  });
+  run = await env.runtime().tick(run.run_id);
+  assert.equal(run.status, "waiting");
+  run = await env.runtime().resume(run.run_id, {
+    payload: { approved: false, reason: "not now" },
+    maxSteps: 0,
+  });
+  run = await env.runtime().tick(run.run_id);
+  assert.equal(run.status, "completed", run.error ?? "");
+  const results = run.output!.tool_results as JsonObject[];
+  assert.equal(results[0].error, "Tool call denied by the user: not now");
+  const tool = (env.llm.requests[1].body.messages as JsonObject[]).find((m) => m.role === "tool")!;
+  assert.equal(tool.content, "Error: Tool call denied by the user: not now");
+  await assert.rejects(Deno.stat(join(env.workspace, "summary.txt")), Deno.errors.NotFound);
+});
+
+Deno.test("ReAct: stops at max_iterations with the last assistant text", async () => {
+  const looping = { content: "still looking", toolCalls: [{ name: "list_files", arguments: {} }] };
+  await using env = await setup([looping, looping, looping]);
+  let run = await env.runtime().start({
+    workflowId: WF,
+    vars: childVars(env.workspace, "loop", ["list_files"], 2),
+  });
+  run = await env.runtime().tick(run.run_id);
+  assert.equal(run.status, "completed", run.error ?? "");
+  assert.equal(env.llm.requests.length, 2);
+  assert.equal(run.output!.max_iterations_reached, true);
+  assert.equal(run.output!.answer, "still looking");
+  assert.equal(run.output!.iterations, 2);
+});
+
+Deno.test("ReAct: an LLM failure fails the child run with the client's error", async () => {
+  await using env = await setup([{ status: 401, errorBody: "bad key" }]);
+  let run = await env.runtime().start({ workflowId: WF, vars: childVars(env.workspace, "hi", []) });
+  run = await env.runtime().tick(run.run_id);
+  assert.equal(run.status, "failed");
+  assert.match(String(run.error), /LLM request failed: HTTP 401/);
+});
+
+Deno.test("ReAct: delegated tools wait for a job; missing results become errors", async () => {
+  const batch = {
+    toolCalls: [
+      { name: "read_file", arguments: { file_path: "a" }, id: "c_a" },
+      { name: "read_file", arguments: { file_path: "b" }, id: "c_b" },
+    ],
+  };
+  await using env = await setup([batch, { content: "done" }], "delegated");
+  let run = await env.runtime().start({
+    workflowId: WF,
+    vars: childVars(env.workspace, "read a and b", ["read_file"]),
+  });
+  run = await env.runtime().tick(run.run_id);
+  assert.equal(run.status, "waiting");
+  assert.equal(run.waiting?.reason, "job");
+  assert.equal(run.waiting?.wait_key, `tool_calls:${run.run_id}:act`);
+  const results = [{
+    call_id: "c_b",
+    name: "read_file",
+    success: true,
+    output: "B from a worker",
+    error: null,
+  }];
+  run = await env.runtime().resume(run.run_id, { payload: { mode: "executed", results }, maxSteps: 0 });
+  run = await env.runtime().tick(run.run_id);
+  assert.equal(run.status, "completed", run.error ?? "");
+  const got = run.output!.tool_results as JsonObject[];
+  assert.deepEqual(got.map((r) => [r.call_id, r.success, r.error ?? r.output]), [
+    ["c_a", false, "Missing tool result"],
+    ["c_b", true, "B from a worker"],
+  ]);
+});
+
+Deno.test("ReAct: a chat-style approval answer ({response: 'approve'}) is accepted", async () => {
+  await using env = await setup([writeCall, { content: "written" }]);
+  let run = await env.runtime().start({
+    workflowId: WF,
+    vars: childVars(env.workspace, "write", ["write_file"]),
+  });
+  run = await env.runtime().tick(run.run_id);
+  assert.equal(run.status, "waiting");
+  run = await env.runtime().resume(run.run_id, { payload: { response: "Approve" }, maxSteps: 0 });
+  run = await env.runtime().tick(run.run_id);
+  assert.equal(run.status, "completed", run.error ?? "");
+  assert.equal(await Deno.readTextFile(join(env.workspace, "summary.txt")), "prints hello");
+});

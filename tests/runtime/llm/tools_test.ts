@@ -1,0 +1,276 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { createLlmEffectHandlers, type ToolMode } from "../../../src/runtime/llm/mod.ts";
+import type { EffectHandler, EffectOutcome } from "../../../src/runtime/spec.ts";
+import type { JsonObject, StepRecord, WaitState } from "../../../src/runtime/types.ts";
+import { effectCtx, makeRun, scratchDir } from "./support.ts";
+
+interface Fixture {
+  root: string;
+  outside: string;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+async function fixture(): Promise<Fixture> {
+  const root = await scratchDir("llm-tools-ws-");
+  const outside = await scratchDir("llm-tools-outside-");
+  await Deno.writeTextFile(join(root, "hello.py"), "def greet():\n    return 'hi'\n\nclass Box:\n    pass\n");
+  await Deno.mkdir(join(root, "src"));
+  await Deno.writeTextFile(join(root, "src", "notes.md"), "alpha\nTODO: beta\n");
+  await Deno.writeTextFile(join(outside, "secret.txt"), "top secret");
+  await Deno.symlink(join(outside, "secret.txt"), join(root, "leak.txt"));
+  await Deno.symlink(outside, join(root, "outdir"));
+  return {
+    root,
+    outside,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(root, { recursive: true });
+      await Deno.remove(outside, { recursive: true });
+    },
+  };
+}
+
+function handler(mode: ToolMode, canRun = false): EffectHandler {
+  return createLlmEffectHandlers({
+    timeoutS: 5,
+    maxRetries: 0,
+    toolMode: mode,
+    toolContext: { canRun: () => canRun },
+  })
+    .tool_calls;
+}
+
+type Call = { name: string; arguments: JsonObject | string; call_id?: string };
+
+async function runTools(
+  h: EffectHandler,
+  root: string | null,
+  calls: Call[],
+  extra: JsonObject = {},
+  ledger: StepRecord[] = [],
+): Promise<EffectOutcome> {
+  const run = makeRun(root ? { workspace_root: root } : {});
+  return await h(
+    effectCtx(run, {
+      type: "tool_calls",
+      payload: { tool_calls: calls, ...extra },
+      result_key: "_temp.tool_results",
+    }, ledger),
+  );
+}
+
+function results(outcome: EffectOutcome): JsonObject[] {
+  assert.equal(outcome.status, "completed", JSON.stringify(outcome));
+  const result = (outcome as { result: JsonObject }).result;
+  assert.equal(result.mode, "executed");
+  return result.results as JsonObject[];
+}
+
+Deno.test("read-only tools run inside the workspace in approval mode", async () => {
+  await using fx = await fixture();
+  const out = results(
+    await runTools(handler("approval"), fx.root, [
+      { name: "read_file", arguments: { file_path: "hello.py", start_line: 1, end_line: 2 }, call_id: "c1" },
+      {
+        name: "list_files",
+        arguments: JSON.stringify({ directory_path: ".", recursive: true, pattern: "*.md|*.py" }),
+      },
+      { name: "search_files", arguments: { pattern: "todo" } },
+      { name: "analyze_code", arguments: { file_path: "hello.py" } },
+      { name: "skim_files", arguments: { paths: ["hello.py", "src/notes.md"], head_lines: 1 } },
+      { name: "skim_folders", arguments: {} },
+    ]),
+  );
+  assert.deepEqual(out.map((r) => [r.name, r.success]), [
+    ["read_file", true],
+    ["list_files", true],
+    ["search_files", true],
+    ["analyze_code", true],
+    ["skim_files", true],
+    ["skim_folders", true],
+  ]);
+  assert.equal(out[0].call_id, "c1");
+  assert.match(String(out[0].runtime_call_id), /^rtcall_[0-9a-f]{32}_1$/);
+  assert.match(String(out[0].output), /1: def greet\(\):\n\s+2:\s+return 'hi'/);
+  assert.doesNotMatch(String(out[0].output), /class Box/);
+  assert.match(String(out[1].output), /hello\.py/);
+  assert.match(String(out[1].output), /src\/notes\.md/);
+  assert.match(String(out[2].output), /src\/notes\.md:2: TODO: beta/);
+  assert.match(String(out[3].output), /1: def greet\(\):[\s\S]*4: class Box:/);
+  assert.match(String(out[5].output), /src\//);
+});
+
+Deno.test("file tools refuse paths outside the workspace, including symlink escapes", async () => {
+  await using fx = await fixture();
+  const out = results(
+    await runTools(handler("local"), fx.root, [
+      { name: "read_file", arguments: { file_path: "../" + fx.outside.split("/").pop() + "/secret.txt" } },
+      { name: "read_file", arguments: { file_path: join(fx.outside, "secret.txt") } },
+      { name: "read_file", arguments: { file_path: "leak.txt" } },
+      { name: "write_file", arguments: { file_path: "outdir/planted.txt", content: "x" } },
+      { name: "list_files", arguments: { directory_path: "outdir" } },
+      { name: "read_file", arguments: { file_path: join(fx.root, "hello.py") } },
+    ]),
+  );
+  for (const r of out.slice(0, 5)) {
+    assert.equal(r.success, false, JSON.stringify(r));
+    assert.match(String(r.error), /is outside the run workspace/);
+  }
+  assert.equal(out[5].success, true);
+  await assert.rejects(Deno.stat(join(fx.outside, "planted.txt")), Deno.errors.NotFound);
+});
+
+Deno.test("write_file and edit_file change files in local mode", async () => {
+  await using fx = await fixture();
+  const out = results(
+    await runTools(handler("local"), fx.root, [
+      { name: "write_file", arguments: { file_path: "new/dir/a.txt", content: "one two one" } },
+      {
+        name: "edit_file",
+        arguments: { file_path: "new/dir/a.txt", pattern: "one", replacement: "1", max_replacements: 1 },
+      },
+      { name: "edit_file", arguments: { file_path: "new/dir/a.txt", pattern: "zzz", replacement: "y" } },
+    ]),
+  );
+  assert.equal(out[0].output, "Wrote 11 bytes to new/dir/a.txt");
+  assert.equal(out[1].output, "Edited new/dir/a.txt: 1 replacement");
+  assert.equal(out[2].success, false);
+  assert.match(String(out[2].error), /not found/);
+  assert.equal(await Deno.readTextFile(join(fx.root, "new/dir/a.txt")), "1 two one");
+});
+
+Deno.test("unknown tools, bad arguments, allowlist and missing workspace give error results", async () => {
+  await using fx = await fixture();
+  const out = results(
+    await runTools(handler("approval"), fx.root, [
+      { name: "launch_rockets", arguments: {} },
+      { name: "read_file", arguments: "{not json" },
+      { name: "read_file", arguments: {} },
+      { name: "list_files", arguments: {} },
+    ], { allowed_tools: ["read_file"] }),
+  );
+  assert.deepEqual(out.map((r) => r.error), [
+    "Unknown tool: launch_rockets",
+    "Tool call arguments are not valid JSON: {not json",
+    'Missing required argument "file_path"',
+    'Tool "list_files" is not in this node\'s allowed tools',
+  ]);
+  const noWs = results(
+    await runTools(handler("local"), null, [{ name: "read_file", arguments: { file_path: "a" } }]),
+  );
+  assert.match(String(noWs[0].error), /no workspace/);
+});
+
+Deno.test("execute_command is a clear tool error when running processes is not permitted", async () => {
+  await using fx = await fixture();
+  const out = results(
+    await runTools(handler("local", false), fx.root, [{
+      name: "execute_command",
+      arguments: { command: "ls" },
+    }]),
+  );
+  assert.equal(out[0].success, false);
+  assert.match(String(out[0].error), /^execute_command is not available in this deployment/);
+  const allowed = results(
+    await runTools(handler("local", true), fx.root, [
+      { name: "execute_command", arguments: { command: "cat hello.py | head -1" } },
+      { name: "execute_command", arguments: { command: "exit 3" } },
+    ]),
+  );
+  assert.equal(allowed[0].success, true);
+  assert.match(String(allowed[0].output), /^exit code: 0\nstdout:\ndef greet\(\):/);
+  assert.equal(allowed[1].error, "Command exited with code 3");
+});
+
+Deno.test("approval mode: a batch with write_file waits for the user with the tool-approval wait", async () => {
+  await using fx = await fixture();
+  const calls: Call[] = [
+    { name: "read_file", arguments: { file_path: "hello.py" } },
+    { name: "write_file", arguments: { file_path: "out.txt", content: "hey" } },
+  ];
+  const outcome = await runTools(handler("approval"), fx.root, calls, { resume_to_node: "observe" });
+  assert.equal(outcome.status, "waiting");
+  const wait = (outcome as { wait: WaitState }).wait;
+  assert.equal(wait.reason, "user");
+  assert.match(String(wait.wait_key), /^tool_approval:[0-9a-f]{32}$/);
+  assert.equal(wait.resume_to_node, "observe");
+  assert.equal(wait.result_key, "_temp.tool_results");
+  const details = wait.details as JsonObject;
+  assert.equal(details.mode, "approval_required");
+  assert.equal((details.tool_calls as JsonObject[]).length, 2);
+  assert.deepEqual((details.executor as JsonObject).kind, "tool_approval");
+  assert.deepEqual(((details.executor as JsonObject).policy as JsonObject).requires_approval, ["write_file"]);
+  await assert.rejects(Deno.stat(join(fx.root, "out.txt")), Deno.errors.NotFound);
+
+  // The answer is read back from the ledger's resume record (not from the payload).
+  const ledger = approvalLedger(wait, { approved: false, reason: "no writes" });
+  const denied = results(
+    await runTools(handler("approval"), fx.root, calls, { after_approval: true }, ledger),
+  );
+  assert.equal(denied[0].success, true);
+  assert.equal(denied[1].error, "Tool call denied by the user: no writes");
+  const approved = results(
+    await runTools(
+      handler("approval"),
+      fx.root,
+      calls,
+      { after_approval: true },
+      approvalLedger(wait, { approved: true }),
+    ),
+  );
+  assert.equal(approved[1].success, true);
+  assert.equal(await Deno.readTextFile(join(fx.root, "out.txt")), "hey");
+  const forged = await runTools(handler("approval"), fx.root, calls, { after_approval: true }, []);
+  assert.deepEqual(forged, {
+    status: "failed",
+    error: "No answered tool-approval wait matches these tool calls",
+  });
+});
+
+Deno.test("passthrough waits for approval of every batch; delegated waits for a job", async () => {
+  await using fx = await fixture();
+  const read = [{ name: "read_file", arguments: { file_path: "hello.py" } }];
+  const pass = await runTools(handler("passthrough"), fx.root, read);
+  assert.equal(pass.status, "waiting");
+  assert.match(String((pass as { wait: WaitState }).wait.wait_key), /^tool_approval:/);
+  const delegated = await runTools(handler("delegated"), fx.root, read);
+  assert.equal(delegated.status, "waiting");
+  const wait = (delegated as { wait: WaitState }).wait;
+  assert.equal(wait.reason, "job");
+  assert.match(String(wait.wait_key), /^tool_calls:[0-9a-f-]+:node-1$/);
+});
+
+function approvalLedger(wait: WaitState, answer: JsonObject): StepRecord[] {
+  const record = (
+    status: StepRecord["status"],
+    effect: StepRecord["effect"],
+    result: StepRecord["result"],
+  ): StepRecord => ({
+    run_id: "r",
+    step_id: crypto.randomUUID(),
+    node_id: "act",
+    status,
+    effect,
+    result,
+    error: null,
+    started_at: "",
+    ended_at: null,
+    actor_id: null,
+    session_id: null,
+    attempt: 1,
+    idempotency_key: null,
+    prev_hash: null,
+    record_hash: null,
+    signature: null,
+  });
+  return [
+    record("waiting", { type: "tool_calls", payload: {}, result_key: null }, {
+      wait: wait as unknown as JsonObject,
+    }),
+    record("completed", {
+      type: "resume",
+      payload: { wait_reason: "user", wait_key: wait.wait_key, payload: answer },
+      result_key: null,
+    }, { resumed: true }),
+  ];
+}
