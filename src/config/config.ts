@@ -49,6 +49,11 @@ export interface Config {
   promptCache: boolean | undefined;
   enableTooling: boolean;
   workspaceDir: string | undefined;
+  /** Named extra workspace roots (absolute paths). */
+  workspaceMounts: Record<string, string>;
+  /** Absolute path of the declared-commands JSON file, if any. */
+  toolingCommands: string | undefined;
+  toolingMaxFileBytes: number;
   logLevel: "debug" | "info" | "warn" | "error" | "none";
 }
 
@@ -106,6 +111,8 @@ export function loadConfig(env: Env, flags: Record<string, unknown> = {}, cwd = 
   cfg.dataDir = resolve(cwd, expandHome(cfg.dataDir, env));
   cfg.flowsDir = resolve(cwd, expandHome(cfg.flowsDir, env));
   if (cfg.workspaceDir) cfg.workspaceDir = resolve(cwd, expandHome(cfg.workspaceDir, env));
+  cfg.workspaceMounts ??= {};
+  if (cfg.toolingCommands) cfg.toolingCommands = resolve(cwd, expandHome(cfg.toolingCommands, env));
   const dbSource = rawValue(SETTINGS.find((s) => s.key === "dbPath")!, env, flags).source;
   cfg.dbPath = cfg.dbPath ? resolve(cwd, expandHome(cfg.dbPath, env)) : join(cfg.dataDir, "gateway.sqlite3");
   if (cfg.storeBackend === "sqlite" && !isUnder(cfg.dbPath, cfg.dataDir)) {

@@ -16,6 +16,19 @@ const list = z.string().transform((v) => [...new Set(v.split(",").map((s) => s.t
 const str = z.string();
 const url = z.url({ protocol: /^https?$/ });
 const logLevel = z.enum(["debug", "info", "warn", "error", "none"]);
+/** `name=/abs/path` entries, newline- or comma-separated, into a name → path map. */
+const mounts = z.string().transform((v, ctx) => {
+  const out: Record<string, string> = {};
+  for (const entry of v.split(/[\n,]/).map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z0-9_-]{1,32})=(\/.*)$/.exec(entry);
+    if (!m || m[1] in out) {
+      ctx.addIssue({ code: "custom", message: `bad mount entry ${JSON.stringify(entry)}` });
+      return z.NEVER;
+    }
+    out[m[1]] = m[2].trim();
+  }
+  return out;
+});
 
 export interface Setting {
   /** Key in the Config object. */
@@ -429,6 +442,30 @@ export const SETTINGS: Setting[] = [
     default: undefined,
     allowed: "a directory path",
     help: "Operator workspace root for tooling file helpers.",
+  },
+  {
+    key: "workspaceMounts",
+    env: "ABSTRACTGATEWAY_WORKSPACE_MOUNTS",
+    schema: mounts,
+    default: undefined,
+    allowed: "newline- or comma-separated name=/abs/path (name [A-Za-z0-9_-]{1,32}, names unique)",
+    help: "Extra named roots for tooling file helpers (virtual paths `<name>:/rel/path`).",
+  },
+  {
+    key: "toolingCommands",
+    env: "ABSTRACTGATEWAY_TOOLING_COMMANDS",
+    schema: str.min(1),
+    default: undefined,
+    allowed: 'a JSON file path: {"commands": {"<id>": {"argv": [...], "cwd"?, "env"?}}}',
+    help: "Commands the tooling process manager may start (nothing else is ever run).",
+  },
+  {
+    key: "toolingMaxFileBytes",
+    env: "ABSTRACTGATEWAY_TOOLING_MAX_FILE_BYTES",
+    schema: int(1),
+    default: "1048576",
+    allowed: "bytes >= 1",
+    help: "Largest file the tooling file helpers read or write.",
   },
   // Logging
   {

@@ -30,7 +30,7 @@ export function childEnv(env: Record<string, string>): Record<string, string> {
 /** Spawns `deno run -P=gateway main.ts <args>` from the repo root with piped output. */
 export function spawnGateway(args: string[], env: Record<string, string>): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-P=gateway", "--no-prompt", MAIN_TS, ...args],
+    args: ["run", "-q", "-P=gateway", "--no-prompt", MAIN_TS, ...args],
     cwd: REPO_ROOT,
     env: childEnv(env),
     clearEnv: true,
@@ -117,7 +117,7 @@ export async function runGateway(
   env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-P=gateway", "--no-prompt", MAIN_TS, ...args],
+    args: ["run", "-q", "-P=gateway", "--no-prompt", MAIN_TS, ...args],
     cwd: REPO_ROOT,
     env: childEnv(env),
     clearEnv: true,

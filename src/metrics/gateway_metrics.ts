@@ -1,0 +1,118 @@
+/**
+ * The gateway's metrics. No module-level singleton: `createGatewayMetrics()` returns one object that
+ * the composition root wires in: `instrumentStores` (store_hooks.ts) for ledger appends and command
+ * outcomes, `metricsMiddleware` (http.ts) for request latency and open SSE streams, `runCounter` for
+ * runs by status, and `metricsRoute` to serve it.
+ */
+import type { RunStore } from "../store/types.ts";
+import { RUN_STATUSES, type RunStatus } from "../runtime/types.ts";
+import { errorText, logger } from "../util/log.ts";
+import { Registry } from "./registry.ts";
+
+const log = logger("metrics");
+
+export type RunCounts = Partial<Record<RunStatus, number>>;
+
+export interface GatewayMetricsOptions {
+  /** Counts runs by status at scrape time (see `runCounter`); without it `gateway_runs` is not exported. */
+  countRuns?: () => Promise<RunCounts>;
+  /** Latency buckets in seconds (default: Prometheus client defaults). */
+  latencyBuckets?: number[];
+}
+
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  /** One finished HTTP request; `route` is the route pattern (`/api/gateway/runs/:run_id`), never the raw path. */
+  observeRequest(method: string, route: string, status: number, seconds: number): void;
+  commandOutcome(outcome: "applied" | "failed"): void;
+  ledgerAppended(records: number): void;
+  /** Called by `metricsMiddleware` for every `text/event-stream` response; no other wiring needed. */
+  sseOpened(): void;
+  sseClosed(): void;
+  /** The exposition text (Prometheus format 0.0.4). */
+  render(): Promise<string>;
+}
+
+export function createGatewayMetrics(options: GatewayMetricsOptions = {}): GatewayMetrics {
+  const registry = new Registry();
+  const { countRuns } = options;
+  if (countRuns) {
+    registry.gauge("gateway_runs", "Runs in the store by status.", ["status"], async (gauge) => {
+      try {
+        const counts = await countRuns();
+        for (const status of RUN_STATUSES) gauge.set({ status }, counts[status] ?? 0);
+      } catch (err) {
+        // Keep the last values: a scrape should not fail because one store query did.
+        log.warn("counting runs for /metrics failed", { error: errorText(err) });
+      }
+    });
+  }
+  const commands = registry.counter(
+    "gateway_commands_total",
+    "Commands processed by the runner, by outcome.",
+    ["outcome"],
+  );
+  commands.inc({ outcome: "applied" }, 0);
+  commands.inc({ outcome: "failed" }, 0);
+  const ledger = registry.counter("gateway_ledger_appends_total", "Step records appended to run ledgers.");
+  const sse = registry.gauge("gateway_sse_streams_open", "Ledger SSE streams currently open.");
+  const requests = registry.counter(
+    "gateway_http_requests_total",
+    "HTTP requests answered, by method, route pattern and status.",
+    ["method", "route", "status"],
+  );
+  const latency = registry.histogram(
+    "gateway_http_request_duration_seconds",
+    "Time to answer an HTTP request (to the response headers for streams), by method, route pattern and status.",
+    ["method", "route", "status"],
+    options.latencyBuckets,
+  );
+  return {
+    registry,
+    observeRequest(method, route, status, seconds) {
+      const labels = { method, route, status: String(status) };
+      requests.inc(labels);
+      latency.observe(labels, seconds);
+    },
+    commandOutcome: (outcome) => commands.inc({ outcome }),
+    ledgerAppended: (records) => ledger.inc({}, records),
+    sseOpened: () => sse.inc(),
+    sseClosed: () => sse.dec(),
+    render: () => registry.render(),
+  };
+}
+
+export interface RunCounterOptions {
+  /** Stop counting one status at this many runs (the gauge then reads `cap`). Default 10 000. */
+  cap?: number;
+  /** Reuse a count for this long, so frequent scrapes do not re-scan the store. Default 5 s. */
+  ttlMs?: number;
+}
+
+/** A `countRuns` for `createGatewayMetrics` that pages through `RunStore.list` per status. */
+export function runCounter(runs: RunStore, options: RunCounterOptions = {}): () => Promise<RunCounts> {
+  const cap = options.cap ?? 10_000;
+  const ttlMs = options.ttlMs ?? 5_000;
+  let cached: { at: number; counts: Promise<RunCounts> } | null = null;
+  const countStatus = async (status: RunStatus): Promise<number> => {
+    let total = 0;
+    let cursor: string | null = null;
+    do {
+      const page = await runs.list({ status, limit: Math.min(500, cap - total), cursor });
+      total += page.items.length;
+      cursor = page.next_cursor;
+    } while (cursor !== null && total < cap);
+    return total;
+  };
+  return () => {
+    const now = Date.now();
+    if (!cached || now - cached.at >= ttlMs) {
+      const counts = Promise.all(RUN_STATUSES.map(countStatus)).then((values) =>
+        Object.fromEntries(RUN_STATUSES.map((s, i) => [s, values[i]])) as RunCounts
+      );
+      cached = { at: now, counts };
+      counts.catch(() => (cached = null));
+    }
+    return cached.counts;
+  };
+}
