@@ -9,23 +9,29 @@ import { openStores } from "./store/open.ts";
 import { openBundleHost } from "./bundles/host.ts";
 import { WorkflowRuntime } from "./runtime/workflow_runtime.ts";
 import { Runner } from "./runner/runner.ts";
+import { createGatewayMetrics, type GatewayMetrics, runCounter } from "./metrics/gateway_metrics.ts";
+import { instrumentStores } from "./metrics/store_hooks.ts";
 
 export interface Gateway {
   readonly config: Config;
   readonly stores: Stores;
   readonly bundles: BundleHost;
   readonly runtime: WorkflowRuntime;
+  /** Counters and gauges served at /metrics (ledger appends and command outcomes are counted by the stores). */
+  readonly metrics: GatewayMetrics;
   /** The in-process runner, or null for `serve --no-runner`. */
   readonly runner: Runner | null;
   close(): Promise<void>;
 }
 
 export async function openGateway(config: Config, options: { runner: boolean }): Promise<Gateway> {
-  const stores = await openStores({
+  const rawStores = await openStores({
     backend: config.storeBackend,
     dataDir: config.dataDir,
     dbPath: config.dbPath,
   });
+  const metrics = createGatewayMetrics({ countRuns: runCounter(rawStores.runs) });
+  const stores = instrumentStores(rawStores, metrics);
   try {
     const bundles = await openBundleHost({
       flowsDir: config.flowsDir,
@@ -40,6 +46,7 @@ export async function openGateway(config: Config, options: { runner: boolean }):
       stores,
       bundles,
       runtime,
+      metrics,
       runner,
       async close() {
         await runner?.stop();

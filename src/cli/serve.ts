@@ -2,6 +2,7 @@
 import { loadConfig, processEnv } from "../config/config.ts";
 import { openGateway } from "../gateway.ts";
 import { createApp } from "../http/app.ts";
+import { corsMiddleware } from "../security/cors.ts";
 import { ensureServeAuth } from "../security/startup.ts";
 import { securityMiddleware } from "../security/middleware.ts";
 import { logger, setLogLevel } from "../util/log.ts";
@@ -38,7 +39,7 @@ export async function serveCommand(args: string[]): Promise<number> {
 
   const gw = await openGateway(config, { runner: config.runner });
   const security = securityMiddleware(config);
-  const app = createApp(gw, { security: security.middlewares });
+  const app = createApp(gw, { security: security.middlewares, cors: corsMiddleware(config) });
   const listening = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve(
     { hostname: config.host, port: config.port, onListen: (addr) => listening.resolve(addr) },

@@ -24,6 +24,8 @@ export interface WorkflowSpec {
   workflow_id: string;
   entry_node: string;
   nodes: Record<string, NodeHandler>;
+  /** Workflow ids started as event-listener children when a run of this workflow starts (On Event nodes). */
+  event_listeners?: string[];
 }
 
 export type EffectOutcome =
@@ -37,6 +39,8 @@ export interface EffectServices {
     workflowId: string;
     vars: JsonObject;
     sessionId?: string | null;
+    /** A fixed id (derived from the step id) so a re-executed interrupted step finds its child again. */
+    runId?: string | null;
   }): Promise<RunState>;
   tick(runId: string, maxSteps?: number): Promise<RunState>;
   loadRun(runId: string): Promise<RunState | null>;

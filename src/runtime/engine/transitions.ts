@@ -1,0 +1,60 @@
+/** Terminal transitions and checkpoints: records first (so replaying clients see them), then the run. */
+import type { JsonObject, RunState, StepRecord } from "../types.ts";
+import { nowIso } from "../../util/time.ts";
+import { RuntimeError } from "../errors.ts";
+import type { EngineHost } from "./host.ts";
+import { completionRecord, nodeFailureRecord, terminalStatusRecord } from "./records.ts";
+
+export async function loadRun(host: EngineHost, runId: string): Promise<RunState> {
+  const run = await host.stores.runs.load(runId);
+  if (!run) throw new RuntimeError("run_not_found", `Run not found: ${runId}`);
+  return run;
+}
+
+export async function saveRun(host: EngineHost, run: RunState): Promise<void> {
+  run.updated_at = nowIso();
+  await host.stores.runs.save(run);
+}
+
+export async function appendRecords(host: EngineHost, runId: string, records: StepRecord[]): Promise<void> {
+  if (records.length > 0) await host.stores.ledger.append(runId, records);
+}
+
+/** Completes the run; `withRecord` adds the `{completed, output}` record (complete_output plans). */
+export async function completeRun(
+  host: EngineHost,
+  run: RunState,
+  output: JsonObject,
+  options: { nodeId?: string; withRecord: boolean; extra?: StepRecord[] },
+): Promise<RunState> {
+  const records = [...(options.extra ?? [])];
+  if (options.withRecord) {
+    records.push(completionRecord(run, options.nodeId ?? run.current_node ?? "runtime", output));
+  }
+  run.status = "completed";
+  run.output = output;
+  run.waiting = null;
+  run.error = null;
+  records.push(terminalStatusRecord(run, "completed"));
+  await appendRecords(host, run.run_id, records);
+  await saveRun(host, run);
+  return run;
+}
+
+/** Fails the run; `nodeError` adds a failed record naming the error (no effect record exists for it). */
+export async function failRun(
+  host: EngineHost,
+  run: RunState,
+  error: string,
+  options: { nodeError: boolean },
+): Promise<RunState> {
+  const records: StepRecord[] = [];
+  if (options.nodeError) records.push(nodeFailureRecord(run, run.current_node ?? "runtime", error));
+  run.status = "failed";
+  run.error = error;
+  run.waiting = null;
+  records.push(terminalStatusRecord(run, "failed"));
+  await appendRecords(host, run.run_id, records);
+  await saveRun(host, run);
+  return run;
+}
