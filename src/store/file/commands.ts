@@ -1,0 +1,307 @@
+/**
+ * File command inbox (upstream layout): `commands.jsonl` (one CommandRecord per line),
+ * `commands_cursor.json` ({"cursor", "updated_at"}), plus `command_outcomes.jsonl` (our addition).
+ * Every write holds flock on `.commands.lock`, and seq allocation re-reads the inbox tail under that
+ * lock, so two processes never hand out the same seq. Reading rules: the first line with a given
+ * command_id wins, lines with seq <= 0 are ignored, and a seq not above the previous one is skipped
+ * by listAfter (a consumer cursor would pass over it anyway).
+ */
+import { join } from "node:path";
+import type { CommandRecord, CommandType, JsonObject } from "../../runtime/types.ts";
+import type { CommandAppendResult, CommandOutcome, CommandStore, NewCommand, WakeBus } from "../types.ts";
+import { RUNNER_CONSUMER } from "../types.ts";
+import { assertId, assertOffset, commandRecord, validateCommand } from "../validate.ts";
+import { validateOutcome } from "../outcome.ts";
+import { nowIso } from "../../util/time.ts";
+import { logger } from "../../util/log.ts";
+import { isNotFound, readIfExists, syncDir, writeAll, writeFileAtomic } from "./fsutil.ts";
+import { FileLock } from "./lock.ts";
+import { encodeLines, type IndexState, JsonlIndex, type JsonObj, readRecords, repairTail } from "./jsonl.ts";
+
+const log = logger("store");
+
+interface CommandMeta {
+  seq: number;
+  command_id: string;
+}
+interface OutcomeMeta {
+  seq: number;
+  command_id: string;
+  consumer: string;
+}
+
+const describeCommand = (r: JsonObj): CommandMeta | null =>
+  typeof r.command_id === "string" && r.command_id !== "" && Number.isSafeInteger(r.seq) &&
+    (r.seq as number) > 0
+    ? { seq: r.seq as number, command_id: r.command_id }
+    : null;
+
+const describeOutcome = (r: JsonObj): OutcomeMeta | null =>
+  typeof r.command_id === "string" && Number.isSafeInteger(r.seq)
+    ? { seq: r.seq as number, command_id: r.command_id, consumer: String(r.consumer ?? RUNNER_CONSUMER) }
+    : null;
+
+/** What an append under the lock decided: the result, and the record to write (none = no write). */
+interface AppendDecision<R> {
+  result: R;
+  record?: unknown;
+}
+
+/** Lookup tables derived from an index state, extended as the state grows. */
+class CommandView {
+  byId = new Map<string, number>();
+  /** Index positions whose seq strictly increases (what listAfter serves). */
+  ordered: number[] = [];
+  maxSeq = 0;
+  seen = 0;
+  constructor(readonly state: IndexState<CommandMeta>) {}
+
+  update(): this {
+    const meta = this.state.meta;
+    for (; this.seen < meta.length; this.seen++) {
+      const m = meta[this.seen];
+      if (this.byId.has(m.command_id)) continue;
+      this.byId.set(m.command_id, this.seen);
+      if (m.seq > this.maxSeq) {
+        this.ordered.push(this.seen);
+        this.maxSeq = m.seq;
+      }
+    }
+    return this;
+  }
+}
+
+class OutcomeView {
+  byId = new Map<string, number>();
+  maxSeq = new Map<string, number>();
+  seen = 0;
+  constructor(readonly state: IndexState<OutcomeMeta>) {}
+
+  update(): this {
+    const meta = this.state.meta;
+    for (; this.seen < meta.length; this.seen++) {
+      const m = meta[this.seen];
+      if (!this.byId.has(m.command_id)) this.byId.set(m.command_id, this.seen);
+      this.maxSeq.set(m.consumer, Math.max(this.maxSeq.get(m.consumer) ?? 0, m.seq));
+    }
+    return this;
+  }
+}
+
+export function toCommandRecord(r: JsonObj): CommandRecord {
+  const payload = r.payload !== null && typeof r.payload === "object" && !Array.isArray(r.payload)
+    ? r.payload as JsonObject
+    : {};
+  return {
+    command_id: String(r.command_id),
+    run_id: String(r.run_id ?? ""),
+    type: String(r.type ?? "") as CommandType,
+    payload,
+    ts: String(r.ts ?? ""),
+    client_id: typeof r.client_id === "string" ? r.client_id : null,
+    seq: r.seq as number,
+  };
+}
+
+function toOutcome(r: JsonObj): CommandOutcome {
+  return {
+    command_id: String(r.command_id),
+    seq: r.seq as number,
+    run_id: String(r.run_id ?? ""),
+    type: String(r.type ?? ""),
+    status: r.status === "failed" ? "failed" : "applied",
+    error: typeof r.error === "string" ? r.error : null,
+    applied_at: String(r.applied_at ?? ""),
+  };
+}
+
+export const cursorFileName = (consumer: string): string =>
+  consumer === RUNNER_CONSUMER ? "commands_cursor.json" : `commands_cursor.${consumer}.json`;
+
+/** The cursor file's value; a missing or corrupt file counts as 0 (upstream rule). */
+export function parseCursorFile(bytes: Uint8Array | null): number {
+  if (bytes === null) return 0;
+  try {
+    const cursor = JSON.parse(new TextDecoder().decode(bytes))?.cursor;
+    return Number.isSafeInteger(cursor) && cursor > 0 ? cursor : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export class FileCommandStore implements CommandStore {
+  #lock: FileLock;
+  #commands = new JsonlIndex<CommandMeta>(describeCommand);
+  #outcomes = new JsonlIndex<OutcomeMeta>(describeOutcome);
+  #commandView: CommandView | null = null;
+  #outcomeView: OutcomeView | null = null;
+  readonly #inbox: string;
+  readonly #outcomesPath: string;
+
+  constructor(private readonly dir: string, private readonly wake: WakeBus) {
+    this.#lock = new FileLock(join(dir, ".commands.lock"));
+    this.#inbox = join(dir, "commands.jsonl");
+    this.#outcomesPath = join(dir, "command_outcomes.jsonl");
+  }
+
+  #view(state: IndexState<CommandMeta>): CommandView {
+    if (this.#commandView?.state !== state) this.#commandView = new CommandView(state);
+    return this.#commandView.update();
+  }
+
+  #outcomeViewOf(state: IndexState<OutcomeMeta>): OutcomeView {
+    if (this.#outcomeView?.state !== state) this.#outcomeView = new OutcomeView(state);
+    return this.#outcomeView.update();
+  }
+
+  async append(command: NewCommand): Promise<CommandAppendResult> {
+    validateCommand(command);
+    const result = await this.#lock.run(() =>
+      this.#appendLine(this.#inbox, this.#commands, (state): AppendDecision<CommandAppendResult> => {
+        const view = this.#view(state);
+        const existing = view.byId.get(command.command_id);
+        if (existing !== undefined) {
+          return { result: { accepted: false, duplicate: true, seq: state.meta[existing].seq } };
+        }
+        const record = commandRecord(command, view.maxSeq + 1);
+        return { result: { accepted: true, duplicate: false, seq: record.seq }, record };
+      })
+    );
+    if (result.accepted) this.wake.publish("commands");
+    return result;
+  }
+
+  /**
+   * Under the lock: repair the tail, refresh the index, let `decide` return the result and an
+   * optional record to append, append it durably and extend the index.
+   */
+  async #appendLine<M, R>(
+    path: string,
+    index: JsonlIndex<M>,
+    decide: (state: IndexState<M>) => AppendDecision<R>,
+  ): Promise<R> {
+    let created = false;
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true, write: true });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      file = await Deno.open(path, { read: true, write: true, create: true });
+      created = true;
+    }
+    try {
+      const { size, repaired } = await repairTail(file);
+      if (repaired) log.warn("repaired torn JSONL tail", { file: path, action: repaired });
+      const state = await index.refresh(file);
+      const { result, record } = decide(state);
+      if (record !== undefined) {
+        const bytes = encodeLines([record]);
+        await file.seek(size, Deno.SeekMode.Start);
+        await writeAll(file, bytes);
+        await file.syncData();
+        if (created) await syncDir(this.dir);
+        await index.extend(state, size, bytes, [record as JsonObj]);
+      }
+      return result;
+    } finally {
+      file.close();
+    }
+  }
+
+  async #read<M, T>(
+    path: string,
+    index: JsonlIndex<M>,
+    fn: (file: Deno.FsFile, state: IndexState<M>) => Promise<T>,
+    empty: T,
+  ): Promise<T> {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await index.refresh(null);
+      return empty;
+    }
+    try {
+      return await fn(file, await index.refresh(file));
+    } finally {
+      file.close();
+    }
+  }
+
+  async listAfter(after: number, limit: number): Promise<CommandRecord[]> {
+    assertOffset("after", after);
+    assertOffset("limit", limit);
+    return await this.#read(this.#inbox, this.#commands, async (file, state) => {
+      const { ordered } = this.#view(state);
+      let lo = 0;
+      let hi = ordered.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (state.meta[ordered[mid]].seq > after) hi = mid;
+        else lo = mid + 1;
+      }
+      const picked = ordered.slice(lo, lo + limit);
+      if (picked.length === 0) return [];
+      const first = picked[0];
+      const rows = await readRecords(file, state, first, picked[picked.length - 1] + 1);
+      return picked.map((p) => toCommandRecord(rows[p - first]));
+    }, []);
+  }
+
+  async get(commandId: string): Promise<CommandRecord | null> {
+    if (typeof commandId !== "string" || commandId === "") return null;
+    return await this.#read(this.#inbox, this.#commands, async (file, state) => {
+      const pos = this.#view(state).byId.get(commandId);
+      return pos === undefined ? null : toCommandRecord((await readRecords(file, state, pos, pos + 1))[0]);
+    }, null);
+  }
+
+  async lastSeq(): Promise<number> {
+    return await this.#read(
+      this.#inbox,
+      this.#commands,
+      (_f, state) => Promise.resolve(this.#view(state).maxSeq),
+      0,
+    );
+  }
+
+  async loadCursor(consumer: string = RUNNER_CONSUMER): Promise<number> {
+    assertId("consumer", consumer);
+    const fromFile = parseCursorFile(await readIfExists(join(this.dir, cursorFileName(consumer))));
+    const fromOutcomes = await this.#read(
+      this.#outcomesPath,
+      this.#outcomes,
+      (_f, state) => Promise.resolve(this.#outcomeViewOf(state).maxSeq.get(consumer) ?? 0),
+      0,
+    );
+    return Math.max(fromFile, fromOutcomes);
+  }
+
+  /** Outcome line first (fsynced), then the cursor file; loadCursor covers a crash in between. */
+  async complete(outcome: CommandOutcome, consumer: string = RUNNER_CONSUMER): Promise<void> {
+    validateOutcome(outcome);
+    assertId("consumer", consumer);
+    const cursorPath = join(this.dir, cursorFileName(consumer));
+    await this.#lock.run(async () => {
+      await this.#appendLine(this.#outcomesPath, this.#outcomes, (state): AppendDecision<null> => {
+        const known = this.#outcomeViewOf(state).byId.has(outcome.command_id);
+        return { result: null, record: known ? undefined : { ...outcome, consumer } };
+      });
+      const cursor = Math.max(parseCursorFile(await readIfExists(cursorPath)), outcome.seq);
+      await writeFileAtomic(cursorPath, JSON.stringify({ cursor, updated_at: nowIso() }, null, 2));
+    });
+  }
+
+  async getOutcome(commandId: string): Promise<CommandOutcome | null> {
+    if (typeof commandId !== "string" || commandId === "") return null;
+    return await this.#read(this.#outcomesPath, this.#outcomes, async (file, state) => {
+      const pos = this.#outcomeViewOf(state).byId.get(commandId);
+      return pos === undefined ? null : toOutcome((await readRecords(file, state, pos, pos + 1))[0]);
+    }, null);
+  }
+
+  async close(): Promise<void> {
+    await this.#lock.close();
+  }
+}

@@ -1,0 +1,27 @@
+/** Opens the file backend on a data dir (upstream layout, shared safely between processes). */
+import type { Stores } from "../types.ts";
+import { InProcessWakeBus } from "../wake.ts";
+import { FileRunStore } from "./runs.ts";
+import { FileLedgerStore } from "./ledger.ts";
+import { FileCommandStore } from "./commands.ts";
+import { FileArtifactStore } from "./artifacts.ts";
+import { fileWatchSource } from "./watch.ts";
+
+export function openFileStores(dataDir: string): Stores {
+  const wake = new InProcessWakeBus(fileWatchSource(dataDir));
+  const commands = new FileCommandStore(dataDir, wake);
+  const artifacts = new FileArtifactStore(dataDir);
+  return {
+    backend: "file",
+    runs: new FileRunStore(dataDir, wake),
+    ledger: new FileLedgerStore(dataDir, wake),
+    commands,
+    artifacts,
+    wake,
+    async close() {
+      await wake.close();
+      await commands.close();
+      await artifacts.close();
+    },
+  };
+}

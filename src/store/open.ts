@@ -1,0 +1,46 @@
+/** Entry point of the stores: opens the configured backend on a data dir. */
+import { dirname, join, resolve } from "node:path";
+import type { OpenStoresOptions, Stores } from "./types.ts";
+import { isUnder } from "../config/config.ts";
+import { openFileStores } from "./file/stores.ts";
+import { openSqliteStores } from "./sqlite/stores.ts";
+
+export const DEFAULT_DB_FILE = "gateway.sqlite3";
+
+/**
+ * Resolves the SQLite path and enforces that it lies under the data dir (lexically, and again after
+ * resolving symlinks of its directory), so one deployment cannot write into another's database.
+ */
+export async function resolveDbPath(dataDir: string, dbPath?: string): Promise<string> {
+  const dir = resolve(dataDir);
+  const path = resolve(dbPath ?? join(dir, DEFAULT_DB_FILE));
+  const refuse = () => {
+    throw new Error(
+      `ABSTRACTGATEWAY_DB_PATH must point to a file under ABSTRACTGATEWAY_DATA_DIR ` +
+        `(db_path=${path}, data_dir=${dir}); unset ABSTRACTGATEWAY_DB_PATH or move the file under the data dir`,
+    );
+  };
+  if (!isUnder(path, dir)) refuse();
+  const realDir = await Deno.realPath(dir).catch(() => dir);
+  const realParent = await Deno.realPath(dirname(path)).catch(() => null);
+  if (realParent !== null && !isUnder(join(realParent, "x"), realDir)) refuse();
+  return path;
+}
+
+export async function openStores(options: OpenStoresOptions): Promise<Stores> {
+  const dataDir = resolve(options.dataDir);
+  await Deno.mkdir(dataDir, { recursive: true });
+  switch (options.backend) {
+    case "file":
+      return openFileStores(dataDir);
+    case "sqlite": {
+      const dbPath = await resolveDbPath(dataDir, options.dbPath);
+      await Deno.mkdir(dirname(dbPath), { recursive: true });
+      return openSqliteStores(dataDir, dbPath);
+    }
+    default:
+      throw new Error(
+        `Unsupported store backend ${JSON.stringify(options.backend)} (expected file or sqlite)`,
+      );
+  }
+}

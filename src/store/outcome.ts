@@ -1,0 +1,18 @@
+/** Validation of a CommandOutcome before it is recorded (shared by every backend). */
+import type { CommandOutcome } from "./types.ts";
+import { StoreValidationError } from "./errors.ts";
+
+export function validateOutcome(outcome: CommandOutcome): void {
+  if (outcome === null || typeof outcome !== "object") {
+    throw new StoreValidationError("outcome must be an object");
+  }
+  if (typeof outcome.command_id !== "string" || outcome.command_id === "") {
+    throw new StoreValidationError("outcome.command_id must be a non-empty string");
+  }
+  if (!Number.isSafeInteger(outcome.seq) || outcome.seq < 1) {
+    throw new StoreValidationError("outcome.seq must be a positive integer");
+  }
+  if (outcome.status !== "applied" && outcome.status !== "failed") {
+    throw new StoreValidationError("outcome.status must be applied or failed");
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * SQLite command inbox: idempotent on the unique command_id (a duplicate returns the original
+ * seq), cursors in `command_cursors`, outcomes in `command_outcomes`; complete() writes the outcome
+ * and the cursor in one transaction.
+ */
+import type { CommandRecord, CommandType, JsonObject } from "../../runtime/types.ts";
+import type { CommandAppendResult, CommandOutcome, CommandStore, NewCommand, WakeBus } from "../types.ts";
+import { RUNNER_CONSUMER } from "../types.ts";
+import { assertId, assertOffset, validateCommand } from "../validate.ts";
+import { validateOutcome } from "../outcome.ts";
+import { nowIso } from "../../util/time.ts";
+import { type Row, type SqliteDb, task } from "./db.ts";
+
+function toRecord(row: Row): CommandRecord {
+  let payload: JsonObject = {};
+  try {
+    const parsed = JSON.parse(String(row.payload_json));
+    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) payload = parsed;
+  } catch {
+    // a corrupt payload reads as {} (upstream rule for non-object payloads)
+  }
+  return {
+    command_id: String(row.command_id),
+    run_id: String(row.run_id),
+    type: String(row.type) as CommandType,
+    payload,
+    ts: String(row.ts),
+    client_id: row.client_id === null ? null : String(row.client_id),
+    seq: Number(row.seq),
+  };
+}
+
+const COLUMNS = "seq, command_id, run_id, type, payload_json, ts, client_id";
+
+/** Upserts a consumer cursor, never moving it backwards (caller holds a write transaction). */
+export function saveCursor(sql: SqliteDb, consumer: string, cursor: number, updatedAt: string): void {
+  sql.run(
+    `INSERT INTO command_cursors(consumer_id, cursor, updated_at) VALUES (?,?,?)
+     ON CONFLICT(consumer_id) DO UPDATE SET cursor = MAX(cursor, excluded.cursor), updated_at = excluded.updated_at`,
+    consumer,
+    cursor,
+    updatedAt,
+  );
+}
+
+export class SqliteCommandStore implements CommandStore {
+  constructor(private readonly sql: SqliteDb, private readonly wake: WakeBus) {}
+
+  append(command: NewCommand): Promise<CommandAppendResult> {
+    return task(() => {
+      validateCommand(command);
+      // Look up first (inside the write transaction): INSERT OR IGNORE would burn an AUTOINCREMENT value.
+      const result = this.sql.write((): CommandAppendResult => {
+        const existing = this.sql.get("SELECT seq FROM commands WHERE command_id = ?", command.command_id);
+        if (existing) return { accepted: false, duplicate: true, seq: Number(existing.seq) };
+        const inserted = this.sql.run(
+          `INSERT INTO commands(command_id, run_id, type, payload_json, ts, client_id) VALUES (?,?,?,?,?,?)`,
+          command.command_id,
+          command.run_id,
+          command.type,
+          JSON.stringify(command.payload),
+          command.ts,
+          command.client_id ?? null,
+        );
+        return { accepted: true, duplicate: false, seq: inserted.lastInsertRowid };
+      });
+      if (result.accepted) this.wake.publish("commands");
+      return result;
+    });
+  }
+
+  listAfter(after: number, limit: number): Promise<CommandRecord[]> {
+    return task(() => {
+      assertOffset("after", after);
+      assertOffset("limit", limit);
+      return this.sql.all(`SELECT ${COLUMNS} FROM commands WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+        .map(toRecord);
+    });
+  }
+
+  get(commandId: string): Promise<CommandRecord | null> {
+    return task(() => {
+      const row = this.sql.get(`SELECT ${COLUMNS} FROM commands WHERE command_id = ?`, String(commandId));
+      return row ? toRecord(row) : null;
+    });
+  }
+
+  lastSeq(): Promise<number> {
+    return task(() => Number(this.sql.get("SELECT MAX(seq) AS seq FROM commands")?.seq ?? 0));
+  }
+
+  loadCursor(consumer: string = RUNNER_CONSUMER): Promise<number> {
+    return task(() => {
+      assertId("consumer", consumer);
+      const row = this.sql.get("SELECT cursor FROM command_cursors WHERE consumer_id = ?", consumer);
+      return Number(row?.cursor ?? 0);
+    });
+  }
+
+  complete(outcome: CommandOutcome, consumer: string = RUNNER_CONSUMER): Promise<void> {
+    return task(() => {
+      validateOutcome(outcome);
+      assertId("consumer", consumer);
+      this.sql.write(() => {
+        this.sql.run(
+          `INSERT OR IGNORE INTO command_outcomes(command_id, seq, run_id, type, status, error, applied_at, consumer_id)
+           VALUES (?,?,?,?,?,?,?,?)`,
+          outcome.command_id,
+          outcome.seq,
+          outcome.run_id,
+          outcome.type,
+          outcome.status,
+          outcome.error,
+          outcome.applied_at,
+          consumer,
+        );
+        saveCursor(this.sql, consumer, outcome.seq, nowIso());
+      });
+    });
+  }
+
+  getOutcome(commandId: string): Promise<CommandOutcome | null> {
+    return task(() => {
+      const row = this.sql.get(
+        "SELECT command_id, seq, run_id, type, status, error, applied_at FROM command_outcomes WHERE command_id = ?",
+        String(commandId),
+      );
+      if (!row) return null;
+      return {
+        command_id: String(row.command_id),
+        seq: Number(row.seq),
+        run_id: String(row.run_id),
+        type: String(row.type),
+        status: row.status === "failed" ? "failed" : "applied",
+        error: row.error === null ? null : String(row.error),
+        applied_at: String(row.applied_at),
+      };
+    });
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * One node:sqlite connection per process. busy_timeout is set (via `timeout`) BEFORE switching to
+ * WAL, or a second process opening the file fails with "database is locked". synchronous=FULL: an
+ * acknowledged write survives a power loss, not only a process crash (the ledger is the truth).
+ */
+import { DatabaseSync } from "node:sqlite";
+import { SCHEMA, upgradeSchema } from "./schema.ts";
+
+export const BUSY_TIMEOUT_MS = 5000;
+
+export type Row = Record<string, unknown>;
+
+export class SqliteDb {
+  readonly db: DatabaseSync;
+
+  constructor(readonly path: string) {
+    this.db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
+    try {
+      this.db.exec("PRAGMA journal_mode=WAL");
+      this.db.exec("PRAGMA synchronous=FULL");
+      this.db.exec("PRAGMA foreign_keys=ON");
+      this.write(() => {
+        this.db.exec(SCHEMA);
+        upgradeSchema(this.db);
+      });
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+  }
+
+  /** A write transaction taking the write lock up front (BEGIN IMMEDIATE), so it never deadlocks. */
+  write<T>(fn: () => T): T {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = fn();
+      this.db.exec("COMMIT");
+      return result;
+    } catch (err) {
+      if (this.db.isTransaction) this.db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+
+  get(sql: string, ...params: (string | number | null)[]): Row | undefined {
+    return this.db.prepare(sql).get(...params) as Row | undefined;
+  }
+
+  all(sql: string, ...params: (string | number | null)[]): Row[] {
+    return this.db.prepare(sql).all(...params) as Row[];
+  }
+
+  run(sql: string, ...params: (string | number | null)[]): { changes: number; lastInsertRowid: number } {
+    const r = this.db.prepare(sql).run(...params);
+    return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+}
+
+/** Runs synchronous store code as a promise, so validation errors reject instead of throwing. */
+export const task = <T>(fn: () => T): Promise<T> => new Promise<T>((resolve) => resolve(fn()));

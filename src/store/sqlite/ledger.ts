@@ -1,0 +1,93 @@
+/**
+ * SQLite ledger: `ledger(run_id, seq, record_json)` with the per-run seq allocated from
+ * `ledger_heads.last_seq` in the same BEGIN IMMEDIATE transaction as the inserts (1-based,
+ * contiguous). Offset `after` = seq - 1, so a page is `seq > after ORDER BY seq LIMIT n`.
+ */
+import type { StepRecord } from "../../runtime/types.ts";
+import type { LedgerPage, LedgerStore, WakeBus } from "../types.ts";
+import { StoreCorruptError } from "../types.ts";
+import { StoreValidationError } from "../errors.ts";
+import { assertId, assertOffset } from "../validate.ts";
+import { ledgerTopic } from "../wake.ts";
+import { type SqliteDb, task } from "./db.ts";
+
+/** Appends records for a run inside the caller's write transaction; returns the new length. */
+export function insertLedger(sql: SqliteDb, runId: string, records: unknown[]): number {
+  const head = sql.get("SELECT last_seq FROM ledger_heads WHERE run_id = ?", runId);
+  let seq = Number(head?.last_seq ?? 0);
+  const insert = sql.db.prepare("INSERT INTO ledger(run_id, seq, record_json) VALUES (?,?,?)");
+  for (const record of records) insert.run(runId, ++seq, JSON.stringify(record));
+  sql.run(
+    `INSERT INTO ledger_heads(run_id, last_seq) VALUES (?, ?)
+     ON CONFLICT(run_id) DO UPDATE SET last_seq = excluded.last_seq`,
+    runId,
+    seq,
+  );
+  return seq;
+}
+
+export class SqliteLedgerStore implements LedgerStore {
+  constructor(private readonly sql: SqliteDb, private readonly wake: WakeBus) {}
+
+  append(runId: string, records: StepRecord[]): Promise<number> {
+    return task(() => {
+      assertId("run_id", runId);
+      if (!Array.isArray(records)) throw new StoreValidationError("ledger records must be an array");
+      for (const r of records) {
+        if (r === null || typeof r !== "object" || Array.isArray(r)) {
+          throw new StoreValidationError("every ledger record must be a JSON object");
+        }
+      }
+      if (records.length === 0) return this.#count(runId);
+      const length = this.sql.write(() => insertLedger(this.sql, runId, records));
+      this.wake.publish(ledgerTopic(runId));
+      return length;
+    });
+  }
+
+  read(runId: string, after: number, limit: number): Promise<LedgerPage> {
+    return task(() => {
+      assertId("run_id", runId);
+      assertOffset("after", after);
+      assertOffset("limit", limit);
+      const rows = this.sql.all(
+        "SELECT seq, record_json FROM ledger WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        runId,
+        after,
+        limit,
+      );
+      const items = rows.map((row) => {
+        try {
+          return JSON.parse(String(row.record_json)) as StepRecord;
+        } catch (err) {
+          throw new StoreCorruptError(`ledger:${runId}#${row.seq}`, (err as Error).message);
+        }
+      });
+      return { items, next_after: after + items.length };
+    });
+  }
+
+  count(runId: string): Promise<number> {
+    return task(() => {
+      assertId("run_id", runId);
+      return this.#count(runId);
+    });
+  }
+
+  #count(runId: string): number {
+    const row = this.sql.get("SELECT last_seq FROM ledger_heads WHERE run_id = ?", runId);
+    return Number(row?.last_seq ?? 0);
+  }
+
+  delete(runId: string): Promise<boolean> {
+    return task(() => {
+      assertId("run_id", runId);
+      const removed = this.sql.write(() => {
+        const n = this.sql.run("DELETE FROM ledger WHERE run_id = ?", runId).changes;
+        return this.sql.run("DELETE FROM ledger_heads WHERE run_id = ?", runId).changes + n > 0;
+      });
+      if (removed) this.wake.publish(ledgerTopic(runId));
+      return removed;
+    });
+  }
+}
