@@ -1,0 +1,81 @@
+/**
+ * Access stage: origin allow-list, lockout, bearer-token authentication, principal, admin-only routes —
+ * in the order of the gateway contract (§4.2).
+ */
+import type { MiddlewareHandler } from "hono";
+import type { Config } from "../config/config.ts";
+import { originAllowed } from "./glob.ts";
+import { isLoopbackAddress, type Lockout } from "./lockout.ts";
+import { anonymous, loopbackReadonly, type Principal, tokenAdmin } from "./principal.ts";
+import { adminRequired, lockedOut, noTokenConfigured, originForbidden, unauthorized } from "./responses.ts";
+import { adminResourceClass } from "./routes.ts";
+import { type RequestSecurity, type SecurityEnv, securityState } from "./state.ts";
+import { bearerToken, type TokenVerifier } from "./tokens.ts";
+
+export interface AccessDeps {
+  lockout: Lockout;
+  verifier: TokenVerifier;
+}
+
+function authRequired(config: Config, state: RequestSecurity): boolean {
+  if (state.kind === "write") return config.protectWrite;
+  if (state.kind === "read") {
+    return config.protectRead && !(config.devReadNoAuth && isLoopbackAddress(state.ip));
+  }
+  return false;
+}
+
+/** The principal of a caller that presented no token where none is required. */
+function tokenlessPrincipal(config: Config, state: RequestSecurity): Principal {
+  if (state.kind === "read" && config.protectRead && config.devReadNoAuth) return loopbackReadonly();
+  return anonymous({ read: !config.protectRead, write: !config.protectWrite });
+}
+
+export function accessStage(config: Config, deps: AccessDeps): MiddlewareHandler<SecurityEnv> {
+  const { lockout, verifier } = deps;
+  return async (c, next) => {
+    const state = securityState(c);
+    const origin = c.req.header("origin");
+    if (origin && !originAllowed(origin, config.allowedOrigins)) {
+      state.denied = true;
+      return originForbidden();
+    }
+    const wait = lockout.retryAfterS(state.ip);
+    if (wait > 0) {
+      state.denied = true;
+      return lockedOut(wait);
+    }
+    state.authRequired = authRequired(config, state);
+    if (state.authRequired && verifier.count === 0) return noTokenConfigured();
+
+    const failAuth = (): Response => {
+      state.denied = true;
+      const lockS = lockout.fail(state.ip);
+      return lockS > 0 ? lockedOut(lockS) : unauthorized();
+    };
+    const presented = bearerToken(c.req.header("authorization"));
+    let principal: Principal;
+    // A presented token is always checked, even where none is required: a wrong token is an error the
+    // caller must see, and a right one makes the caller an admin on open deployments too.
+    if (presented !== null && verifier.count > 0) {
+      const { valid, fingerprint } = await verifier.inspect(presented);
+      state.tokenFp = fingerprint;
+      if (!valid) return failAuth();
+      lockout.succeed(state.ip);
+      principal = tokenAdmin(fingerprint);
+    } else if (state.authRequired) {
+      return failAuth();
+    } else {
+      principal = tokenlessPrincipal(config, state);
+    }
+    state.principal = principal;
+    c.set("principal", principal);
+
+    const resourceClass = adminResourceClass(c.req.path, state.kind === "write");
+    if (resourceClass && !principal.admin) {
+      state.denied = true;
+      return adminRequired(resourceClass, state.kind === "write" ? "write" : "read");
+    }
+    await next();
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * The security pipeline for `/api/gateway/*`, as Hono middlewares in contract order (§4.2):
+ * request id + audit (outermost, so rejections are audited too) → origin → lockout → auth → principal →
+ * admin-only routes → concurrency + timeout → body limit → handler.
+ *
+ * The server must pass Deno's serve info as the Hono env (`app.fetch(req, { info })`) so the lockout and
+ * the audit log see the client address.
+ */
+import type { MiddlewareHandler } from "hono";
+import type { Config } from "../config/config.ts";
+import { errorText } from "../util/log.ts";
+import { isoUtc } from "../util/time.ts";
+import { accessStage } from "./access.ts";
+import { auditHeaders, AuditLog, redactQuery } from "./audit.ts";
+import { bodyLimitStage } from "./body_limit.ts";
+import { clientAddress, Lockout } from "./lockout.ts";
+import { securityDisabledAdmin } from "./principal.ts";
+import { requestKind, type RequestSecurity, type SecurityEnv } from "./state.ts";
+import { throttlePools, throttleStage } from "./throttle.ts";
+import { TokenVerifier } from "./tokens.ts";
+
+export interface SecurityDeps {
+  /** Audit log to append to (default: `<dataDir>/audit_log.jsonl` with the configured rotation). */
+  audit?: AuditLog;
+  /** Clock for lockout expiry and audit timestamps (epoch ms). */
+  now?: () => number;
+}
+
+export interface Security {
+  /** Mount in this order on `/api/gateway/*`. */
+  middlewares: MiddlewareHandler[];
+  /** The audit log (readable through `registerAuditRoutes` even when recording is off). */
+  audit: AuditLog;
+  /** Waits for pending audit writes. */
+  close(): Promise<void>;
+}
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function requestIdOf(c: Parameters<MiddlewareHandler<SecurityEnv>>[0]): string {
+  const fromContext = c.get("requestId");
+  if (fromContext) return fromContext;
+  const incoming = c.req.header("x-request-id")?.trim() ?? "";
+  return SANE_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID().replaceAll("-", "");
+}
+
+export function securityMiddleware(config: Config, deps: SecurityDeps = {}): Security {
+  const now = deps.now ?? Date.now;
+  const audit = deps.audit ?? new AuditLog({
+    dataDir: config.dataDir,
+    maxBytes: config.auditLogMaxBytes,
+    rotations: config.auditLogRotations,
+  });
+  const close = () => audit.flush();
+
+  if (!config.security) {
+    const passThrough: MiddlewareHandler<SecurityEnv> = async (c, next) => {
+      c.set("principal", securityDisabledAdmin());
+      await next();
+    };
+    return { middlewares: [passThrough], audit, close };
+  }
+
+  const auditStage: MiddlewareHandler<SecurityEnv> = async (c, next) => {
+    const started = performance.now();
+    const state: RequestSecurity = {
+      requestId: requestIdOf(c),
+      ip: clientAddress(c, config.trustProxy),
+      kind: requestKind(c.req.method),
+      authRequired: false,
+      denied: false,
+      abort: new AbortController(),
+    };
+    c.set("security", state);
+    c.set("requestId", state.requestId);
+    let error: string | undefined;
+    try {
+      await next();
+    } catch (err) {
+      error = errorText(err);
+      throw err;
+    } finally {
+      if (!error && !c.res.headers.has("x-request-id")) c.header("X-Request-Id", state.requestId);
+      // A handler's exception has already become a response via onError; Hono keeps it in `c.error`.
+      if (!error && c.error) error = errorText(c.error);
+      if (config.auditLog && (state.kind === "write" || state.denied)) {
+        const url = new URL(c.req.url);
+        const headers = c.req.raw.headers;
+        audit.record({
+          ts: isoUtc(new Date(now())),
+          request_id: state.requestId,
+          ip: state.ip,
+          method: c.req.method,
+          path: url.pathname,
+          query: redactQuery(url.search),
+          status: c.finalized ? c.res.status : 0,
+          duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+          auth_required: state.authRequired,
+          auth_token_fp: state.tokenFp,
+          principal_user_id: state.principal?.user_id,
+          principal_tenant_id: state.principal?.tenant_id,
+          origin: headers.get("origin") ?? undefined,
+          user_agent: headers.get("user-agent") ?? undefined,
+          bytes_in: state.bytesIn,
+          headers: auditHeaders(headers, config.auditLogHeaders),
+          error,
+        });
+      }
+    }
+  };
+
+  const lockout = new Lockout({
+    after: config.lockoutAfter,
+    baseS: config.lockoutBaseS,
+    maxS: config.lockoutMaxS,
+    windowS: config.lockoutWindowS,
+    now,
+  });
+  const middlewares = [
+    auditStage,
+    accessStage(config, { lockout, verifier: new TokenVerifier(config.authTokens) }),
+    throttleStage(config, throttlePools(config)),
+    bodyLimitStage(config),
+  ] as MiddlewareHandler[];
+  return { middlewares, audit, close };
+}

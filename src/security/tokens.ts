@@ -1,0 +1,106 @@
+/** Bearer tokens: constant-time verification, fingerprints for logs, weak-token rules, generation. */
+
+const encoder = new TextEncoder();
+
+async function sha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
+}
+
+const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+/** First 12 hex chars of SHA-256(token): identifies a token in logs without revealing it. */
+export async function tokenFingerprint(token: string): Promise<string> {
+  return hex(await sha256(token)).slice(0, 12);
+}
+
+/** Compares two equal-length digests without an early exit. */
+function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ (b[i] ?? 0);
+  return diff === 0;
+}
+
+/**
+ * Holds the accepted tokens as SHA-256 digests. `verify` hashes the presented token (so its length leaks
+ * nothing) and compares it with every digest, never stopping at the first match.
+ */
+export class TokenVerifier {
+  readonly #digests: Promise<Uint8Array[]>;
+  readonly count: number;
+
+  constructor(tokens: readonly string[]) {
+    this.count = tokens.length;
+    this.#digests = Promise.all(tokens.map(sha256));
+  }
+
+  async verify(presented: string): Promise<boolean> {
+    return (await this.inspect(presented)).valid;
+  }
+
+  /** Whether `presented` is accepted, plus its fingerprint (from the same digest). */
+  async inspect(presented: string): Promise<{ valid: boolean; fingerprint: string }> {
+    const [candidate, digests] = await Promise.all([sha256(presented), this.#digests]);
+    let valid = false;
+    for (const digest of digests) valid = digestsEqual(candidate, digest) || valid;
+    return { valid, fingerprint: hex(candidate).slice(0, 12) };
+  }
+}
+
+/** The token of an `Authorization: Bearer <token>` header (scheme case-insensitive), or null. */
+export function bearerToken(header: string | undefined | null): string | null {
+  if (!header) return null;
+  const m = /^\s*bearer\s+(.*)$/is.exec(header);
+  const token = m?.[1].trim() ?? "";
+  return token === "" ? null : token;
+}
+
+/** Minimum length of a token accepted on a non-loopback bind. */
+export const MIN_PUBLIC_TOKEN_LENGTH = 24;
+
+const COMMON_TOKENS = new Set([
+  "dev-token",
+  "devtoken",
+  "token",
+  "changeme",
+  "change-me",
+  "password",
+  "passw0rd",
+  "admin",
+  "god",
+  "zeus",
+  "root",
+  "superuser",
+  "secret",
+  "test",
+  "testing",
+  "letmein",
+  "qwerty",
+  "default",
+  "gateway",
+  "abstractgateway",
+  "123456",
+  "12345678",
+  "1234567890",
+]);
+
+/**
+ * Why `token` is too weak for a non-loopback bind, or null when it is acceptable. Weak = empty, shorter
+ * than 24 characters, a well-known value, or built from fewer than 8 distinct characters (which also
+ * catches repeated words such as `passwordpasswordpassword`).
+ */
+export function weakTokenReason(token: string): string | null {
+  const t = token.trim();
+  if (t === "") return "it is empty";
+  if (COMMON_TOKENS.has(t.toLowerCase())) return "it is a well-known default value";
+  if (t.length < MIN_PUBLIC_TOKEN_LENGTH) {
+    return `it is shorter than ${MIN_PUBLIC_TOKEN_LENGTH} characters`;
+  }
+  if (new Set(t).size < 8) return "it uses fewer than 8 distinct characters";
+  return null;
+}
+
+/** 32 random bytes, base64url without padding (43 characters). */
+export function generateToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
