@@ -1,0 +1,25 @@
+/** Hono environment shared by every route of the HTTP API. */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+
+/** The authenticated caller, as set by the security middleware (`c.set("principal", …)`). */
+export interface Principal {
+  user_id: string;
+  tenant_id: string;
+  roles: string[];
+  scopes: string[];
+  token_fingerprint: string | null;
+  runtime_id: string;
+  source: string;
+  admin: boolean;
+}
+
+export interface AppEnv {
+  Bindings: { info?: Deno.ServeHandlerInfo };
+  Variables: {
+    /** Echo of the request's `X-Request-Id` or a fresh 32-hex id; also sent back on every response. */
+    requestId: string;
+    principal?: Principal;
+  };
+}
+
+export type App = OpenAPIHono<AppEnv>;

@@ -1,0 +1,145 @@
+/**
+ * One error shape for the whole API: `{"detail": "<message>"}` (FastAPI style), or for request
+ * validation failures `{"detail": [{type, loc, msg, input}]}` with status 422. Never a stack trace.
+ */
+import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ZodError } from "zod";
+import { BundleError } from "../bundles/types.ts";
+import { StoreValidationError } from "../store/errors.ts";
+import { StoreCorruptError } from "../store/types.ts";
+import { errorText, logger } from "../util/log.ts";
+import type { AppEnv } from "./env.ts";
+
+const log = logger("http");
+
+/** Thrown by handlers: becomes `status` with `{"detail": detail}` (and optional extra headers). */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+    this.name = "HttpError";
+  }
+}
+
+export const runNotFound = (runId: string): HttpError => new HttpError(404, `Run '${runId}' not found`);
+
+export interface ValidationItem {
+  type: string;
+  loc: (string | number)[];
+  msg: string;
+  input: unknown;
+}
+
+/** Thrown by the zod hook; rendered as 422 with FastAPI's list shape. */
+export class RequestValidationError extends Error {
+  constructor(readonly items: ValidationItem[]) {
+    super(items.map((i) => `${i.loc.join(".")}: ${i.msg}`).join("; "));
+    this.name = "RequestValidationError";
+  }
+}
+
+const LOCATION: Record<string, string> = {
+  json: "body",
+  form: "body",
+  query: "query",
+  param: "path",
+  header: "header",
+  cookie: "cookie",
+};
+
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = data;
+  for (const key of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}
+
+/** Converts a zod failure into FastAPI-style validation items. */
+export function validationItems(target: string, error: ZodError, data: unknown): ValidationItem[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+    const input = valueAt(data, path);
+    const loc = [LOCATION[target] ?? target, ...path];
+    if (issue.code === "invalid_type" && input === undefined) {
+      return { type: "missing", loc, msg: "Field required", input: valueAt(data, path.slice(0, -1)) ?? null };
+    }
+    const type = issue.code === "invalid_type"
+      ? `${issue.expected}_type`
+      : issue.code === "too_small"
+      ? "greater_than_equal"
+      : issue.code === "too_big"
+      ? "less_than_equal"
+      : issue.code;
+    return { type, loc, msg: issue.message, input: input ?? null };
+  });
+}
+
+/** `defaultHook` of the OpenAPIHono app: every schema failure becomes a 422. */
+export function validationHook(
+  result: { success: boolean; error?: ZodError; data?: unknown; target: string },
+): void {
+  if (!result.success && result.error) {
+    throw new RequestValidationError(validationItems(result.target, result.error, result.data));
+  }
+}
+
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/**
+ * Parses a JSON request body up front so a malformed one gets `400 Invalid JSON body: …` naming the
+ * problem (the validators then reuse the cached parse).
+ */
+export const jsonBodyGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const type = c.req.header("content-type") ?? "";
+  if (BODY_METHODS.has(c.req.method) && /^application\/([\w.+-]*\+)?json\b/i.test(type)) {
+    // Read as text first (Hono caches it for the validators); a body-less DELETE is fine.
+    const text = await c.req.text();
+    if (text.trim() === "") {
+      if (c.req.method !== "DELETE") throw new HttpError(400, "Invalid JSON body: the body is empty");
+    } else {
+      try {
+        JSON.parse(text);
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        throw new HttpError(400, `Invalid JSON body: ${reason}`);
+      }
+    }
+  }
+  await next();
+};
+
+function errorResponse(c: Context<AppEnv>, status: number, detail: unknown, headers = {}): Response {
+  return c.json({ detail }, status as 400, headers);
+}
+
+export const onError: ErrorHandler<AppEnv> = (err, c) => {
+  if (err instanceof HttpError) return errorResponse(c, err.status, err.detail, err.headers);
+  if (err instanceof RequestValidationError) return errorResponse(c, 422, err.items);
+  if (err instanceof BundleError) return errorResponse(c, err.status, err.message);
+  if (err instanceof StoreValidationError) return errorResponse(c, 400, err.message);
+  if (err instanceof HTTPException) {
+    const res = err.getResponse();
+    const detail = err.message || res.statusText || "Bad Request";
+    return errorResponse(c, err.status, detail);
+  }
+  const requestId = c.get("requestId");
+  if (err instanceof StoreCorruptError) {
+    log.error("corrupt store entry", { request_id: requestId, location: err.location, error: err.message });
+    return errorResponse(c, 500, `Stored data is corrupt; see the server log (request id ${requestId})`);
+  }
+  log.error("unhandled error", {
+    request_id: requestId,
+    method: c.req.method,
+    path: c.req.path,
+    error: errorText(err),
+  });
+  return errorResponse(c, 500, `Internal server error (request id ${requestId})`);
+};
+
+export const onNotFound: NotFoundHandler<AppEnv> = (c) => errorResponse(c, 404, "Not Found");

@@ -1,0 +1,154 @@
+/**
+ * One SSE ledger stream: replays records past the cursor, then follows the ledger push-based
+ * (store wake-ups), sends `: keep-alive` when idle, and ends with `event: done` once the run is
+ * terminal and fully caught up. Everything it holds (subscriptions, timer) is released when the
+ * stream ends for any reason; a client going away cancels the body stream (`cancel()` below), which
+ * Deno.serve does on disconnect (request.signal is not used: it also fires on normal completion).
+ */
+import { isTerminal } from "../runtime/types.ts";
+import type { Stores } from "../store/types.ts";
+import { errorText, logger } from "../util/log.ts";
+import { doneFrame, keepAliveFrame, retryFrame, stepFrame } from "./sse_format.ts";
+
+const log = logger("http.sse");
+const PAGE = 500;
+const MAX_READ_FAILURES = 8;
+/** Reconnect delay suggested to EventSource clients. */
+const RETRY_MS = 2000;
+
+export interface LedgerStreamOptions {
+  stores: Stores;
+  runId: string;
+  after: number;
+  heartbeatMs: number;
+}
+
+export function ledgerStream(opts: LedgerStreamOptions): ReadableStream<Uint8Array> {
+  const { stores, runId, heartbeatMs } = opts;
+  let cursor = opts.after;
+  let closed = false;
+  let pending = true; // read once at start
+  let wakeWaiter: (() => void) | null = null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const unsubscribers: (() => void)[] = [];
+
+  const wake = () => {
+    pending = true;
+    wakeWaiter?.();
+  };
+  const ledgerTopic = `ledger:${runId}`;
+  unsubscribers.push(stores.wake.subscribe(ledgerTopic, wake));
+  // `*` carries every topic, including changes made by another process; only react to this
+  // run's ledger and to run-state changes (the run may just have become terminal).
+  unsubscribers.push(stores.wake.subscribe("*", (topic) => {
+    if (topic !== ledgerTopic && !topic.startsWith("ledger:") && topic !== "commands") wake();
+  }));
+
+  const stop = () => {
+    if (closed) return;
+    closed = true;
+    for (const u of unsubscribers.splice(0)) u();
+    clearTimeout(timer);
+    wakeWaiter?.();
+  };
+
+  /** Resolves on the next wake-up or after `ms`; returns true when it timed out. */
+  const sleep = (ms: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      timer = setTimeout(() => {
+        wakeWaiter = null;
+        resolve(true);
+      }, ms);
+      wakeWaiter = () => {
+        clearTimeout(timer);
+        wakeWaiter = null;
+        resolve(false);
+      };
+    });
+
+  return new ReadableStream<Uint8Array>({
+    async start(controller) {
+      const emit = (chunk: Uint8Array) => {
+        if (closed) return;
+        try {
+          controller.enqueue(chunk);
+        } catch {
+          stop(); // the consumer went away between two checks
+        }
+      };
+      /** Emits every record past the cursor; true when anything was sent. */
+      const drain = async (): Promise<boolean> => {
+        let sent = false;
+        while (!closed) {
+          const page = await stores.ledger.read(runId, cursor, PAGE);
+          for (const record of page.items) emit(stepFrame(++cursor, record));
+          sent ||= page.items.length > 0;
+          if (page.items.length < PAGE) break;
+        }
+        return sent;
+      };
+      /** "terminal", "gone" (deleted, e.g. purged) or "active"; unreadable counts as active. */
+      const runState = async (): Promise<"terminal" | "gone" | "active"> => {
+        try {
+          const run = await stores.runs.load(runId);
+          return run === null ? "gone" : isTerminal(run.status) ? "terminal" : "active";
+        } catch {
+          return "active"; // unreadable right now: keep streaming
+        }
+      };
+
+      emit(retryFrame(RETRY_MS));
+      let lastSent = Date.now();
+      let failures = 0;
+      while (!closed) {
+        if (!pending) {
+          const timedOut = await sleep(Math.max(1, heartbeatMs - (Date.now() - lastSent)));
+          if (closed) break;
+          if (timedOut && Date.now() - lastSent >= heartbeatMs) {
+            emit(keepAliveFrame);
+            lastSent = Date.now();
+            // A missed wake-up costs at most one heartbeat: re-check on every keep-alive.
+            pending = true;
+            continue;
+          }
+        }
+        pending = false;
+        try {
+          if (await drain()) lastSent = Date.now();
+          const state = await runState();
+          if (state === "gone") break; // nothing more will come; a reconnect gets a 404
+          if (state === "terminal") {
+            // The runtime appends a run's records before saving its state, so once the state is
+            // terminal every record is in the ledger: this last read catches any appended since.
+            await drain();
+            emit(doneFrame(runId, cursor));
+            break;
+          }
+          failures = 0;
+        } catch (err) {
+          // A store read can fail transiently (e.g. racing a writer): retry with backoff; the
+          // cursor only moved past records already sent, so nothing is lost or repeated.
+          if (++failures > MAX_READ_FAILURES) {
+            log.warn("ledger stream gave up", { run_id: runId, cursor, error: errorText(err) });
+            break;
+          }
+          log.debug("ledger read failed; retrying", { run_id: runId, cursor, error: errorText(err) });
+          await sleep(Math.min(1000, 20 * 2 ** failures));
+          pending = true;
+        }
+      }
+      const wasOpen = !closed;
+      stop();
+      if (wasOpen) {
+        try {
+          controller.close();
+        } catch {
+          // the consumer already cancelled
+        }
+      }
+    },
+    cancel() {
+      stop();
+    },
+  });
+}

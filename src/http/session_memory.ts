@@ -1,0 +1,54 @@
+/**
+ * The per-session owner run `session_memory_<sid>` (§3.7): an internal, completed run that owns a
+ * session's artifacts (attachments, memory). Created on demand, never ticked.
+ */
+import type { RunState } from "../runtime/types.ts";
+import type { RunStore } from "../store/types.ts";
+import { nowIso } from "../util/time.ts";
+
+const SAFE = /^[A-Za-z0-9_-]+$/;
+const PREFIX = "session_memory_";
+const SESSION_MEMORY_WORKFLOW = "__session_memory__";
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export async function sessionMemoryRunId(sessionId: string): Promise<string> {
+  return SAFE.test(sessionId)
+    ? `${PREFIX}${sessionId}`
+    : `${PREFIX}sha_${(await sha256Hex(sessionId)).slice(0, 32)}`;
+}
+
+/** The session id a `session_memory_<safe>` run id stands for, or null for any other id. */
+export function sessionOfMemoryRunId(runId: string): string | null {
+  if (!runId.startsWith(PREFIX)) return null;
+  const sid = runId.slice(PREFIX.length);
+  return sid && SAFE.test(sid) && !sid.startsWith("sha_") ? sid : null;
+}
+
+/** Loads the owner run of `sessionId`, creating it when missing. */
+export async function ensureSessionMemoryRun(runs: RunStore, sessionId: string): Promise<RunState> {
+  const runId = await sessionMemoryRunId(sessionId);
+  const existing = await runs.load(runId);
+  if (existing) return existing;
+  const now = nowIso();
+  const run: RunState = {
+    run_id: runId,
+    workflow_id: SESSION_MEMORY_WORKFLOW,
+    status: "completed",
+    current_node: null,
+    vars: {},
+    waiting: null,
+    output: null,
+    error: null,
+    created_at: now,
+    updated_at: now,
+    actor_id: "gateway",
+    session_id: sessionId,
+    parent_run_id: null,
+  };
+  await runs.save(run);
+  return run;
+}

@@ -1,0 +1,86 @@
+/**
+ * `POST /runs/start`, end to end: resolve the workflow, apply input hygiene, validate artifact
+ * refs, create the session owner run, start the run, snapshot its workflow, nudge the runner.
+ */
+import { resolveStartTarget, StartTargetError } from "../bundles/start_target.ts";
+import { isDraftVersion } from "../bundles/versions.ts";
+import type { Gateway } from "../gateway.ts";
+import type { JsonObject } from "../runtime/types.ts";
+import { validateArtifactRefs } from "./artifact_refs.ts";
+import { HttpError } from "./errors.ts";
+import { SNAPSHOT_KIND } from "./history_bundle.ts";
+import { sanitizeRunLifecycle } from "./run_lifecycle.ts";
+import { prepareRunVars, writeWorkspaceMarker } from "./run_vars.ts";
+import { ensureSessionMemoryRun } from "./session_memory.ts";
+
+export interface StartRequest {
+  registry_scope?: string | null;
+  bundle_id?: string | null;
+  bundle_version?: string | null;
+  flow_id?: string | null;
+  input_data?: Record<string, unknown> | null;
+  thinking?: boolean | string | null;
+  run_lifecycle?: Record<string, unknown> | null;
+  session_id?: string | null;
+}
+
+export interface ResolvedStart {
+  workflowId: string;
+  vars: JsonObject;
+  sessionId: string | null;
+  createdWorkspace: string | null;
+}
+
+/** Every check that can reject the request; nothing is written except the new workspace dir. */
+export async function prepareStart(gw: Gateway, req: StartRequest): Promise<ResolvedStart> {
+  const scope = req.registry_scope?.trim();
+  if (scope && scope !== "private") {
+    throw new HttpError(
+      400,
+      `registry_scope '${scope}' is not supported (only 'private' bundles are served)`,
+    );
+  }
+  let target;
+  try {
+    target = resolveStartTarget(gw.bundles, req);
+  } catch (err) {
+    if (err instanceof StartTargetError) throw new HttpError(err.status, err.message);
+    throw new HttpError(400, `Failed to start run: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const version = target.bundle?.manifest.bundle_version;
+  if (
+    version && isDraftVersion(version) && sanitizeRunLifecycle(req.run_lifecycle)?.purpose !== "draft_test"
+  ) {
+    throw new HttpError(400, "draft bundle versions require run_lifecycle.purpose='draft_test'");
+  }
+  const sessionId = req.session_id?.trim() || null;
+  const input = (req.input_data ?? {}) as JsonObject;
+  await validateArtifactRefs(input, gw.stores.artifacts, sessionId);
+  const { vars, createdWorkspace } = await prepareRunVars(
+    { input_data: input, thinking: req.thinking, run_lifecycle: req.run_lifecycle },
+    gw.config,
+  );
+  return { workflowId: target.workflowId, vars, sessionId, createdWorkspace };
+}
+
+/** Creates the run under `runId` (status `running`; the runner advances it). */
+export async function startPrepared(gw: Gateway, start: ResolvedStart, runId: string): Promise<void> {
+  if (start.sessionId) await ensureSessionMemoryRun(gw.stores.runs, start.sessionId);
+  const run = await gw.runtime.start({
+    workflowId: start.workflowId,
+    vars: start.vars,
+    sessionId: start.sessionId,
+    runId,
+  });
+  const flow = gw.bundles.getWorkflow(start.workflowId);
+  if (flow) {
+    await gw.stores.artifacts.store(new TextEncoder().encode(JSON.stringify(flow)), {
+      run_id: run.run_id,
+      content_type: "application/json",
+      tags: { kind: SNAPSHOT_KIND, workflow_id: start.workflowId },
+      filename: "workflow_snapshot.json",
+    });
+  }
+  if (start.createdWorkspace) await writeWorkspaceMarker(start.createdWorkspace, run.run_id);
+  gw.runner?.kick();
+}
