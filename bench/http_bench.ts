@@ -12,9 +12,8 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { loadConfig } from "../src/config/config.ts";
 import { type Gateway, openGateway } from "../src/gateway.ts";
-import { createApp } from "../src/http/app.ts";
+import { createGatewayServer } from "../src/http/server.ts";
 import type { StepRecord } from "../src/runtime/types.ts";
-import { securityMiddleware } from "../src/security/middleware.ts";
 import { setLogLevel } from "../src/util/log.ts";
 import { nowIso } from "../src/util/time.ts";
 import { startEndFlow, writeBundle } from "../tests/helpers/bundles.ts";
@@ -151,12 +150,11 @@ export async function main(args: string[] = Deno.args): Promise<Row[]> {
     ABSTRACTGATEWAY_LOG_LEVEL: "error",
   });
   const gw = await openGateway(config, { runner: false });
-  const security = securityMiddleware(config);
-  const app = createApp(gw, { security: security.middlewares });
+  const http = createGatewayServer(gw);
   const listening = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: (a) => listening.resolve(a) },
-    (req, info) => app.fetch(req, { info }),
+    http.fetch,
   );
   const base = `http://127.0.0.1:${(await listening.promise).port}`;
   const rows: Row[] = [];
@@ -227,7 +225,7 @@ export async function main(args: string[] = Deno.args): Promise<Row[]> {
   } finally {
     await server.shutdown();
     await gw.close();
-    await security.close();
+    await http.close();
     await Deno.remove(root, { recursive: true });
   }
   const w = [

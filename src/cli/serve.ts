@@ -1,10 +1,8 @@
 /** `gateway serve`: the HTTP API, with the runner in-process unless `--no-runner`. */
 import { loadConfig, processEnv } from "../config/config.ts";
 import { openGateway } from "../gateway.ts";
-import { createApp } from "../http/app.ts";
-import { corsMiddleware } from "../security/cors.ts";
+import { createGatewayServer } from "../http/server.ts";
 import { ensureServeAuth } from "../security/startup.ts";
-import { securityMiddleware } from "../security/middleware.ts";
 import { logger, setLogLevel } from "../util/log.ts";
 import { parseFlags, settingFlags, settingFlagsHelp } from "./args.ts";
 import { untilSignal } from "./signals.ts";
@@ -38,12 +36,11 @@ export async function serveCommand(args: string[]): Promise<number> {
   config.authTokens = auth.tokens;
 
   const gw = await openGateway(config, { runner: config.runner });
-  const security = securityMiddleware(config);
-  const app = createApp(gw, { security: security.middlewares, cors: corsMiddleware(config) });
+  const http = createGatewayServer(gw);
   const listening = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve(
     { hostname: config.host, port: config.port, onListen: (addr) => listening.resolve(addr) },
-    (req, info) => app.fetch(req, { info }),
+    http.fetch,
   );
   const addr = await listening.promise;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
@@ -60,7 +57,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   const signal = await Promise.race([untilSignal(), server.finished.then(() => null)]);
   log.info("shutting down", { signal });
   await server.shutdown();
+  await http.close();
   await gw.close();
-  await security.close();
   return 0;
 }

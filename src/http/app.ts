@@ -30,12 +30,16 @@ export interface AppOptions {
   /** App-wide CORS layer (outermost after the request id), e.g. `corsMiddleware(config)`. */
   // deno-lint-ignore no-explicit-any
   cors?: MiddlewareHandler<any>;
+  /** App-wide middleware that must see every request first (e.g. request metrics). */
+  // deno-lint-ignore no-explicit-any
+  outermost?: MiddlewareHandler<any>;
 }
 
 export function createApp(gw: Gateway, options: AppOptions = {}): App {
   const app: App = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(onError);
   app.notFound(onNotFound);
+  if (options.outermost) app.use("*", options.outermost);
   app.use("*", requestId);
   if (options.cors) app.use("*", options.cors);
   for (const mw of options.security ?? []) app.use("/api/gateway/*", mw);

@@ -5,6 +5,7 @@ import { runGateway, startServe } from "../helpers/gateway_process.ts";
 import { REPO_ROOT, sandboxTempDir } from "../helpers/paths.ts";
 
 const BUNDLES = join(REPO_ROOT, "bundles");
+const AUTH = { Authorization: "Bearer e2e-token-0123456789abcdef" };
 
 Deno.test("serve: health is open, the API needs the token, SIGTERM exits 0", async () => {
   const data = await sandboxTempDir();
@@ -23,12 +24,29 @@ Deno.test("serve: health is open, the API needs the token, SIGTERM exits 0", asy
       assert.equal(anon.status, 401);
       await anon.body?.cancel();
 
-      const authed = await fetch(`${gw.url}/api/gateway/bundles`, {
-        headers: { Authorization: "Bearer e2e-token-0123456789abcdef" },
-      });
+      const authed = await fetch(`${gw.url}/api/gateway/bundles`, { headers: AUTH });
       assert.equal(authed.status, 200);
       const bundles = await authed.json();
       assert.ok(bundles.items.length >= 1, "our shipped bundles are served by default");
+
+      const metricsAnon = await fetch(`${gw.url}/metrics`);
+      assert.equal(metricsAnon.status, 401, "metrics are protected like the API");
+      await metricsAnon.body?.cancel();
+      const metrics = await fetch(`${gw.url}/metrics`, { headers: AUTH });
+      assert.equal(metrics.status, 200);
+      const text = await metrics.text();
+      assert.match(text, /^# TYPE gateway_http_requests_total counter$/m);
+      assert.match(text, /^gateway_runs\{status="completed"\} \d+$/m);
+
+      const status = await fetch(`${gw.url}/api/gateway/tooling/status`, { headers: AUTH });
+      assert.equal((await status.json()).enabled, false, "operator tooling is off by default");
+      const files = await fetch(`${gw.url}/api/gateway/files/list?path=.`, { headers: AUTH });
+      assert.equal(files.status, 404);
+      await files.body?.cancel();
+
+      const audit = await fetch(`${gw.url}/api/gateway/audit/tail`, { headers: AUTH });
+      assert.equal(audit.status, 200);
+      assert.equal((await audit.json()).ok, true);
     } finally {
       assert.equal(await gw.stop(), 0);
     }

@@ -6,9 +6,7 @@
 import { join } from "node:path";
 import { type Config, loadConfig } from "../../src/config/config.ts";
 import { type Gateway, openGateway } from "../../src/gateway.ts";
-import { createApp } from "../../src/http/app.ts";
-import { corsMiddleware } from "../../src/security/cors.ts";
-import { securityMiddleware } from "../../src/security/middleware.ts";
+import { createGatewayServer } from "../../src/http/server.ts";
 import { setLogLevel } from "../../src/util/log.ts";
 import { type BundleSpec, startEndFlow, writeBundle } from "../helpers/bundles.ts";
 import { sandboxTempDir } from "../helpers/paths.ts";
@@ -68,8 +66,8 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
   };
   const stop = async () => {
     await live.server.shutdown();
+    await live.http.close();
     await live.gw.close();
-    await live.security.close();
   };
   return {
     get base() {
@@ -106,15 +104,14 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
 
 async function listen(config: Config, runner: boolean) {
   const gw = await openGateway(config, { runner });
-  const security = securityMiddleware(config);
-  const app = createApp(gw, { security: security.middlewares, cors: corsMiddleware(config) });
+  const http = createGatewayServer(gw);
   const listening = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: (addr) => listening.resolve(addr) },
-    (req, info) => app.fetch(req, { info }),
+    http.fetch,
   );
   const addr = await listening.promise;
-  return { gw, security, server, base: `http://127.0.0.1:${addr.port}` };
+  return { gw, http, server, base: `http://127.0.0.1:${addr.port}` };
 }
 export const postJson = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
   method: "POST",

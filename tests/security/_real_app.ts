@@ -1,14 +1,12 @@
 /**
- * The real gateway app (openGateway + createApp) behind the real security layer (CORS, middlewares,
+ * The real gateway app (openGateway + createGatewayServer) behind the real security layer (CORS, middlewares,
  * audit route), served on 127.0.0.1:0, with the `demo@0.0.1` bundle (start → ask_user → end).
  */
 import { join } from "node:path";
 import { type Config, loadConfig } from "../../src/config/config.ts";
 import { type Gateway, openGateway } from "../../src/gateway.ts";
-import { createApp } from "../../src/http/app.ts";
-import { registerAuditRoutes } from "../../src/security/audit_routes.ts";
-import { corsMiddleware } from "../../src/security/cors.ts";
-import { type Security, securityMiddleware } from "../../src/security/middleware.ts";
+import { createGatewayServer } from "../../src/http/server.ts";
+import type { AuditLog } from "../../src/security/audit.ts";
 import { setLogLevel } from "../../src/util/log.ts";
 import { askUserFlow, writeBundle } from "../helpers/bundles.ts";
 import { sandboxTempDir } from "../helpers/paths.ts";
@@ -18,7 +16,7 @@ export interface RealApp {
   root: string;
   config: Config;
   gw: Gateway;
-  security: Security;
+  audit: AuditLog;
   close(): Promise<void>;
 }
 
@@ -35,23 +33,18 @@ export async function startRealApp(env: Record<string, string>, runner: boolean)
     ...env,
   });
   const gw = await openGateway(config, { runner });
-  const security = securityMiddleware(config);
-  const app = createApp(gw, { security: security.middlewares, cors: corsMiddleware(config) });
-  registerAuditRoutes(app, security.audit);
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    (req, info) => app.fetch(req, { info }),
-  );
+  const http = createGatewayServer(gw);
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, http.fetch);
   return {
     base: `http://127.0.0.1:${server.addr.port}`,
     root,
     config,
     gw,
-    security,
+    audit: http.audit,
     async close() {
       await server.shutdown();
+      await http.close();
       await gw.close();
-      await security.close();
       setLogLevel("info");
       await Deno.remove(root, { recursive: true });
     },

@@ -236,7 +236,7 @@ Deno.test("fuzz: hostile requests at every route get < 500, the store loses noth
     { ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN, ABSTRACTGATEWAY_LOCKOUT_AFTER: "1000" },
     false,
   );
-  const { base, gw, security } = app;
+  const { base, gw, audit } = app;
   // Outside the data and flows dirs: no answer may ever contain it.
   const SECRET = `outside-secret-${crypto.randomUUID()}`;
   const auth = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
@@ -301,8 +301,8 @@ Deno.test("fuzz: hostile requests at every route get < 500, the store loses noth
     for (const before of commandsBefore) {
       assert.deepEqual(commandsAfter.find((c) => c.command_id === before.command_id), before);
     }
-    await security.audit.flush();
-    assert.ok(!(await Deno.readTextFile(security.audit.path)).includes(TOKEN), "raw token in the audit log");
+    await audit.flush();
+    assert.ok(!(await Deno.readTextFile(audit.path)).includes(TOKEN), "raw token in the audit log");
   } finally {
     await app.close();
   }

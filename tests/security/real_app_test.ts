@@ -10,8 +10,8 @@ const H = { authorization: `Bearer ${TOKEN}` };
 const JSON_H = { ...H, "content-type": "application/json" };
 
 async function auditLast(app: Awaited<ReturnType<typeof startRealApp>>): Promise<Record<string, unknown>> {
-  await app.security.audit.flush();
-  const lines = (await Deno.readTextFile(app.security.audit.path)).trimEnd().split("\n");
+  await app.audit.flush();
+  const lines = (await Deno.readTextFile(app.audit.path)).trimEnd().split("\n");
   return JSON.parse(lines.at(-1)!);
 }
 
@@ -58,7 +58,7 @@ Deno.test("real app: auth, audit, request ids, origins and body limits", async (
     last = await auditLast(app);
     assert.equal(last.status, 200);
     assert.equal(last.principal_user_id, "local-admin");
-    assert.ok(!(await Deno.readTextFile(app.security.audit.path)).includes(TOKEN));
+    assert.ok(!(await Deno.readTextFile(app.audit.path)).includes(TOKEN));
 
     // a body sent without Content-Length is read under the cap and still reaches the handler intact
     const chunks = [`{"command_id":"c-chunked","run_id":"${run_id}",`, `"type":"pause","payload":{}}`];

@@ -1,0 +1,54 @@
+/**
+ * The complete gateway application as served: the API of createApp behind the security pipeline and
+ * CORS, plus request metrics and `GET /metrics`, the audit tail route, and the operator tooling routes
+ * (which answer 404 unless tooling is enabled). `serve`, the e2e-style tests and the bench build it here.
+ */
+import type { Context } from "hono";
+import type { Gateway } from "../gateway.ts";
+import { metricsMiddleware, metricsRoute } from "../metrics/http.ts";
+import type { AuditLog } from "../security/audit.ts";
+import { registerAuditRoutes } from "../security/audit_routes.ts";
+import { corsMiddleware } from "../security/cors.ts";
+import { securityMiddleware } from "../security/middleware.ts";
+import { bearerToken, TokenVerifier } from "../security/tokens.ts";
+import { toolingRoutes } from "../tooling/routes.ts";
+import { createApp } from "./app.ts";
+import type { App } from "./env.ts";
+
+export interface GatewayServer {
+  app: App;
+  /** The audit log the security pipeline appends to. */
+  audit: AuditLog;
+  /** Serve with `Deno.serve(opts, (req, info) => server.fetch(req, info))` so lockout and audit see the peer. */
+  fetch(req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response | Promise<Response>;
+  /** Stops declared tooling processes and flushes the audit log. */
+  close(): Promise<void>;
+}
+
+export function createGatewayServer(gw: Gateway): GatewayServer {
+  const { config } = gw;
+  const security = securityMiddleware(config);
+  const tooling = toolingRoutes({ config, dataDir: config.dataDir });
+  const app = createApp(gw, {
+    outermost: metricsMiddleware(gw.metrics),
+    cors: corsMiddleware(config),
+    security: security.middlewares,
+  });
+  registerAuditRoutes(app, security.audit);
+  app.route("/api/gateway", tooling.app);
+  const tokens = new TokenVerifier(config.authTokens);
+  const authCheck = async (c: Context) => {
+    const token = bearerToken(c.req.header("authorization"));
+    return token !== null && await tokens.verify(token);
+  };
+  app.route("/", metricsRoute(gw.metrics, { open: config.metricsOpen || !config.security, authCheck }));
+  return {
+    app,
+    audit: security.audit,
+    fetch: (req, info) => app.fetch(req, { info }),
+    async close() {
+      await tooling.close();
+      await security.close();
+    },
+  };
+}
