@@ -40,6 +40,12 @@ Deno.test("serve: health is open, the API needs the token, SIGTERM exits 0", asy
 
       const status = await fetch(`${gw.url}/api/gateway/tooling/status`, { headers: AUTH });
       assert.equal((await status.json()).enabled, false, "operator tooling is off by default");
+      const discovery = await fetch(`${gw.url}/api/gateway/discovery/capabilities`, { headers: AUTH });
+      assert.equal(
+        (await discovery.json()).capabilities.operator_tooling.enabled,
+        false,
+        "discovery says so",
+      );
       const files = await fetch(`${gw.url}/api/gateway/files/list?path=.`, { headers: AUTH });
       assert.equal(files.status, 404);
       await files.body?.cancel();

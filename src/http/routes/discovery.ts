@@ -1,4 +1,5 @@
 /** Discovery: what this gateway can do (`/discovery/capabilities`) and its workspace policy. */
+import { toolingStatus } from "../../tooling/status.ts";
 import { z } from "@hono/zod-openapi";
 import type { App } from "../env.ts";
 import type { Gateway } from "../../gateway.ts";
@@ -109,6 +110,7 @@ export function registerDiscoveryRoutes(app: App, gw: Gateway): void {
         capability_plugins: {},
         multimodal: { available: false },
         tools: { mode: gw.config.toolMode },
+        operator_tooling: toolingStatus(gw.config),
         visualflow: { installed: true },
         media: { available: false },
         contracts: contracts(),
@@ -121,7 +123,7 @@ export function registerDiscoveryRoutes(app: App, gw: Gateway): void {
       ok: true as const,
       policy: {
         target: "server",
-        mounts: [],
+        mounts: Object.keys(gw.config.workspaceMounts).sort().map((name) => ({ name })),
         max_attachment_bytes: gw.config.maxAttachmentBytes,
         client_workspace_scope_overrides: gw.config.toolMode === "local",
         allowed_access_modes: gw.config.toolMode === "local"
