@@ -1,17 +1,10 @@
 /** Hono environment shared by every route of the HTTP API. */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 
+import type { Principal } from "../security/principal.ts";
+
 /** The authenticated caller, as set by the security middleware (`c.set("principal", …)`). */
-export interface Principal {
-  user_id: string;
-  tenant_id: string;
-  roles: string[];
-  scopes: string[];
-  token_fingerprint: string | null;
-  runtime_id: string;
-  source: string;
-  admin: boolean;
-}
+export type { Principal };
 
 export interface AppEnv {
   Bindings: { info?: Deno.ServeHandlerInfo };
