@@ -1,0 +1,155 @@
+/**
+ * Applies one inbox command (contract §5.3, runtime-model §4) with our fixes: tree walks read the
+ * store, emit_event resumes every match and collects failures, deliveries of a payload (resume
+ * with payload, emit_event) are exactly-once per run (run_once.ts) while pause/unpause/cancel are
+ * idempotent, and the outcome is returned for the command store instead of only being logged.
+ */
+import { type CommandRecord, isTerminal, type RunState, type WaitState } from "../runtime/types.ts";
+import { nowIso } from "../util/time.ts";
+import { CommandError } from "./command_errors.ts";
+import { isObject, optionalString } from "./command_payload.ts";
+import type { RunnerDeps } from "./deps.ts";
+import { listEventWaiters, planEventDelivery } from "./emit_event.ts";
+import type { RunLocks } from "./run_locks.ts";
+import { applyToRunOnce, isPaused, RunNotFoundError } from "./run_once.ts";
+import { isRecurrentSchedule } from "./schedule_meta.ts";
+import { findRoot, listTree } from "./tree.ts";
+import { applyScheduleUpdate } from "./update_schedule.ts";
+
+export interface CommandResult {
+  status: "applied" | "failed";
+  error: string | null;
+}
+
+export const COMPACT_MEMORY_UNSUPPORTED = "compact_memory is not supported by this gateway yet";
+
+export function isPauseWait(wait: WaitState | null): boolean {
+  if (!wait) return false;
+  return (isObject(wait.details) && wait.details.kind === "pause") ||
+    (wait.wait_key?.startsWith("pause:") ?? false);
+}
+
+export class CommandApplier {
+  constructor(private readonly deps: RunnerDeps, private readonly locks: RunLocks) {}
+
+  async apply(cmd: CommandRecord): Promise<CommandResult> {
+    try {
+      await this.#dispatch(cmd);
+      return { status: "applied", error: null };
+    } catch (err) {
+      return { status: "failed", error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  #dispatch(cmd: CommandRecord): Promise<void> {
+    if (!cmd.run_id || cmd.run_id.trim() === "") throw new CommandError("run_id is required");
+    switch (cmd.type) {
+      case "pause":
+        return this.#pause(cmd);
+      case "resume":
+        return "payload" in cmd.payload ? this.#answerWait(cmd) : this.#unpause(cmd);
+      case "cancel":
+        return this.#cancel(cmd);
+      case "emit_event":
+        return this.#emitEvent(cmd);
+      case "update_schedule":
+        return applyScheduleUpdate(this.deps, cmd, (runId, fn) => this.locks.with(runId, fn));
+      case "compact_memory":
+        throw new CommandError(COMPACT_MEMORY_UNSUPPORTED);
+      default:
+        throw new CommandError(
+          `unknown command type '${String(cmd.type)}' (expected pause|resume|cancel|emit_event|` +
+            `update_schedule|compact_memory)`,
+        );
+    }
+  }
+
+  #onRun(runId: string, seq: number, effect: (run: RunState) => Promise<unknown>) {
+    return this.locks.with(runId, () => applyToRunOnce(this.deps.stores, runId, seq, effect));
+  }
+
+  async #tree(runId: string): Promise<RunState[]> {
+    const root = await this.deps.stores.runs.load(runId);
+    if (!root) throw new RunNotFoundError(runId);
+    return listTree(this.deps.stores.runs, root);
+  }
+
+  /**
+   * pause / unpause / cancel are idempotent (re-applying one after a crash changes nothing), so they
+   * need no exactly-once marks, and they do not wait for a tick in flight on the run: the engine
+   * re-reads the run between steps, so a pause or cancel lands even during a long LLM step
+   * without stalling the inbox behind it.
+   */
+  async #pause(cmd: CommandRecord): Promise<void> {
+    const reason = optionalString(cmd.payload, "reason");
+    for (const member of await this.#tree(cmd.run_id)) {
+      const run = await this.deps.stores.runs.load(member.run_id);
+      if (!run || isTerminal(run.status) || isPaused(run)) continue;
+      if (run.waiting?.reason === "user" && !isPauseWait(run.waiting)) continue; // a real prompt
+      await this.deps.runtime.pause(run.run_id, reason);
+    }
+  }
+
+  /** Tree-wide unpause; a recurrent scheduled root waiting `until` then fires at once. */
+  async #unpause(cmd: CommandRecord): Promise<void> {
+    const tree = await this.#tree(cmd.run_id);
+    for (const member of tree) {
+      const run = await this.deps.stores.runs.load(member.run_id);
+      if (run && !isTerminal(run.status) && isPaused(run)) await this.deps.runtime.unpause(run.run_id);
+    }
+    const root = await findRoot(this.deps.stores.runs, tree[0]);
+    if (isRecurrentSchedule(root)) {
+      await this.locks.with(root.run_id, () => this.#fireScheduleNow(root.run_id));
+    }
+  }
+
+  async #fireScheduleNow(runId: string): Promise<void> {
+    const run = await this.deps.stores.runs.load(runId);
+    if (!run || run.status !== "waiting" || run.waiting?.reason !== "until" || isPaused(run)) return;
+    run.waiting.until = nowIso();
+    run.updated_at = nowIso();
+    await this.deps.stores.runs.save(run);
+  }
+
+  async #cancel(cmd: CommandRecord): Promise<void> {
+    const reason = optionalString(cmd.payload, "reason");
+    for (const member of await this.#tree(cmd.run_id)) {
+      const run = await this.deps.stores.runs.load(member.run_id);
+      if (run && !isTerminal(run.status)) await this.deps.runtime.cancel(run.run_id, reason);
+    }
+  }
+
+  async #answerWait(cmd: CommandRecord): Promise<void> {
+    const payload = cmd.payload.payload;
+    if (!isObject(payload)) throw new CommandError("resume payload.payload must be an object");
+    const waitKey = optionalString(cmd.payload, "wait_key", "waitKey");
+    await this.#onRun(cmd.run_id, cmd.seq, (run) => {
+      if (isPaused(run)) throw new CommandError("Run is paused");
+      return this.deps.runtime.resume(run.run_id, { waitKey, payload, maxSteps: 0 });
+    });
+  }
+
+  async #emitEvent(cmd: CommandRecord): Promise<void> {
+    const { waitKey, envelope } = planEventDelivery(cmd);
+    const errors: string[] = [];
+    const waiters = await listEventWaiters(this.deps.stores.runs, waitKey);
+    for (const waiter of waiters) {
+      try {
+        await this.#onRun(waiter.run_id, cmd.seq, (run) => {
+          if (run.status !== "waiting" || run.waiting?.wait_key !== waitKey) return Promise.resolve();
+          if (isPaused(run)) throw new CommandError("Run is paused");
+          return this.deps.runtime.resume(run.run_id, { waitKey, payload: envelope, maxSteps: 0 });
+        });
+      } catch (err) {
+        errors.push(`${waiter.run_id}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    if (errors.length > 0) {
+      throw new CommandError(
+        `emit_event ${waitKey}: ${errors.length} of ${waiters.length} deliveries failed: ${
+          errors.join("; ")
+        }`,
+      );
+    }
+  }
+}

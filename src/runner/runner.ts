@@ -1,0 +1,225 @@
+/**
+ * The runner: applies inbox commands and advances runs. One per data dir (RunnerLock). The loop is
+ * push-driven — store wake-ups (`commands`, `runs`), `kick()` from the HTTP API, finished ticks and a
+ * timer on the next due `until` wait — with a safety-net poll every `config.pollS`.
+ */
+import { isTerminal } from "../runtime/types.ts";
+import { errorText, logger } from "../util/log.ts";
+import { nowIso } from "../util/time.ts";
+import { CommandApplier } from "./commands.ts";
+import { CommandDrain } from "./command_drain.ts";
+import type { RunnerDeps } from "./deps.ts";
+import { isCronSchedule, retimeCronWait } from "./cron_timer.ts";
+import { RunnerLock } from "./lock.ts";
+import { RunLocks } from "./run_locks.ts";
+import { isPaused } from "./run_once.ts";
+import { TickPool } from "./tick_pool.ts";
+
+const log = logger("runner");
+/** How long stop() lets in-flight ticks finish before releasing the lock anyway. */
+const STOP_TICK_GRACE_MS = 4_000;
+const REPAIR_EVERY_MS = 1_000;
+/** Longest single sleep when a timer is armed far ahead (the poll bounds it anyway). */
+const MAX_TIMER_MS = 60_000;
+
+export class Runner {
+  readonly #deps: RunnerDeps;
+  readonly #lock: RunnerLock;
+  readonly #locks = new RunLocks();
+  readonly #ticks: TickPool;
+  readonly #drain: CommandDrain;
+  readonly #abort = new AbortController();
+  readonly #ready = Promise.withResolvers<boolean>();
+  #main: Promise<Error | null> | null = null;
+  #kicked = false;
+  #wakeSleeper: (() => void) | null = null;
+  #lastRepair = 0;
+
+  constructor(deps: RunnerDeps) {
+    this.#deps = deps;
+    this.#lock = new RunnerLock(deps.config.dataDir);
+    this.#ticks = new TickPool(deps, this.#locks, log, () => this.kick());
+    this.#drain = new CommandDrain(deps, new CommandApplier(deps, this.#locks), log);
+  }
+
+  /** Resolves true once this runner holds the data-dir lock and ticks; false if stopped before. */
+  get ready(): Promise<boolean> {
+    return this.#ready.promise;
+  }
+
+  get hasLock(): boolean {
+    return this.#lock.held;
+  }
+
+  get lockPath(): string {
+    return this.#lock.path;
+  }
+
+  /**
+   * Resolves when the loop has ended: null after stop(), the error when it crashed (e.g. the lock
+   * file cannot be opened), so a standalone runner can exit non-zero instead of idling.
+   */
+  get exited(): Promise<Error | null> {
+    return this.#main ?? Promise.resolve(null);
+  }
+
+  /** Starts the loop in the background; it begins work once the data-dir lock is acquired. */
+  start(): Promise<void> {
+    if (!this.#main && !this.#abort.signal.aborted) {
+      this.#main = this.#run().then(
+        () => null,
+        (err) => {
+          log.error("runner loop crashed", { error: errorText(err) });
+          this.#lock.release();
+          this.#ready.resolve(false);
+          return err instanceof Error ? err : new Error(String(err));
+        },
+      );
+    }
+    return Promise.resolve();
+  }
+
+  /** Stops taking work, lets in-flight ticks finish (bounded), releases the lock. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    this.kick();
+    await this.#main;
+    this.#ready.resolve(false);
+  }
+
+  /** Wakes the loop now (e.g. after the API appended a command or started a run). */
+  kick(): void {
+    this.#kicked = true;
+    this.#wakeSleeper?.();
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#abort.signal;
+    const acquired = await this.#lock.acquire(signal, {
+      onWait: () =>
+        log.warn("another runner holds the data-dir lock; waiting to take over", { lock: this.#lock.path }),
+    });
+    if (!acquired) {
+      this.#lock.release();
+      return;
+    }
+    log.info("runner lock acquired; runner active", { lock: this.#lock.path, pid: Deno.pid });
+    const unsubscribe = ["commands", "runs"].map((topic) =>
+      this.#deps.stores.wake.subscribe(topic, () => this.kick())
+    );
+    this.#ready.resolve(true);
+    try {
+      while (!signal.aborted) {
+        this.#kicked = false;
+        let sleepMs = this.#deps.config.pollS * 1000;
+        try {
+          const { more } = await this.#drain.drainBatch(signal);
+          if (more) this.#kicked = true;
+          if (signal.aborted) break;
+          await this.#scheduleTicks();
+          await this.#repairParents();
+          sleepMs = Math.min(sleepMs, await this.#msUntilNextTimer());
+        } catch (err) {
+          log.error("runner loop iteration failed", { error: errorText(err) });
+        }
+        await this.#sleep(sleepMs);
+      }
+    } finally {
+      unsubscribe.forEach((off) => off());
+      if (await this.#ticks.drain(STOP_TICK_GRACE_MS)) {
+        await this.#locks.idle();
+      } else {
+        // Every step is checkpointed: the next runner re-ticks these runs from their last step.
+        log.warn("stopping with ticks still in flight; they resume from their last checkpoint", {
+          in_flight: this.#ticks.size,
+        });
+      }
+      this.#lock.release();
+      log.info("runner stopped; lock released", { lock: this.#lock.path });
+    }
+  }
+
+  /** Running runs (most recently updated first) plus due `until` waits, gateway-owned only. */
+  async #scheduleTicks(): Promise<void> {
+    if (this.#ticks.full) return;
+    const { runs } = this.#deps.stores;
+    const limit = this.#deps.config.runScanLimit;
+    const running = await runs.list({ status: "running", actorId: "gateway", limit });
+    const due = await runs.listDueWaitUntil(nowIso(), limit);
+    for (const run of [...running.items, ...due]) {
+      if (run.actor_id !== "gateway" || isTerminal(run.status) || isPaused(run)) continue;
+      if (this.#ticks.full) {
+        this.#kicked = true; // come back when a worker frees up
+        return;
+      }
+      this.#ticks.submit(run);
+    }
+  }
+
+  /** Crash recovery: parents still waiting on a child that already ended are resumed. */
+  async #repairParents(): Promise<void> {
+    if (Date.now() - this.#lastRepair < REPAIR_EVERY_MS) return;
+    this.#lastRepair = Date.now();
+    const { runs } = this.#deps.stores;
+    const page = await runs.list({
+      status: "waiting",
+      waitReason: "subworkflow",
+      actorId: "gateway",
+      limit: this.#deps.config.runScanLimit,
+    });
+    await this.#retimeCronWaits();
+    for (const parent of page.items) {
+      const childId = parent.waiting?.details?.sub_run_id;
+      if (typeof childId !== "string" || isPaused(parent)) continue;
+      const child = await runs.load(childId);
+      if (!child || !isTerminal(child.status)) continue;
+      try {
+        await this.#locks.with(parent.run_id, () => this.#deps.runtime.resumeParentsOf(childId));
+      } catch (err) {
+        log.warn("could not resume parent of a finished child", {
+          run_id: parent.run_id,
+          child_run_id: childId,
+          error: errorText(err),
+        });
+      }
+    }
+  }
+
+  /** Cron roots that reached `wait_interval` while no tick re-timed them (e.g. across a restart). */
+  async #retimeCronWaits(): Promise<void> {
+    const { runs } = this.#deps.stores;
+    const page = await runs.list({
+      status: "waiting",
+      waitReason: "until",
+      limit: this.#deps.config.runScanLimit,
+    });
+    for (const candidate of page.items.filter(isCronSchedule)) {
+      await this.#locks.with(candidate.run_id, async () => {
+        const run = await runs.load(candidate.run_id);
+        if (run && retimeCronWait(run)) await runs.save(run);
+      });
+    }
+  }
+
+  /** Milliseconds until the earliest pending `until` wait (a past one is the poll's business). */
+  async #msUntilNextTimer(): Promise<number> {
+    const next = await this.#deps.stores.runs.nextWaitUntil();
+    if (!next) return Infinity;
+    const ms = Date.parse(next) - Date.now();
+    // +2 ms: the due check compares ISO strings, so wake strictly after `until`.
+    return ms > 0 ? Math.min(ms + 2, MAX_TIMER_MS) : Infinity;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (this.#kicked || this.#abort.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#wakeSleeper = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#wakeSleeper = done;
+    });
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Ticks runs with at most `tickWorkers` in flight and never the same run twice at once. A tick that
+ * throws fails a still-running run with a ledger record; a tick that ends a run resumes the parents
+ * waiting on it.
+ */
+import { isTerminal, type RunState } from "../runtime/types.ts";
+import { errorText, type Logger } from "../util/log.ts";
+import { nowIso } from "../util/time.ts";
+import type { RunnerDeps } from "./deps.ts";
+import { retimeCronWait } from "./cron_timer.ts";
+import { appendTickFailure } from "./failure_records.ts";
+import type { RunLocks } from "./run_locks.ts";
+
+/** Workflow ids served by the bundle host: `<bundle>@<version>:<flow>` and `scheduled:<uuid>`. */
+const LOADABLE_ID = /^(scheduled:|[^:@]+@[^:]+:)/;
+const RELOAD_EVERY_MS = 2_000;
+
+export class TickPool {
+  readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #unknownLogged = new Set<string>();
+  /** Runs skipped for an unknown workflow are not retried before this time (no hot loop). */
+  readonly #skipUntil = new Map<string, number>();
+  #lastReload = 0;
+
+  constructor(
+    private readonly deps: RunnerDeps,
+    private readonly locks: RunLocks,
+    private readonly log: Logger,
+    /** Called after every tick (a worker slot is free; the run may need another tick). */
+    private readonly onDone: () => void,
+  ) {}
+
+  get size(): number {
+    return this.#inFlight.size;
+  }
+
+  get full(): boolean {
+    return this.#inFlight.size >= this.deps.config.tickWorkers;
+  }
+
+  /** Starts a tick unless the run is already in flight or the pool is full; true when started. */
+  submit(run: RunState): boolean {
+    const runId = run.run_id;
+    if (this.full || this.#inFlight.has(runId) || this.locks.isBusy(runId)) return false;
+    if ((this.#skipUntil.get(runId) ?? 0) > Date.now()) return false;
+    this.#skipUntil.delete(runId);
+    const job = this.#tickKnown(run)
+      .catch((err) => this.log.error("tick failed", { run_id: runId, error: errorText(err) }))
+      .finally(() => {
+        this.#inFlight.delete(runId);
+        this.onDone();
+      });
+    this.#inFlight.set(runId, job);
+    return true;
+  }
+
+  /** Waits for the ticks in flight, at most `timeoutMs`; true when all finished. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const all = (async () => {
+      while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight.values()]);
+      return true as const;
+    })();
+    try {
+      return await Promise.race([all, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Contract §5.2: a run whose bundle/dynamic workflow is not loaded is skipped, not failed: in a
+   * split deployment the API process may have installed the bundle (or written the schedule
+   * wrapper) after this runner loaded its registry, so reload once before giving up.
+   */
+  async #tickKnown(run: RunState): Promise<void> {
+    const id = run.workflow_id;
+    if (LOADABLE_ID.test(id) && !this.deps.bundles.getWorkflow(id)) {
+      if (Date.now() - this.#lastReload > RELOAD_EVERY_MS) {
+        this.#lastReload = Date.now();
+        await this.deps.bundles.reload();
+      }
+      if (!this.deps.bundles.getWorkflow(id)) {
+        this.#skipUntil.set(run.run_id, Date.now() + RELOAD_EVERY_MS);
+        if (!this.#unknownLogged.has(id)) {
+          this.#unknownLogged.add(id);
+          this.log.warn("skipping runs of a workflow that is not loaded", {
+            workflow_id: id,
+            run_id: run.run_id,
+          });
+        }
+        return;
+      }
+    }
+    await this.#tick(run.run_id);
+  }
+
+  async #tick(runId: string): Promise<void> {
+    const run = await this.locks.with(runId, async () => {
+      try {
+        const ticked = await this.deps.runtime.tick(runId, this.deps.config.tickMaxSteps);
+        if (retimeCronWait(ticked)) await this.deps.stores.runs.save(ticked);
+        return ticked;
+      } catch (err) {
+        return await this.#failRun(runId, err);
+      }
+    });
+    if (run && isTerminal(run.status) && run.parent_run_id) {
+      await this.locks.with(run.parent_run_id, () => this.deps.runtime.resumeParentsOf(run.run_id));
+    }
+  }
+
+  /** Contract §5.2: an exception escaping tick fails a run that is still running. */
+  async #failRun(runId: string, err: unknown): Promise<RunState | null> {
+    const error = errorText(err);
+    this.log.error("tick raised", { run_id: runId, error });
+    const run = await this.deps.stores.runs.load(runId);
+    if (!run || run.status !== "running") return run;
+    run.status = "failed";
+    run.error = error;
+    run.waiting = null;
+    run.updated_at = nowIso();
+    // Record first: a crash in between leaves the run running, it is re-ticked and the append dedupes.
+    await appendTickFailure(this.deps.stores.ledger, run, error);
+    await this.deps.stores.runs.save(run);
+    return run;
+  }
+}
