@@ -23,7 +23,9 @@ Deno.test("docs/api.md names every OpenAPI operation", async () => {
     const doc = await (await server.app.request("/openapi.json")).json();
     const text = await Deno.readTextFile(join(REPO_ROOT, "docs", "api.md"));
     const rows = new Set(
-      [...text.matchAll(/^\|\s*(GET|POST|PUT|PATCH|DELETE)\s*\|\s*`([^`]+)`/gm)].map((m) => `${m[1]} ${m[2]}`),
+      [...text.matchAll(/^\|\s*(GET|POST|PUT|PATCH|DELETE)\s*\|\s*`([^`]+)`/gm)].map((m) =>
+        `${m[1]} ${m[2]}`
+      ),
     );
     const missing: string[] = [];
     for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
