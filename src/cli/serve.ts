@@ -54,10 +54,18 @@ export async function serveCommand(args: string[]): Promise<number> {
     store: config.storeBackend,
   });
 
-  const signal = await Promise.race([untilSignal(), server.finished.then(() => null)]);
-  log.info("shutting down", { signal });
+  // A crashed in-process runner makes the whole process exit 1, so a supervisor restarts it.
+  const runnerCrash = gw.runner?.exited.then((err) => err ?? new Promise<never>(() => {}));
+  const ended = await Promise.race([
+    untilSignal(),
+    server.finished.then(() => null),
+    ...runnerCrash ? [runnerCrash] : [],
+  ]);
+  const crashed = ended instanceof Error;
+  if (crashed) log.error("runner crashed; shutting down", { error: ended.message });
+  else log.info("shutting down", { signal: ended });
   await server.shutdown();
   await http.close();
   await gw.close();
-  return 0;
+  return crashed ? 1 : 0;
 }

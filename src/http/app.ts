@@ -8,6 +8,7 @@ import type { MiddlewareHandler } from "hono";
 import type { Gateway } from "../gateway.ts";
 import type { App, AppEnv } from "./env.ts";
 import { jsonBodyGuard, onError, onNotFound, validationHook } from "./errors.ts";
+import { accessLog } from "./access_log.ts";
 import { requestId } from "./request_id.ts";
 import { registerArtifactRoutes } from "./routes/artifacts.ts";
 import { registerAttachmentRoutes } from "./routes/attachments.ts";
@@ -41,6 +42,7 @@ export function createApp(gw: Gateway, options: AppOptions = {}): App {
   app.notFound(onNotFound);
   if (options.outermost) app.use("*", options.outermost);
   app.use("*", requestId);
+  app.use("*", accessLog);
   if (options.cors) app.use("*", options.cors);
   for (const mw of options.security ?? []) app.use("/api/gateway/*", mw);
   app.use("/api/gateway/*", jsonBodyGuard);
