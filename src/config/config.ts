@@ -42,6 +42,8 @@ export interface Config {
   metricsOpen: boolean;
   llmBaseUrl: string | undefined;
   llmModel: string | undefined;
+  /** Send `llmModel` on every call, whatever model the payload names. */
+  llmModelOverride: boolean;
   llmApiKey: string | undefined;
   llmTimeoutS: number;
   llmMaxRetries: number;
@@ -122,6 +124,9 @@ export function loadConfig(env: Env, flags: Record<string, unknown> = {}, cwd = 
       } is not valid: ABSTRACTGATEWAY_DB_PATH must point to a file ` +
         `under ABSTRACTGATEWAY_DATA_DIR (${cfg.dataDir}); unset it or move the file there`,
     );
+  }
+  if (cfg.llmModelOverride && !cfg.llmModel) {
+    throw new ConfigError("ABSTRACTGATEWAY_LLM_MODEL_OVERRIDE=1 needs ABSTRACTGATEWAY_LLM_MODEL");
   }
   return cfg;
 }

@@ -374,7 +374,9 @@ export const SETTINGS: Setting[] = [
     schema: url,
     default: undefined,
     allowed: "an http(s) URL of an OpenAI-compatible API (…/v1)",
-    help: "Default LLM endpoint for llm_call and agent nodes.",
+    help:
+      "Default LLM endpoint for llm_call and agent nodes. Provider names in bundles (openai, lmstudio, …) " +
+      "are labels only: every call goes to this one OpenAI-compatible endpoint (or a node's own base_url).",
   },
   {
     key: "llmModel",
@@ -383,6 +385,14 @@ export const SETTINGS: Setting[] = [
     default: undefined,
     allowed: "a model name",
     help: "Default model.",
+  },
+  {
+    key: "llmModelOverride",
+    env: "ABSTRACTGATEWAY_LLM_MODEL_OVERRIDE",
+    schema: bool,
+    default: "0",
+    allowed: "1|0|true|false|yes|no|on|off",
+    help: "Always send ABSTRACTGATEWAY_LLM_MODEL, ignoring the model a bundle or node names.",
   },
   {
     key: "llmApiKey",

@@ -62,6 +62,7 @@ export class WorkflowRuntime implements Runtime, EngineHost {
     const llm = createLlmEffectHandlers({
       baseUrl: c.llmBaseUrl,
       model: c.llmModel,
+      modelOverride: c.llmModelOverride,
       apiKey: c.llmApiKey,
       timeoutS: c.llmTimeoutS,
       maxRetries: c.llmMaxRetries,

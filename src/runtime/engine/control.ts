@@ -3,9 +3,8 @@ import type { RunState } from "../types.ts";
 import { isTerminal } from "../types.ts";
 import { nowIso } from "../../util/time.ts";
 import type { EngineHost } from "./host.ts";
-import { terminalStatusRecord } from "./records.ts";
 import { controlOf, isPaused } from "./run_vars.ts";
-import { appendRecords, loadRun, saveRun } from "./transitions.ts";
+import { appendTerminalRecords, loadRun, saveRun } from "./transitions.ts";
 import { isPauseWait, pauseWait } from "./waits.ts";
 
 export async function pauseRun(host: EngineHost, runId: string, reason?: string | null): Promise<RunState> {
@@ -48,7 +47,7 @@ export async function cancelRun(host: EngineHost, runId: string, reason?: string
   const control = controlOf(run);
   delete control.paused;
   delete control.pause_reason;
-  await appendRecords(host, run.run_id, [terminalStatusRecord(run, "cancelled")]);
+  await appendTerminalRecords(host, run, "cancelled", []);
   await saveRun(host, run);
   return run;
 }

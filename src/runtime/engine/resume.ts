@@ -1,9 +1,11 @@
 /** `resume` (runtime-model.md §1.6): answer the run's current wait, append the resume record. */
+import { isDeepStrictEqual } from "node:util";
 import type { ResumeOptions } from "../runtime.ts";
 import type { JsonObject, RunState, StepRecord } from "../types.ts";
 import { RuntimeError } from "../errors.ts";
 import type { EngineHost } from "./host.ts";
 import { setPath } from "./json.ts";
+import { scanFromNewest } from "./ledger_tail.ts";
 import { resumeCompletionRecord, resumeRecord, stepRecord } from "./records.ts";
 import { isPaused } from "./run_vars.ts";
 import { appendRecords, completeRun, loadRun, saveRun } from "./transitions.ts";
@@ -23,13 +25,17 @@ export async function resumeRun(host: EngineHost, runId: string, options: Resume
   }
   const payload = options.payload;
   if (wait.result_key) setPath(run.vars, wait.result_key, payload);
+  const resume = resumeRecord(run, wait, payload);
+  const answered = await alreadyResumed(host, run.run_id, resume);
   const records: StepRecord[] = [];
-  const toolRecord = await toolWaitCompletion(host, run, payload);
-  if (toolRecord) records.push(toolRecord);
-  records.push(resumeRecord(run, wait, payload));
+  if (!answered) {
+    const toolRecord = await toolWaitCompletion(host, run, payload);
+    if (toolRecord) records.push(toolRecord);
+    records.push(resume);
+  }
   if (!wait.resume_to_node) {
     const output: JsonObject = { success: true, result: payload };
-    records.push(resumeCompletionRecord(run, wait, output));
+    if (!answered) records.push(resumeCompletionRecord(run, wait, output));
     return await completeRun(host, run, output, { withRecord: false, extra: records });
   }
   run.status = "running";
@@ -39,6 +45,20 @@ export async function resumeRun(host: EngineHost, runId: string, options: Resume
   await saveRun(host, run);
   const maxSteps = options.maxSteps ?? 100;
   return maxSteps > 0 ? await host.tick(run.run_id, maxSteps) : run;
+}
+
+/**
+ * True when the ledger already holds this very resume (same wait, same payload) after the wait's
+ * `waiting` record: a crash struck after the records were appended and before the run was saved, so
+ * the run still waits, and the redo must not record the resume twice.
+ */
+function alreadyResumed(host: EngineHost, runId: string, resume: StepRecord): Promise<boolean> {
+  // As stored: keys holding `undefined` are dropped by the JSON round trip.
+  const answer = JSON.parse(JSON.stringify(resume.effect?.payload));
+  return scanFromNewest(host.stores.ledger, runId, (r) => {
+    if (r.effect?.type === "resume" && isDeepStrictEqual(r.effect.payload, answer)) return true;
+    return r.status === "waiting" ? false : undefined;
+  });
 }
 
 /**

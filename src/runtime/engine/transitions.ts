@@ -1,8 +1,13 @@
-/** Terminal transitions and checkpoints: records first (so replaying clients see them), then the run. */
-import type { JsonObject, RunState, StepRecord } from "../types.ts";
+/**
+ * Terminal transitions and checkpoints: records first (a client that sees the saved run state and
+ * re-reads the ledger gets every record), then the run. A crash in between leaves the records of a
+ * transition the run state does not show; the redo appends them only if they are not there yet.
+ */
+import type { JsonObject, RunState, RunStatus, StepRecord } from "../types.ts";
 import { nowIso } from "../../util/time.ts";
 import { RuntimeError } from "../errors.ts";
 import type { EngineHost } from "./host.ts";
+import { scanFromNewest } from "./ledger_tail.ts";
 import { completionRecord, nodeFailureRecord, terminalStatusRecord } from "./records.ts";
 
 export async function loadRun(host: EngineHost, runId: string): Promise<RunState> {
@@ -20,6 +25,25 @@ export async function appendRecords(host: EngineHost, runId: string, records: St
   if (records.length > 0) await host.stores.ledger.append(runId, records);
 }
 
+/**
+ * Appends `records` followed by the run's terminal `abstract.status` record, in one batch — unless
+ * the ledger already holds that status record: then the batch was appended before a crash that
+ * prevented the run save, and it is not written twice.
+ */
+export async function appendTerminalRecords(
+  host: EngineHost,
+  run: RunState,
+  status: RunStatus,
+  records: StepRecord[],
+): Promise<void> {
+  const terminal = terminalStatusRecord(run, status);
+  const key = terminal.idempotency_key;
+  if (await scanFromNewest(host.stores.ledger, run.run_id, (r) => r.idempotency_key === key || undefined)) {
+    return;
+  }
+  await appendRecords(host, run.run_id, [...records, terminal]);
+}
+
 /** Completes the run; `withRecord` adds the `{completed, output}` record (complete_output plans). */
 export async function completeRun(
   host: EngineHost,
@@ -35,8 +59,7 @@ export async function completeRun(
   run.output = output;
   run.waiting = null;
   run.error = null;
-  records.push(terminalStatusRecord(run, "completed"));
-  await appendRecords(host, run.run_id, records);
+  await appendTerminalRecords(host, run, "completed", records);
   await saveRun(host, run);
   return run;
 }
@@ -53,8 +76,7 @@ export async function failRun(
   run.status = "failed";
   run.error = error;
   run.waiting = null;
-  records.push(terminalStatusRecord(run, "failed"));
-  await appendRecords(host, run.run_id, records);
+  await appendTerminalRecords(host, run, "failed", records);
   await saveRun(host, run);
   return run;
 }

@@ -11,7 +11,7 @@ import type { EffectHandler } from "../spec.ts";
 import type { JsonObject } from "../types.ts";
 import { type ChatClientOptions, type ChatResponse, LlmRequestError, postChatCompletion } from "./client.ts";
 import { adjustRejected } from "./compat.ts";
-import { prepareCall } from "./request.ts";
+import { type EndpointDefaults, prepareCall } from "./request.ts";
 import { type NormalisedResponse, normaliseResponse } from "./response.ts";
 import { parseJsonLenient, toStructuredData } from "./structured.ts";
 
@@ -54,10 +54,7 @@ async function send(
   }
 }
 
-export interface LlmCallOptions extends Omit<ChatClientOptions, "baseUrl"> {
-  baseUrl?: string;
-  model?: string;
-}
+export interface LlmCallOptions extends Omit<ChatClientOptions, "baseUrl">, EndpointDefaults {}
 
 export function createLlmCallHandler(options: LlmCallOptions): EffectHandler {
   return async (ctx) => {

@@ -11,6 +11,8 @@ import type { ToolContext } from "./tools/types.ts";
 export interface LlmEffectOptions {
   baseUrl?: string;
   model?: string;
+  /** Send `model` on every call, ignoring the model a payload names. */
+  modelOverride?: boolean;
   apiKey?: string;
   timeoutS: number;
   maxRetries: number;

@@ -2,7 +2,8 @@
  * Builds the chat-completions request of an llm_call payload. Provider names (openai, lmstudio, …)
  * are labels only: every call goes to one OpenAI-compatible endpoint — `params.base_url` /
  * `base_url` of the payload, else the configured ABSTRACTGATEWAY_LLM_BASE_URL. The payload's
- * `model` is sent as is (else ABSTRACTGATEWAY_LLM_MODEL).
+ * `model` is sent as is (else ABSTRACTGATEWAY_LLM_MODEL), unless the model override is on: then
+ * the configured model is always sent, since bundles pin models of other providers.
  */
 import type { Json, JsonObject, RunState } from "../types.ts";
 import { buildMessages, trimToBudget } from "./messages.ts";
@@ -12,6 +13,8 @@ import { toOpenAiTool } from "./tools/registry.ts";
 export interface EndpointDefaults {
   baseUrl?: string;
   model?: string;
+  /** Send `model` whatever the payload names (ABSTRACTGATEWAY_LLM_MODEL_OVERRIDE). */
+  modelOverride?: boolean;
 }
 
 export interface PreparedCall {
@@ -48,7 +51,7 @@ export function prepareCall(
   if (!hasInput) return "llm_call needs a prompt, messages or text";
   const baseUrl = text(params.base_url) ?? text(payload.base_url) ?? defaults.baseUrl;
   if (!baseUrl) return "No LLM endpoint configured (set ABSTRACTGATEWAY_LLM_BASE_URL)";
-  const requested = text(payload.model);
+  const requested = defaults.modelOverride ? null : text(payload.model);
   const model = requested && requested.toLowerCase() !== "default" ? requested : defaults.model;
   if (!model) return "No LLM model configured (set ABSTRACTGATEWAY_LLM_MODEL or give the node a model)";
 
