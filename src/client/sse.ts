@@ -17,14 +17,16 @@ export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerato
   try {
     while (true) {
       const { value, done } = await reader.read();
-      if (done) return;
-      buffer += value;
+      if (!done) buffer += value;
       let nl: number;
       while ((nl = buffer.search(/\r\n|\r|\n/)) >= 0) {
+        // A CR that ends the chunk may be the first half of a CRLF split across chunks: wait for more.
+        if (!done && nl === buffer.length - 1 && buffer[nl] === "\r") break;
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + (buffer.startsWith("\r\n", nl) ? 2 : 1));
         if (line === "") {
-          if (data.length > 0 || event !== "") {
+          // A block without a data line dispatches nothing (WHATWG), e.g. the opening `retry:`.
+          if (data.length > 0) {
             yield { id, event: event || "message", data: data.join("\n"), retry };
           }
           event = "";
@@ -42,6 +44,7 @@ export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerato
         else if (field === "data") data.push(val);
         else if (field === "retry" && /^\d+$/.test(val)) retry = Number(val);
       }
+      if (done) return; // an event without its closing blank line is dropped
     }
   } finally {
     await reader.cancel().catch(() => {});
