@@ -223,6 +223,7 @@ export async function main(args: string[] = Deno.args): Promise<Row[]> {
       });
     }
   } finally {
+    http.endStreams();
     await server.shutdown();
     await gw.close();
     await http.close();

@@ -64,6 +64,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   const crashed = ended instanceof Error;
   if (crashed) log.error("runner crashed; shutting down", { error: ended.message });
   else log.info("shutting down", { signal: ended });
+  http.endStreams();
   await server.shutdown();
   await http.close();
   await gw.close();

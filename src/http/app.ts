@@ -34,6 +34,8 @@ export interface AppOptions {
   /** App-wide middleware that must see every request first (e.g. request metrics). */
   // deno-lint-ignore no-explicit-any
   outermost?: MiddlewareHandler<any>;
+  /** Aborting it ends every open SSE stream (before a graceful server shutdown). */
+  shutdown?: AbortSignal;
 }
 
 export function createApp(gw: Gateway, options: AppOptions = {}): App {
@@ -56,7 +58,7 @@ export function createApp(gw: Gateway, options: AppOptions = {}): App {
   registerPurgeRoute(app, gw);
   registerRunReadRoutes(app, gw);
   registerLedgerRoutes(app, gw);
-  registerStreamRoutes(app, gw);
+  registerStreamRoutes(app, gw, options.shutdown);
   registerCommandRoutes(app, gw);
   registerArtifactRoutes(app, gw);
   registerAttachmentRoutes(app, gw);

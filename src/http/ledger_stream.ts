@@ -21,6 +21,8 @@ export interface LedgerStreamOptions {
   runId: string;
   after: number;
   heartbeatMs: number;
+  /** Aborted when the server shuts down: the stream ends without `done`, and clients resume elsewhere. */
+  shutdown?: AbortSignal;
 }
 
 export function ledgerStream(opts: LedgerStreamOptions): ReadableStream<Uint8Array> {
@@ -48,9 +50,12 @@ export function ledgerStream(opts: LedgerStreamOptions): ReadableStream<Uint8Arr
     if (closed) return;
     closed = true;
     for (const u of unsubscribers.splice(0)) u();
+    opts.shutdown?.removeEventListener("abort", endForShutdown);
     clearTimeout(timer);
     wakeWaiter?.();
   };
+  // Graceful shutdown waits for every open response; a stream of a live run would never end by itself.
+  let endForShutdown = () => {};
 
   /** Resolves on the next wake-up or after `ms`; returns true when it timed out. */
   const sleep = (ms: number): Promise<boolean> =>
@@ -97,6 +102,19 @@ export function ledgerStream(opts: LedgerStreamOptions): ReadableStream<Uint8Arr
         }
       };
 
+      endForShutdown = () => {
+        const wasOpen = !closed;
+        stop();
+        if (wasOpen) {
+          try {
+            controller.close();
+          } catch {
+            // the consumer already cancelled
+          }
+        }
+      };
+      if (opts.shutdown?.aborted) return endForShutdown();
+      opts.shutdown?.addEventListener("abort", endForShutdown, { once: true });
       emit(retryFrame(RETRY_MS));
       let lastSent = Date.now();
       let failures = 0;
@@ -137,15 +155,7 @@ export function ledgerStream(opts: LedgerStreamOptions): ReadableStream<Uint8Arr
           pending = true;
         }
       }
-      const wasOpen = !closed;
-      stop();
-      if (wasOpen) {
-        try {
-          controller.close();
-        } catch {
-          // the consumer already cancelled
-        }
-      }
+      endForShutdown();
     },
     cancel() {
       stop();

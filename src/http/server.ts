@@ -21,6 +21,8 @@ export interface GatewayServer {
   audit: AuditLog;
   /** Serve with `Deno.serve(opts, (req, info) => server.fetch(req, info))` so lockout and audit see the peer. */
   fetch(req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response | Promise<Response>;
+  /** Ends every open SSE stream (clients resume from their cursor); call before `server.shutdown()`. */
+  endStreams(): void;
   /** Stops declared tooling processes and flushes the audit log. */
   close(): Promise<void>;
 }
@@ -29,10 +31,12 @@ export function createGatewayServer(gw: Gateway): GatewayServer {
   const { config } = gw;
   const security = securityMiddleware(config);
   const tooling = toolingRoutes({ config, dataDir: config.dataDir });
+  const shutdown = new AbortController();
   const app = createApp(gw, {
     outermost: metricsMiddleware(gw.metrics),
     cors: corsMiddleware(config),
     security: security.middlewares,
+    shutdown: shutdown.signal,
   });
   registerAuditRoutes(app, security.audit);
   app.route("/api/gateway", tooling.app);
@@ -46,7 +50,9 @@ export function createGatewayServer(gw: Gateway): GatewayServer {
     app,
     audit: security.audit,
     fetch: (req, info) => app.fetch(req, { info }),
+    endStreams: () => shutdown.abort(),
     async close() {
+      shutdown.abort();
       await tooling.close();
       await security.close();
     },

@@ -108,3 +108,53 @@ Deno.test("serve refuses a non-loopback bind without a token (exit 2, clear mess
     await Deno.remove(data, { recursive: true });
   }
 });
+
+Deno.test("SIGTERM ends open SSE streams of live runs and exits 0 promptly", async () => {
+  const data = await sandboxTempDir();
+  try {
+    const gw = await startServe({
+      ABSTRACTGATEWAY_DATA_DIR: data,
+      ABSTRACTGATEWAY_FLOWS_DIR: BUNDLES,
+      ABSTRACTGATEWAY_AUTH_TOKEN: "e2e-token-0123456789abcdef",
+    });
+    let stopped = false;
+    try {
+      const start = await fetch(`${gw.url}/api/gateway/runs/start`, {
+        method: "POST",
+        headers: { ...AUTH, "Content-Type": "application/json" },
+        body: JSON.stringify({
+          bundle_id: "approval",
+          flow_id: "approve",
+          input_data: { request: "deploy" },
+        }),
+      });
+      const { run_id } = await start.json();
+      const stream = await fetch(`${gw.url}/api/gateway/runs/${run_id}/ledger/stream?after=0`, {
+        headers: AUTH,
+      });
+      assert.equal(stream.status, 200);
+      const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let seen = "";
+      while (!seen.includes("event: step")) seen += (await reader.read()).value ?? "";
+
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const tooSlow = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), 10_000));
+      const code = await Promise.race([gw.stop(), tooSlow]);
+      clearTimeout(timer);
+      if (code === "timeout") {
+        await gw.kill();
+        await reader.cancel();
+      }
+      stopped = true;
+      assert.equal(code, 0, "shutdown does not wait for the client to hang up");
+      // The stream ended without `done`: the run is not terminal, the client resumes from its cursor.
+      let rest = "";
+      for (let r = await reader.read(); !r.done; r = await reader.read()) rest += r.value;
+      assert.doesNotMatch(seen + rest, /event: done/);
+    } finally {
+      if (!stopped) await gw.stop();
+    }
+  } finally {
+    await Deno.remove(data, { recursive: true });
+  }
+});

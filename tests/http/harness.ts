@@ -65,6 +65,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
     return fetch(live.base + path, { ...init, headers });
   };
   const stop = async () => {
+    live.http.endStreams();
     await live.server.shutdown();
     await live.http.close();
     await live.gw.close();

@@ -42,6 +42,7 @@ export async function startRealApp(env: Record<string, string>, runner: boolean)
     gw,
     audit: http.audit,
     async close() {
+      http.endStreams();
       await server.shutdown();
       await http.close();
       await gw.close();

@@ -42,7 +42,7 @@ function lastEventId(value: string | undefined): number | null {
   return Number(value.trim());
 }
 
-export function registerStreamRoutes(app: App, gw: Gateway): void {
+export function registerStreamRoutes(app: App, gw: Gateway, shutdown?: AbortSignal): void {
   app.openapi(stream, async (c) => {
     const { run_id } = c.req.valid("param");
     const { after, heartbeat_s } = c.req.valid("query");
@@ -53,6 +53,7 @@ export function registerStreamRoutes(app: App, gw: Gateway): void {
       runId: run_id,
       after: resumeFrom,
       heartbeatMs: heartbeat_s * 1000,
+      shutdown,
     });
     return c.body(body, 200, {
       "Content-Type": "text/event-stream; charset=utf-8",
