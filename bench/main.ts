@@ -1,10 +1,19 @@
-/** `deno task bench`: every benchmark in turn, each printing its own table. */
+/** `deno task bench`: every benchmark in turn, each printing its own table, plus the process's memory. */
 import { main as storeBench } from "./store_bench.ts";
 import { main as httpBench } from "./http_bench.ts";
 
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+const memory = (label: string) => {
+  const m = Deno.memoryUsage();
+  console.log(`memory after ${label}: rss ${mib(m.rss)}, heap used ${mib(m.heapUsed)}`);
+};
+
 console.log("== stores ==");
 await storeBench();
+memory("store bench");
 console.log("\n== HTTP API (file store) ==");
 await httpBench([]);
+memory("HTTP bench (file)");
 console.log("\n== HTTP API (SQLite store) ==");
 await httpBench(["--store", "sqlite"]);
+memory("HTTP bench (SQLite), 1000 SSE streams included");
