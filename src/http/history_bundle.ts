@@ -7,6 +7,7 @@ import type { Json, JsonObject, RunState } from "../runtime/types.ts";
 import type { ArtifactMeta, Stores } from "../store/types.ts";
 import { nowIso } from "../util/time.ts";
 import { publicVars } from "./run_input.ts";
+import { runCore } from "./run_summary.ts";
 
 export const SNAPSHOT_KIND = "visualflow_json";
 const MAX_SUBRUNS = 500;
@@ -20,19 +21,7 @@ export interface HistoryOptions {
 }
 
 function runView(run: RunState): JsonObject {
-  return {
-    run_id: run.run_id,
-    workflow_id: run.workflow_id,
-    status: run.status,
-    current_node: run.current_node,
-    created_at: run.created_at,
-    updated_at: run.updated_at,
-    actor_id: run.actor_id,
-    session_id: run.session_id,
-    parent_run_id: run.parent_run_id,
-    error: run.error,
-    waiting: run.waiting as unknown as Json,
-  };
+  return { ...runCore(run), waiting: run.waiting as unknown as Json };
 }
 
 function artifactRef(meta: ArtifactMeta): JsonObject {

@@ -73,9 +73,8 @@ export function runLifecycle(run: RunState): JsonObject | null {
 
 export const isDraftRun = (run: RunState): boolean => runLifecycle(run)?.purpose === "draft_test";
 
-/** Full summary; never exposes `vars`. */
-export function runSummary(run: RunState): JsonObject {
-  const w = run.waiting;
+/** The checkpoint's identity and state fields, shared by the summary and the history bundle. */
+export function runCore(run: RunState): JsonObject {
   return {
     run_id: run.run_id,
     workflow_id: run.workflow_id,
@@ -87,6 +86,14 @@ export function runSummary(run: RunState): JsonObject {
     session_id: run.session_id,
     parent_run_id: run.parent_run_id,
     error: run.error,
+  };
+}
+
+/** Full summary; never exposes `vars`. */
+export function runSummary(run: RunState): JsonObject {
+  const w = run.waiting;
+  return {
+    ...runCore(run),
     flow_warnings: flowWarnings(run),
     ...control(run),
     waiting: w

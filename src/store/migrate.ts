@@ -11,7 +11,7 @@ import type { CommandRecord, RunState } from "../runtime/types.ts";
 import { RUNNER_CONSUMER } from "./types.ts";
 import { type JsonObj, parseJsonl } from "./file/jsonl.ts";
 import { parseRunFile } from "./file/runs.ts";
-import { cursorFileName, parseCursorFile, toCommandRecord } from "./file/commands.ts";
+import { cursorFileName, parseCursorFile, toCommandRecord, toOutcome } from "./file/commands.ts";
 import { resolveDbPath } from "./open.ts";
 import { type Row, SqliteDb } from "./sqlite/db.ts";
 import { upsertRun } from "./sqlite/runs.ts";
@@ -170,16 +170,7 @@ function readOutcomes(src: Source, rows: JsonObj[]): void {
   for (const r of rows) {
     if (typeof r.command_id !== "string" || !Number.isSafeInteger(r.seq) || ids.has(r.command_id)) continue;
     ids.add(r.command_id);
-    src.outcomes.push({
-      command_id: r.command_id,
-      seq: r.seq as number,
-      run_id: String(r.run_id ?? ""),
-      type: String(r.type ?? ""),
-      status: r.status === "failed" ? "failed" : "applied",
-      error: typeof r.error === "string" ? r.error : null,
-      applied_at: String(r.applied_at ?? ""),
-      consumer: String(r.consumer ?? RUNNER_CONSUMER),
-    });
+    src.outcomes.push({ ...toOutcome(r), consumer: String(r.consumer ?? RUNNER_CONSUMER) });
   }
 }
 

@@ -103,7 +103,8 @@ export function toCommandRecord(r: JsonObj): CommandRecord {
   };
 }
 
-function toOutcome(r: JsonObj): CommandOutcome {
+/** An outcome line of `command_outcomes.jsonl` (also read by `gateway migrate`). */
+export function toOutcome(r: JsonObj): CommandOutcome {
   return {
     command_id: String(r.command_id),
     seq: r.seq as number,
