@@ -31,6 +31,8 @@ function schedule(run: RunState): JsonObject | null {
   return {
     kind: "scheduled_run",
     interval: pick("interval"),
+    cron: pick("cron"),
+    timezone: pick("timezone"),
     repeat_count: pick("repeat_count"),
     repeat_until: pick("repeat_until"),
     start_at: pick("start_at"),

@@ -96,3 +96,36 @@ Deno.test("schedule validation (scenario 31)", async () => {
     await s.close();
   }
 });
+
+Deno.test("a cron schedule shows its expression and timezone in the run summary, and cancel stops it", async () => {
+  const s = await startServer();
+  try {
+    const sched = await s.json(
+      "/api/gateway/runs/schedule",
+      postJson({ bundle_id: "demo", flow_id: "root", cron: "0 9 * * 1-5", timezone: "Europe/Paris" }),
+    );
+    assert.equal(sched.status, 200, JSON.stringify(sched.body));
+    const parentId = sched.body.run_id;
+    const parent = await waitForRun(s, parentId, (r) => r.status === "waiting");
+    assert.equal(parent.schedule.cron, "0 9 * * 1-5");
+    assert.equal(parent.schedule.timezone, "Europe/Paris");
+    assert.equal(parent.schedule.interval, null);
+    assert.equal(parent.waiting.reason, "until");
+
+    const bad = await s.json(
+      "/api/gateway/runs/schedule",
+      postJson({ bundle_id: "demo", flow_id: "root", cron: "every tuesday" }),
+    );
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.detail, /cron/);
+
+    const cancel = await s.json(
+      "/api/gateway/commands",
+      postJson({ command_id: crypto.randomUUID(), run_id: parentId, type: "cancel", payload: {} }),
+    );
+    assert.equal(cancel.status, 200);
+    assert.equal((await waitForRun(s, parentId)).status, "cancelled");
+  } finally {
+    await s.close();
+  }
+});
