@@ -5,7 +5,7 @@ import type { Stores } from "../../src/store/types.ts";
 import { StoreCorruptError } from "../../src/store/types.ts";
 import { openStores } from "../../src/store/open.ts";
 import { withStores } from "./contract.ts";
-import { iso, makeCommand, makeRecord, makeRun } from "./fixtures.ts";
+import { eventually, iso, makeCommand, makeRecord, makeRun } from "./fixtures.ts";
 
 const SAMPLES = "/work/shared/reference/ledger-samples";
 const openFile = (dataDir: string) => openStores({ backend: "file", dataDir });
@@ -215,3 +215,27 @@ Deno.test("file layout: an upstream data dir opens as is", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+test(
+  "an unchanged directory reuses the last scan, yet renames are seen at once and in-place edits within 5 s",
+  async (stores, dir) => {
+    for (const id of ["s1", "s2"]) await stores.runs.save(makeRun(id, { status: "running" }));
+    await new Promise((r) => setTimeout(r, 80)); // past the coarse-clock window, so the scan is reusable
+    assert.equal((await stores.runs.list({ status: "running" })).items.length, 2);
+
+    // Another writer replacing a file by rename (as every writer of this layout does) changes the directory.
+    const s3 = join(dir, "run_s3.json");
+    await Deno.writeTextFile(`${s3}.x.tmp`, JSON.stringify(makeRun("s3", { status: "running" }), null, 2));
+    await Deno.rename(`${s3}.x.tmp`, s3);
+    assert.equal((await stores.runs.list({ status: "running" })).items.length, 3, "a rename is seen at once");
+
+    // An in-place edit does not touch the directory: it is caught by the periodic full re-validation.
+    await new Promise((r) => setTimeout(r, 80));
+    await stores.runs.list();
+    await Deno.writeTextFile(
+      join(dir, "run_s1.json"),
+      JSON.stringify(makeRun("s1", { status: "completed" }), null, 2),
+    );
+    await eventually(async () => (await stores.runs.list({ status: "running" })).items.length === 2, 6_000);
+  },
+);

@@ -26,6 +26,8 @@ import { readIfExists, removeIfExists, writeFileAtomic } from "./fsutil.ts";
 /** Timestamps closer than this to "now" may not change on the next write (coarse fs clocks). */
 const RACY_MS = 50;
 const STAT_BATCH = 64;
+/** Longest time a scan is reused for an unchanged directory (bounds how late an in-place edit is seen). */
+const FULL_RESCAN_MS = 5_000;
 const decoder = new TextDecoder();
 
 const RUN_FILE = /^run_(.+)\.json$/;
@@ -59,6 +61,8 @@ export function parseRunFile(path: string, bytes: Uint8Array): RunState {
 
 export class FileRunStore implements RunStore {
   #cache = new Map<string, CacheEntry>();
+  /** The last scan, reused while the directory is unchanged (see #scan). */
+  #lastScan: { stamp: string; at: number; summaries: RunSummary[]; errors: StoreEntryError[] } | null = null;
 
   constructor(private readonly dir: string, private readonly wake: WakeBus) {}
 
@@ -135,8 +139,31 @@ export class FileRunStore implements RunStore {
     return loaded.filter((run): run is RunState => run !== null);
   }
 
-  /** Summaries of every readable run file, plus the unreadable ones named in `errors`. */
+  /**
+   * Summaries of every readable run file, plus the unreadable ones named in `errors`.
+   *
+   * Every writer (ours, another process, upstream) replaces run files by rename, which changes the
+   * directory's mtime; while it is unchanged the last scan is reused instead of stat-ing every file
+   * (the runner queries several times a second). A full re-validation still runs every
+   * FULL_RESCAN_MS so a file edited in place is noticed too.
+   */
   async #scan(): Promise<{ summaries: RunSummary[]; errors: StoreEntryError[] }> {
+    const started = Date.now();
+    const dir = Deno.statSync(this.dir);
+    const dirMtime = dir.mtime?.getTime() ?? NaN;
+    const stamp = `${dir.ino}:${dirMtime}:${dir.ctime?.getTime()}`;
+    const last = this.#lastScan;
+    if (
+      last && last.stamp === stamp && started - last.at < FULL_RESCAN_MS && dirMtime < last.at - RACY_MS
+    ) {
+      return { summaries: last.summaries, errors: [...last.errors] };
+    }
+    const result = await this.#scanFiles();
+    this.#lastScan = { stamp, at: started, ...result };
+    return { summaries: result.summaries, errors: [...result.errors] };
+  }
+
+  async #scanFiles(): Promise<{ summaries: RunSummary[]; errors: StoreEntryError[] }> {
     const names: string[] = [];
     for await (const entry of Deno.readDir(this.dir)) {
       if (entry.isFile && RUN_FILE.test(entry.name)) names.push(entry.name);
