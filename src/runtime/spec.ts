@@ -62,8 +62,3 @@ export interface EffectContext {
 
 /** One handler per effect type; hosts register the LLM/tool ones (src/runtime/llm/). */
 export type EffectHandler = (ctx: EffectContext) => Promise<EffectOutcome>;
-
-/** Resolves a workflow id to an executable spec (bundles, dynamic flows, programmatic specs). */
-export interface WorkflowResolver {
-  resolve(workflowId: string): WorkflowSpec | undefined;
-}
