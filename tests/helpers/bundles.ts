@@ -52,6 +52,17 @@ export function startEndFlow(id: string, pins: StartPin[] = []): VisualFlow {
   };
 }
 
+/** start → `middle` → end. */
+function throughFlow(id: string, middle: VisualNode): VisualFlow {
+  return {
+    id,
+    name: id,
+    entryNode: "start",
+    nodes: [startNode([]), middle, endNode()],
+    edges: [exec("start", middle.id), exec(middle.id, "end")],
+  };
+}
+
 /** start → ask_user → end: waits for a `resume` with `{response}`. */
 export function askUserFlow(id: string, prompt = "who are you?"): VisualFlow {
   const ask = node("ask", "ask_user", {
@@ -61,13 +72,7 @@ export function askUserFlow(id: string, prompt = "who are you?"): VisualFlow {
     pinDefaults: { prompt },
     effectConfig: { allowFreeText: true },
   });
-  return {
-    id,
-    name: id,
-    entryNode: "start",
-    nodes: [startNode([]), ask, endNode()],
-    edges: [exec("start", "ask"), exec("ask", "end")],
-  };
+  return throughFlow(id, ask);
 }
 
 /** start → wait_event(event_key) → end: resumed by an emit_event whose wait key is `waitKey`. */
@@ -78,13 +83,7 @@ export function waitEventFlow(id: string, waitKey: string): VisualFlow {
     outputs: [EXEC_OUT, { id: "event_data", label: "event_data", type: "object" }],
     pinDefaults: { event_key: waitKey },
   });
-  return {
-    id,
-    name: id,
-    entryNode: "start",
-    nodes: [startNode([]), wait, endNode()],
-    edges: [exec("start", "wait"), exec("wait", "end")],
-  };
+  return throughFlow(id, wait);
 }
 
 /** start → wait_until(seconds) → end. */
@@ -95,13 +94,7 @@ export function waitUntilFlow(id: string, seconds: number): VisualFlow {
     pinDefaults: { duration: seconds },
     effectConfig: { durationType: "seconds" },
   });
-  return {
-    id,
-    name: id,
-    entryNode: "start",
-    nodes: [startNode([]), wait, endNode()],
-    edges: [exec("start", "wait"), exec("wait", "end")],
-  };
+  return throughFlow(id, wait);
 }
 
 /** start → subflow(childFlowId of the same bundle) → end: the parent waits on a child run. */
@@ -111,13 +104,7 @@ export function subflowFlow(id: string, childFlowId: string): VisualFlow {
     subflowId: childFlowId,
     outputs: [EXEC_OUT, { id: "output", label: "output", type: "object" }],
   });
-  return {
-    id,
-    name: id,
-    entryNode: "start",
-    nodes: [startNode([]), sub, endNode()],
-    edges: [exec("start", "sub"), exec("sub", "end")],
-  };
+  return throughFlow(id, sub);
 }
 
 export interface BundleSpec {
