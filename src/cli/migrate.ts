@@ -20,7 +20,7 @@ Options:
 `;
 
 /** The per-run count table printed after a migration. */
-export function formatReport(report: MigrateReport): string {
+function formatReport(report: MigrateReport): string {
   const header = ["run_id", "status", "ledger (file)", "ledger (sqlite)"];
   const rows = report.runs.map((
     r,

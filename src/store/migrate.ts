@@ -10,7 +10,9 @@ import { join, resolve } from "node:path";
 import type { CommandRecord, RunState } from "../runtime/types.ts";
 import { RUNNER_CONSUMER } from "./types.ts";
 import { type JsonObj, parseJsonl } from "./file/jsonl.ts";
-import { parseRunFile } from "./file/runs.ts";
+import { parseRunFile, RUN_FILE } from "./file/runs.ts";
+import { LEDGER_FILE, ledgerFileName } from "./file/ledger.ts";
+import { isNotFound } from "./file/fsutil.ts";
 import { cursorFileName, parseCursorFile, toCommandRecord, toOutcome } from "./file/commands.ts";
 import { resolveDbPath } from "./open.ts";
 import { type Row, SqliteDb } from "./sqlite/db.ts";
@@ -73,10 +75,10 @@ interface Source {
   outcomes: Outcome[];
   cursors: Map<string, number>;
   skipped: string[];
+  /** Ledger lengths as last read (what was compared or imported), so verify need not re-read them. */
+  ledgerLengths: Map<string, number>;
 }
 
-const RUN_FILE = /^run_(.+)\.json$/;
-const LEDGER_FILE = /^ledger_(.+)\.jsonl$/;
 const TABLES = [
   "runs",
   "wait_index",
@@ -91,13 +93,16 @@ function readOptional(path: string): Uint8Array | null {
   try {
     return Deno.readFileSync(path);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
+    if (isNotFound(err)) return null;
     throw err;
   }
 }
 
-const readLedger = (src: Source, runId: string): JsonObj[] =>
-  parseJsonl(readOptional(join(src.dataDir, `ledger_${runId}.jsonl`)) ?? new Uint8Array());
+function readLedger(src: Source, runId: string): JsonObj[] {
+  const records = parseJsonl(readOptional(join(src.dataDir, ledgerFileName(runId))) ?? new Uint8Array());
+  src.ledgerLengths.set(runId, records.length);
+  return records;
+}
 
 function readSource(dataDir: string): Source {
   const names = [...Deno.readDirSync(dataDir)].filter((e) => e.isFile).map((e) => e.name).sort();
@@ -109,6 +114,7 @@ function readSource(dataDir: string): Source {
     outcomes: [],
     cursors: new Map(),
     skipped: [],
+    ledgerLengths: new Map(),
   };
   for (const name of names) {
     const run = RUN_FILE.exec(name);
@@ -265,7 +271,7 @@ function importAll(sql: SqliteDb, src: Source): void {
 function verify(sql: SqliteDb, src: Source): MigrateRunCount[] {
   const ids = [...new Set([...src.runs.keys(), ...src.ledgerIds])].sort();
   const counts = ids.map((id) => {
-    const source = readLedger(src, id).length;
+    const source = src.ledgerLengths.get(id) ?? readLedger(src, id).length;
     const rows = Number(sql.get("SELECT COUNT(*) AS n FROM ledger WHERE run_id = ?", id)?.n ?? 0);
     const head = Number(sql.get("SELECT last_seq FROM ledger_heads WHERE run_id = ?", id)?.last_seq ?? 0);
     if (rows !== source || head !== source) {

@@ -28,8 +28,15 @@ export function assertRun(run: RunState): void {
   if (typeof run.status !== "string") throw new StoreValidationError("run.status must be a string");
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === "object" && !Array.isArray(v);
+
+export function assertLedgerRecords(records: unknown): void {
+  if (!Array.isArray(records)) throw new StoreValidationError("ledger records must be an array");
+  if (!records.every(isPlainObject)) {
+    throw new StoreValidationError("every ledger record must be a JSON object");
+  }
+}
 
 /** Store-level command validation (the HTTP layer also checks the type against COMMAND_TYPES). */
 export function validateCommand(command: NewCommand): void {
@@ -107,7 +114,7 @@ export function compareNewestFirst(
   return a.run_id === b.run_id ? 0 : a.run_id < b.run_id ? 1 : -1;
 }
 
-export const DEFAULT_RUN_LIMIT = 100;
+const DEFAULT_RUN_LIMIT = 100;
 
 export function queryLimit(query: RunQuery): number {
   const limit = query.limit ?? DEFAULT_RUN_LIMIT;

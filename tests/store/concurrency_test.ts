@@ -2,20 +2,13 @@
 import assert from "node:assert/strict";
 import { openStores } from "../../src/store/open.ts";
 import type { StoreBackend, Stores } from "../../src/store/types.ts";
-import { eventually, makeCommand, makeRecord } from "./fixtures.ts";
+import { eventually, makeCommand, makeRecord, withTempDir } from "./fixtures.ts";
 import { acks, drain, spawnWorker } from "./spawn.ts";
 
 const WORKER = "./workers/append_worker.ts";
 const N = 150;
 
-async function withDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "gw-conc-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>) => withTempDir("gw-conc-", fn);
 
 async function withOpen<T>(backend: StoreBackend, dir: string, fn: (s: Stores) => Promise<T>): Promise<T> {
   const stores = await openStores({ backend, dataDir: dir });

@@ -5,23 +5,20 @@
 import assert from "node:assert/strict";
 import type { Stores } from "../../src/store/types.ts";
 import { StoreValidationError } from "../../src/store/errors.ts";
-import { eventually, iso, makeCommand, makeRecord, makeRun, makeWait } from "./fixtures.ts";
+import { eventually, iso, makeCommand, makeRecord, makeRun, makeWait, withTempDir } from "./fixtures.ts";
 
 export type StoreFactory = (dataDir: string) => Promise<Stores>;
 
 /** Runs `fn` with stores on a fresh temp data dir, then closes and removes everything. */
 export async function withStores(factory: StoreFactory, fn: (stores: Stores, dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "gw-store-" });
-  try {
+  await withTempDir("gw-store-", async (dir) => {
     const stores = await factory(dir);
     try {
       await fn(stores, dir);
     } finally {
       await stores.close();
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 export function storeContract(backend: string, factory: StoreFactory): void {

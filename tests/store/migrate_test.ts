@@ -5,18 +5,11 @@ import { DatabaseSync } from "node:sqlite";
 import { openStores } from "../../src/store/open.ts";
 import { MigrateError, migrateFileToSqlite } from "../../src/store/migrate.ts";
 import type { Stores } from "../../src/store/types.ts";
-import { iso, makeCommand, makeRecord, makeRun, makeWait } from "./fixtures.ts";
+import { iso, makeCommand, makeRecord, makeRun, makeWait, withTempDir } from "./fixtures.ts";
 
 const SAMPLES = "/work/shared/reference/ledger-samples";
 
-async function withDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "gw-migrate-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>) => withTempDir("gw-migrate-", fn);
 
 async function populate(dir: string): Promise<void> {
   const stores = await openStores({ backend: "file", dataDir: dir });

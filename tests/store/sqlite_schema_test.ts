@@ -3,16 +3,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { openStores } from "../../src/store/open.ts";
-import { makeRecord, makeRun, makeWait } from "./fixtures.ts";
+import { makeRecord, makeRun, makeWait, withTempDir } from "./fixtures.ts";
 
-async function withDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "gw-sqlite-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>) => withTempDir("gw-sqlite-", fn);
 
 Deno.test("sqlite: the DB path must lie under the data dir", () =>
   withDir(async (dir) => {

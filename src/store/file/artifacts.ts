@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { ArtifactMeta, ArtifactStore, ArtifactStoreOptions } from "../types.ts";
 import { StoreCorruptError } from "../types.ts";
 import { StoreValidationError } from "../errors.ts";
-import { assertId } from "../validate.ts";
+import { assertId, isPlainObject } from "../validate.ts";
 import { nowIso } from "../../util/time.ts";
 import { isNotFound, readIfExists, removeIfExists, writeFileAtomic } from "./fsutil.ts";
 import { FileLock } from "./lock.ts";
@@ -40,12 +40,12 @@ function assertArtifactId(id: string): void {
 }
 
 function toMeta(path: string, value: unknown): ArtifactMeta {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+  if (!isPlainObject(value)) {
     throw new StoreCorruptError(path, "not a JSON object");
   }
-  const m = value as Record<string, unknown>;
+  const m = value;
   if (typeof m.artifact_id !== "string") throw new StoreCorruptError(path, "missing artifact_id");
-  const obj = (v: unknown) => (v !== null && typeof v === "object" && !Array.isArray(v) ? v : {});
+  const obj = (v: unknown) => (isPlainObject(v) ? v : {});
   return {
     artifact_id: m.artifact_id,
     blob_id: typeof m.blob_id === "string" ? m.blob_id : "",

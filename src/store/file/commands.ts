@@ -10,15 +10,20 @@ import { join } from "node:path";
 import type { CommandRecord, CommandType, JsonObject } from "../../runtime/types.ts";
 import type { CommandAppendResult, CommandOutcome, CommandStore, NewCommand, WakeBus } from "../types.ts";
 import { RUNNER_CONSUMER } from "../types.ts";
-import { assertId, assertOffset, commandRecord, validateCommand } from "../validate.ts";
+import { assertId, assertOffset, commandRecord, isPlainObject, validateCommand } from "../validate.ts";
 import { validateOutcome } from "../outcome.ts";
 import { nowIso } from "../../util/time.ts";
-import { logger } from "../../util/log.ts";
-import { isNotFound, readIfExists, syncDir, writeAll, writeFileAtomic } from "./fsutil.ts";
+import { openOrCreate, readIfExists, writeFileAtomic } from "./fsutil.ts";
 import { FileLock } from "./lock.ts";
-import { encodeLines, type IndexState, JsonlIndex, type JsonObj, readRecords, repairTail } from "./jsonl.ts";
-
-const log = logger("store");
+import {
+  type AppendDecision,
+  appendIndexed,
+  type IndexState,
+  JsonlIndex,
+  type JsonObj,
+  readIndexed,
+  readRecords,
+} from "./jsonl.ts";
 
 interface CommandMeta {
   seq: number;
@@ -40,12 +45,6 @@ const describeOutcome = (r: JsonObj): OutcomeMeta | null =>
   typeof r.command_id === "string" && Number.isSafeInteger(r.seq)
     ? { seq: r.seq as number, command_id: r.command_id, consumer: String(r.consumer ?? RUNNER_CONSUMER) }
     : null;
-
-/** What an append under the lock decided: the result, and the record to write (none = no write). */
-interface AppendDecision<R> {
-  result: R;
-  record?: unknown;
-}
 
 /** Lookup tables derived from an index state, extended as the state grows. */
 class CommandView {
@@ -89,9 +88,7 @@ class OutcomeView {
 }
 
 export function toCommandRecord(r: JsonObj): CommandRecord {
-  const payload = r.payload !== null && typeof r.payload === "object" && !Array.isArray(r.payload)
-    ? r.payload as JsonObject
-    : {};
+  const payload = isPlainObject(r.payload) ? r.payload as JsonObject : {};
   return {
     command_id: String(r.command_id),
     run_id: String(r.run_id ?? ""),
@@ -162,69 +159,28 @@ export class FileCommandStore implements CommandStore {
         const view = this.#view(state);
         const existing = view.byId.get(command.command_id);
         if (existing !== undefined) {
-          return { result: { accepted: false, duplicate: true, seq: state.meta[existing].seq } };
+          return { result: { accepted: false, duplicate: true, seq: state.meta[existing].seq }, records: [] };
         }
         const record = commandRecord(command, view.maxSeq + 1);
-        return { result: { accepted: true, duplicate: false, seq: record.seq }, record };
+        return {
+          result: { accepted: true, duplicate: false, seq: record.seq },
+          records: [record as unknown as JsonObj],
+        };
       })
     );
     if (result.accepted) this.wake.publish("commands");
     return result;
   }
 
-  /**
-   * Under the lock: repair the tail, refresh the index, let `decide` return the result and an
-   * optional record to append, append it durably and extend the index.
-   */
+  /** Under the lock: appends what `decide` returns to the JSONL file at `path`. */
   async #appendLine<M, R>(
     path: string,
     index: JsonlIndex<M>,
     decide: (state: IndexState<M>) => AppendDecision<R>,
   ): Promise<R> {
-    let created = false;
-    let file: Deno.FsFile;
+    const { file, created } = await openOrCreate(path);
     try {
-      file = await Deno.open(path, { read: true, write: true });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      file = await Deno.open(path, { read: true, write: true, create: true });
-      created = true;
-    }
-    try {
-      const { size, repaired } = await repairTail(file);
-      if (repaired) log.warn("repaired torn JSONL tail", { file: path, action: repaired });
-      const state = await index.refresh(file);
-      const { result, record } = decide(state);
-      if (record !== undefined) {
-        const bytes = encodeLines([record]);
-        await file.seek(size, Deno.SeekMode.Start);
-        await writeAll(file, bytes);
-        await file.syncData();
-        if (created) await syncDir(this.dir);
-        await index.extend(state, size, bytes, [record as JsonObj]);
-      }
-      return result;
-    } finally {
-      file.close();
-    }
-  }
-
-  async #read<M, T>(
-    path: string,
-    index: JsonlIndex<M>,
-    fn: (file: Deno.FsFile, state: IndexState<M>) => Promise<T>,
-    empty: T,
-  ): Promise<T> {
-    let file: Deno.FsFile;
-    try {
-      file = await Deno.open(path, { read: true });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      await index.refresh(null);
-      return empty;
-    }
-    try {
-      return await fn(file, await index.refresh(file));
+      return await appendIndexed(file, created, path, index, decide);
     } finally {
       file.close();
     }
@@ -233,7 +189,7 @@ export class FileCommandStore implements CommandStore {
   async listAfter(after: number, limit: number): Promise<CommandRecord[]> {
     assertOffset("after", after);
     assertOffset("limit", limit);
-    return await this.#read(this.#inbox, this.#commands, async (file, state) => {
+    return await readIndexed(this.#inbox, this.#commands, async (file, state) => {
       const { ordered } = this.#view(state);
       let lo = 0;
       let hi = ordered.length;
@@ -252,14 +208,14 @@ export class FileCommandStore implements CommandStore {
 
   async get(commandId: string): Promise<CommandRecord | null> {
     if (typeof commandId !== "string" || commandId === "") return null;
-    return await this.#read(this.#inbox, this.#commands, async (file, state) => {
+    return await readIndexed(this.#inbox, this.#commands, async (file, state) => {
       const pos = this.#view(state).byId.get(commandId);
       return pos === undefined ? null : toCommandRecord((await readRecords(file, state, pos, pos + 1))[0]);
     }, null);
   }
 
   async lastSeq(): Promise<number> {
-    return await this.#read(
+    return await readIndexed(
       this.#inbox,
       this.#commands,
       (_f, state) => Promise.resolve(this.#view(state).maxSeq),
@@ -270,7 +226,7 @@ export class FileCommandStore implements CommandStore {
   async loadCursor(consumer: string = RUNNER_CONSUMER): Promise<number> {
     assertId("consumer", consumer);
     const fromFile = parseCursorFile(await readIfExists(join(this.dir, cursorFileName(consumer))));
-    const fromOutcomes = await this.#read(
+    const fromOutcomes = await readIndexed(
       this.#outcomesPath,
       this.#outcomes,
       (_f, state) => Promise.resolve(this.#outcomeViewOf(state).maxSeq.get(consumer) ?? 0),
@@ -287,7 +243,7 @@ export class FileCommandStore implements CommandStore {
     await this.#lock.run(async () => {
       await this.#appendLine(this.#outcomesPath, this.#outcomes, (state): AppendDecision<null> => {
         const known = this.#outcomeViewOf(state).byId.has(outcome.command_id);
-        return { result: null, record: known ? undefined : { ...outcome, consumer } };
+        return { result: null, records: known ? [] : [{ ...outcome, consumer }] };
       });
       const cursor = Math.max(parseCursorFile(await readIfExists(cursorPath)), outcome.seq);
       await writeFileAtomic(cursorPath, JSON.stringify({ cursor, updated_at: nowIso() }, null, 2));
@@ -296,7 +252,7 @@ export class FileCommandStore implements CommandStore {
 
   async getOutcome(commandId: string): Promise<CommandOutcome | null> {
     if (typeof commandId !== "string" || commandId === "") return null;
-    return await this.#read(this.#outcomesPath, this.#outcomes, async (file, state) => {
+    return await readIndexed(this.#outcomesPath, this.#outcomes, async (file, state) => {
       const pos = this.#outcomeViewOf(state).byId.get(commandId);
       return pos === undefined ? null : toOutcome((await readRecords(file, state, pos, pos + 1))[0]);
     }, null);

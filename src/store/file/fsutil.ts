@@ -62,6 +62,16 @@ export async function readAt(file: Deno.FsFile, offset: number, length: number):
   return filled === length ? buf : buf.subarray(0, filled);
 }
 
+/** Opens `path` for reading and writing, creating it when missing; `created` says which happened. */
+export async function openOrCreate(path: string): Promise<{ file: Deno.FsFile; created: boolean }> {
+  try {
+    return { file: await Deno.open(path, { read: true, write: true }), created: false };
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    return { file: await Deno.open(path, { read: true, write: true, create: true }), created: true };
+  }
+}
+
 /** Reads a whole file, or null when it does not exist. */
 export async function readIfExists(path: string): Promise<Uint8Array | null> {
   try {

@@ -6,20 +6,24 @@
  * objects yields each of them; a line that yields nothing is skipped; the unterminated last line (a
  * crash or a concurrent writer mid-write) is invisible until it ends with a newline.
  */
+import { dirname } from "node:path";
 import { KeyedMutex } from "../mutex.ts";
-import { readAt } from "./fsutil.ts";
+import { isPlainObject } from "../validate.ts";
+import { logger } from "../../util/log.ts";
+import { isNotFound, readAt, syncDir, writeAll } from "./fsutil.ts";
 
 const NL = 0x0a;
 const CHUNK = 1 << 20;
 const PROBE = 32;
 const decoder = new TextDecoder();
+const log = logger("store");
 
 export type JsonObj = Record<string, unknown>;
 
 function parseObject(bytes: Uint8Array): JsonObj | null {
   try {
     const value = JSON.parse(decoder.decode(bytes));
-    return value !== null && typeof value === "object" && !Array.isArray(value) ? value : null;
+    return isPlainObject(value) ? value : null;
   } catch {
     return null;
   }
@@ -44,14 +48,14 @@ function objectEnd(bytes: Uint8Array, from: number, end: number): number {
 }
 
 /** [start, end, parsed object] of one record. */
-export type LineRecord = [number, number, JsonObj];
+type LineRecord = [number, number, JsonObj];
 
 /**
  * Byte ranges of the objects on one line [start, end). Fast path: the whole line is one object.
  * Otherwise split at balanced braces; a piece that does not parse (a torn write followed by a whole
  * record) is searched for a later `{` where valid objects resume.
  */
-export function lineRecords(bytes: Uint8Array, start: number, end: number): LineRecord[] {
+function lineRecords(bytes: Uint8Array, start: number, end: number): LineRecord[] {
   while (start < end && isSpace(bytes[start])) start++;
   while (end > start && isSpace(bytes[end - 1])) end--;
   if (start === end) return [];
@@ -87,7 +91,7 @@ export interface IndexState<M> {
 }
 
 /** Extracts what an index keeps per record; null drops the record. */
-export type Describe<M> = (record: JsonObj) => M | null;
+type Describe<M> = (record: JsonObj) => M | null;
 
 export class JsonlIndex<M> {
   #state: IndexState<M> = JsonlIndex.#empty<M>(null);
@@ -187,8 +191,63 @@ export async function readRecords<M>(
   return out;
 }
 
+/** Opens `path` for reading and runs `fn` on the refreshed index; `empty` when the file is absent. */
+export async function readIndexed<M, T>(
+  path: string,
+  index: JsonlIndex<M>,
+  fn: (file: Deno.FsFile, state: IndexState<M>) => Promise<T>,
+  empty: T,
+): Promise<T> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    await index.refresh(null);
+    return empty;
+  }
+  try {
+    return await fn(file, await index.refresh(file));
+  } finally {
+    file.close();
+  }
+}
+
+/** What an append decided under the lock: its result, and the records to write (none = no write). */
+export interface AppendDecision<R> {
+  result: R;
+  records: JsonObj[];
+}
+
+/**
+ * Appends to `file` (opened at `path`; the caller holds the write lock): repairs the tail, refreshes
+ * the index, lets `decide` return the result and the records, writes them in one fsynced write (and
+ * fsyncs the directory when the file was just created), then extends the index.
+ */
+export async function appendIndexed<M, R>(
+  file: Deno.FsFile,
+  created: boolean,
+  path: string,
+  index: JsonlIndex<M>,
+  decide: (state: IndexState<M>) => AppendDecision<R>,
+): Promise<R> {
+  const { size, repaired } = await repairTail(file);
+  if (repaired) log.warn("repaired torn JSONL tail", { file: path, action: repaired });
+  const state = await index.refresh(file);
+  const { result, records } = decide(state);
+  if (records.length > 0) {
+    const bytes = encodeLines(records);
+    await file.seek(size, Deno.SeekMode.Start);
+    await writeAll(file, bytes);
+    await file.syncData();
+    if (created) await syncDir(dirname(path));
+    await index.extend(state, size, bytes, records);
+  }
+  return result;
+}
+
 /** Serialises records as whole lines for one write. */
-export function encodeLines(records: unknown[]): Uint8Array {
+function encodeLines(records: unknown[]): Uint8Array {
   return new TextEncoder().encode(records.map((r) => JSON.stringify(r) + "\n").join(""));
 }
 
@@ -197,7 +256,7 @@ export function encodeLines(records: unknown[]): Uint8Array {
  * unterminated tail that is a whole object gets its newline (it is the record a crashed writer had
  * fully written), anything else is truncated away. Returns the resulting size.
  */
-export async function repairTail(file: Deno.FsFile): Promise<{ size: number; repaired: string | null }> {
+async function repairTail(file: Deno.FsFile): Promise<{ size: number; repaired: string | null }> {
   const size = (await file.stat()).size;
   if (size === 0) return { size, repaired: null };
   const last = await readAt(file, size - 1, 1);

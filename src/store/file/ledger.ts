@@ -9,16 +9,14 @@ import type { StepRecord } from "../../runtime/types.ts";
 import type { LedgerPage, LedgerStore, WakeBus } from "../types.ts";
 import { ledgerTopic } from "../wake.ts";
 import { KeyedMutex } from "../mutex.ts";
-import { StoreValidationError } from "../errors.ts";
-import { assertId, assertOffset } from "../validate.ts";
-import { logger } from "../../util/log.ts";
-import { isNotFound, syncDir, writeAll } from "./fsutil.ts";
+import { assertId, assertLedgerRecords, assertOffset } from "../validate.ts";
+import { isNotFound } from "./fsutil.ts";
 import { withLockedFile } from "./lock.ts";
-import { encodeLines, JsonlIndex, readRecords, repairTail } from "./jsonl.ts";
+import { appendIndexed, JsonlIndex, type JsonObj, readIndexed, readRecords } from "./jsonl.ts";
 
 const MAX_CACHED_INDEXES = 256;
-const log = logger("store");
 
+export const LEDGER_FILE = /^ledger_(.+)\.jsonl$/;
 export const ledgerFileName = (runId: string): string => `ledger_${runId}.jsonl`;
 
 export class FileLedgerStore implements LedgerStore {
@@ -43,29 +41,21 @@ export class FileLedgerStore implements LedgerStore {
 
   async append(runId: string, records: StepRecord[]): Promise<number> {
     assertId("run_id", runId);
-    if (!Array.isArray(records)) throw new StoreValidationError("ledger records must be an array");
-    for (const r of records) {
-      if (r === null || typeof r !== "object" || Array.isArray(r)) {
-        throw new StoreValidationError("every ledger record must be a JSON object");
-      }
-    }
+    assertLedgerRecords(records);
     if (records.length === 0) return await this.count(runId);
-    const bytes = encodeLines(records);
     const path = this.#path(runId);
-    const length = await this.#mutex.run(runId, () =>
-      withLockedFile(path, async (file, created) => {
-        const { size, repaired } = await repairTail(file);
-        if (repaired) log.warn("repaired torn ledger tail", { file: path, action: repaired });
-        const index = this.#index(runId);
-        const state = await index.refresh(file);
-        const before = state.meta.length;
-        await file.seek(size, Deno.SeekMode.Start);
-        await writeAll(file, bytes);
-        await file.syncData();
-        if (created) await syncDir(this.dir);
-        await index.extend(state, size, bytes, records as unknown as Record<string, unknown>[]);
-        return before + records.length;
-      }));
+    const length = await this.#mutex.run(
+      runId,
+      () =>
+        withLockedFile(
+          path,
+          (file, created) =>
+            appendIndexed(file, created, path, this.#index(runId), (state) => ({
+              result: state.meta.length + records.length,
+              records: records as unknown as JsonObj[],
+            })),
+        ),
+    );
     this.wake.publish(ledgerTopic(runId));
     return length;
   }
@@ -74,17 +64,21 @@ export class FileLedgerStore implements LedgerStore {
     assertId("run_id", runId);
     assertOffset("after", after);
     assertOffset("limit", limit);
-    const items = await this.#withFile(runId, async (file, index) => {
-      const state = await index.refresh(file);
+    const items = await readIndexed(this.#path(runId), this.#index(runId), (file, state) => {
       const total = state.meta.length;
-      return await readRecords(file, state, Math.min(after, total), Math.min(total, after + limit));
-    });
-    return { items: (items ?? []) as unknown as StepRecord[], next_after: after + (items?.length ?? 0) };
+      return readRecords(file, state, Math.min(after, total), Math.min(total, after + limit));
+    }, []);
+    return { items: items as unknown as StepRecord[], next_after: after + items.length };
   }
 
   async count(runId: string): Promise<number> {
     assertId("run_id", runId);
-    return await this.#withFile(runId, async (file, index) => (await index.refresh(file)).meta.length) ?? 0;
+    return await readIndexed(
+      this.#path(runId),
+      this.#index(runId),
+      (_f, state) => Promise.resolve(state.meta.length),
+      0,
+    );
   }
 
   async delete(runId: string): Promise<boolean> {
@@ -109,23 +103,5 @@ export class FileLedgerStore implements LedgerStore {
     });
     if (removed) this.wake.publish(ledgerTopic(runId));
     return removed;
-  }
-
-  /** Runs `fn` with the ledger open for reading; null when the ledger does not exist. */
-  async #withFile<T>(runId: string, fn: (file: Deno.FsFile, index: JsonlIndex<true>) => Promise<T>) {
-    const index = this.#index(runId);
-    let file: Deno.FsFile;
-    try {
-      file = await Deno.open(this.#path(runId), { read: true });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      await index.refresh(null);
-      return null;
-    }
-    try {
-      return await fn(file, index);
-    } finally {
-      file.close();
-    }
   }
 }

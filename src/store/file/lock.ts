@@ -5,6 +5,7 @@
  * same inode.
  */
 import { KeyedMutex } from "../mutex.ts";
+import { openOrCreate } from "./fsutil.ts";
 
 export class FileLock {
   #mutex = new KeyedMutex();
@@ -48,15 +49,7 @@ export async function withLockedFile<T>(
   fn: (file: Deno.FsFile, created: boolean) => Promise<T>,
 ): Promise<T> {
   for (;;) {
-    let created = false;
-    let file: Deno.FsFile;
-    try {
-      file = await Deno.open(path, { read: true, write: true });
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-      file = await Deno.open(path, { read: true, write: true, create: true });
-      created = true;
-    }
+    const { file, created } = await openOrCreate(path);
     try {
       await file.lock(true);
       const [held, named] = await Promise.all([file.stat(), Deno.stat(path).catch(() => null)]);

@@ -30,8 +30,8 @@ const STAT_BATCH = 64;
 const FULL_RESCAN_MS = 5_000;
 const decoder = new TextDecoder();
 
-const RUN_FILE = /^run_(.+)\.json$/;
-export const runFileName = (runId: string): string => `run_${runId}.json`;
+export const RUN_FILE = /^run_(.+)\.json$/;
+const runFileName = (runId: string): string => `run_${runId}.json`;
 
 interface CacheEntry {
   ino: number | null;

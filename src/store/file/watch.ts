@@ -6,17 +6,17 @@
 import { basename } from "node:path";
 import type { WakeSource } from "../wake.ts";
 import { ledgerTopic } from "../wake.ts";
+import { LEDGER_FILE } from "./ledger.ts";
+import { RUN_FILE } from "./runs.ts";
 import { errorText, logger } from "../../util/log.ts";
 
 const log = logger("store");
-const LEDGER = /^ledger_(.+)\.jsonl$/;
-const RUN = /^run_.+\.json$/;
 
-export function topicForFile(name: string): string | null {
-  const ledger = LEDGER.exec(name);
+function topicForFile(name: string): string | null {
+  const ledger = LEDGER_FILE.exec(name);
   if (ledger) return ledgerTopic(ledger[1]);
   if (name === "commands.jsonl") return "commands";
-  if (RUN.test(name)) return "runs";
+  if (RUN_FILE.test(name)) return "runs";
   return null;
 }
 

@@ -6,7 +6,7 @@
 import type { CommandRecord, CommandType, JsonObject } from "../../runtime/types.ts";
 import type { CommandAppendResult, CommandOutcome, CommandStore, NewCommand, WakeBus } from "../types.ts";
 import { RUNNER_CONSUMER } from "../types.ts";
-import { assertId, assertOffset, validateCommand } from "../validate.ts";
+import { assertId, assertOffset, isPlainObject, validateCommand } from "../validate.ts";
 import { validateOutcome } from "../outcome.ts";
 import { nowIso } from "../../util/time.ts";
 import { type Row, type SqliteDb, task } from "./db.ts";
@@ -15,7 +15,7 @@ function toRecord(row: Row): CommandRecord {
   let payload: JsonObject = {};
   try {
     const parsed = JSON.parse(String(row.payload_json));
-    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) payload = parsed;
+    if (isPlainObject(parsed)) payload = parsed as JsonObject;
   } catch {
     // a corrupt payload reads as {} (upstream rule for non-object payloads)
   }

@@ -6,7 +6,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { SCHEMA, upgradeSchema } from "./schema.ts";
 
-export const BUSY_TIMEOUT_MS = 5000;
+const BUSY_TIMEOUT_MS = 5000;
 
 export type Row = Record<string, unknown>;
 

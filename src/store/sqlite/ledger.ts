@@ -6,8 +6,7 @@
 import type { StepRecord } from "../../runtime/types.ts";
 import type { LedgerPage, LedgerStore, WakeBus } from "../types.ts";
 import { StoreCorruptError } from "../types.ts";
-import { StoreValidationError } from "../errors.ts";
-import { assertId, assertOffset } from "../validate.ts";
+import { assertId, assertLedgerRecords, assertOffset } from "../validate.ts";
 import { ledgerTopic } from "../wake.ts";
 import { type SqliteDb, task } from "./db.ts";
 
@@ -32,12 +31,7 @@ export class SqliteLedgerStore implements LedgerStore {
   append(runId: string, records: StepRecord[]): Promise<number> {
     return task(() => {
       assertId("run_id", runId);
-      if (!Array.isArray(records)) throw new StoreValidationError("ledger records must be an array");
-      for (const r of records) {
-        if (r === null || typeof r !== "object" || Array.isArray(r)) {
-          throw new StoreValidationError("every ledger record must be a JSON object");
-        }
-      }
+      assertLedgerRecords(records);
       if (records.length === 0) return this.#count(runId);
       const length = this.sql.write(() => insertLedger(this.sql, runId, records));
       this.wake.publish(ledgerTopic(runId));

@@ -15,7 +15,7 @@ import { type Row, type SqliteDb, task } from "./db.ts";
 
 type Param = string | number | null;
 
-export function parseRunRow(row: Row): RunState {
+function parseRunRow(row: Row): RunState {
   try {
     const run = JSON.parse(String(row.run_json));
     if (run === null || typeof run !== "object" || Array.isArray(run)) throw new Error("not a JSON object");

@@ -9,7 +9,7 @@ import { ledgerTopic, WAKE_CHANGED } from "../wake.ts";
 import { errorText, logger } from "../../util/log.ts";
 import type { SqliteDb } from "./db.ts";
 
-export const DATA_VERSION_POLL_MS = 30;
+const DATA_VERSION_POLL_MS = 30;
 const log = logger("store");
 
 export function dataVersionSource(sql: SqliteDb, intervalMs = DATA_VERSION_POLL_MS): WakeSource {
@@ -27,8 +27,15 @@ export function dataVersionSource(sql: SqliteDb, intervalMs = DATA_VERSION_POLL_
           const v = version();
           if (v === lastVersion) return;
           lastVersion = v;
-          const runs = sql.all("SELECT DISTINCT run_id FROM ledger WHERE rowid > ?", lastRowid);
-          lastRowid = maxLedgerRowid();
+          // Top first, then the runs up to it: a commit landing between the two reads is left for the
+          // next poll (it changes data_version again) instead of being skipped.
+          const top = maxLedgerRowid();
+          const runs = sql.all(
+            "SELECT DISTINCT run_id FROM ledger WHERE rowid > ? AND rowid <= ?",
+            lastRowid,
+            top,
+          );
+          lastRowid = top;
           for (const row of runs) publish(ledgerTopic(String(row.run_id)));
           const seq = maxCommandSeq();
           if (seq !== lastSeq) publish("commands");
