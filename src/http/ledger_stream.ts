@@ -7,6 +7,7 @@
  */
 import { isTerminal } from "../runtime/types.ts";
 import type { Stores } from "../store/types.ts";
+import { ledgerTopic } from "../store/wake.ts";
 import { errorText, logger } from "../util/log.ts";
 import { doneFrame, keepAliveFrame, retryFrame, stepFrame } from "./sse_format.ts";
 
@@ -29,22 +30,24 @@ export function ledgerStream(opts: LedgerStreamOptions): ReadableStream<Uint8Arr
   const { stores, runId, heartbeatMs } = opts;
   let cursor = opts.after;
   let closed = false;
-  let pending = true; // read once at start
+  // Each wake-up asks only for the read it needs: a ledger append for a ledger read, a run save
+  // (`runs`: any run, the topic names none) for a run-state check. The runtime appends a run's
+  // records before it saves the run, so every save that can end the stream comes with its own
+  // `runs` wake-up; the wake-up `changed` reaches both listeners. Both are due at start.
+  let ledgerDue = true;
+  let stateDue = true;
   let wakeWaiter: (() => void) | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const unsubscribers: (() => void)[] = [];
-
-  const wake = () => {
-    pending = true;
-    wakeWaiter?.();
-  };
-  const ledgerTopic = `ledger:${runId}`;
-  unsubscribers.push(stores.wake.subscribe(ledgerTopic, wake));
-  // `*` carries every topic, including changes made by another process; only react to this
-  // run's ledger and to run-state changes (the run may just have become terminal).
-  unsubscribers.push(stores.wake.subscribe("*", (topic) => {
-    if (topic !== ledgerTopic && !topic.startsWith("ledger:") && topic !== "commands") wake();
-  }));
+  const unsubscribers = [
+    stores.wake.subscribe(ledgerTopic(runId), () => {
+      ledgerDue = true;
+      wakeWaiter?.();
+    }),
+    stores.wake.subscribe("runs", () => {
+      stateDue = true;
+      wakeWaiter?.();
+    }),
+  ];
 
   const stop = () => {
     if (closed) return;
@@ -119,21 +122,23 @@ export function ledgerStream(opts: LedgerStreamOptions): ReadableStream<Uint8Arr
       let lastSent = Date.now();
       let failures = 0;
       while (!closed) {
-        if (!pending) {
+        if (!ledgerDue && !stateDue) {
           const timedOut = await sleep(Math.max(1, heartbeatMs - (Date.now() - lastSent)));
           if (closed) break;
           if (timedOut && Date.now() - lastSent >= heartbeatMs) {
             emit(keepAliveFrame);
             lastSent = Date.now();
             // A missed wake-up costs at most one heartbeat: re-check on every keep-alive.
-            pending = true;
+            ledgerDue = stateDue = true;
             continue;
           }
         }
-        pending = false;
+        const readLedger = ledgerDue;
+        const checkState = stateDue;
+        ledgerDue = stateDue = false;
         try {
-          if (await drain()) lastSent = Date.now();
-          const state = await runState();
+          if (readLedger && await drain()) lastSent = Date.now();
+          const state = checkState ? await runState() : "active";
           if (state === "gone") break; // nothing more will come; a reconnect gets a 404
           if (state === "terminal") {
             // The runtime appends a run's records before saving its state, so once the state is
@@ -152,7 +157,7 @@ export function ledgerStream(opts: LedgerStreamOptions): ReadableStream<Uint8Arr
           }
           log.debug("ledger read failed; retrying", { run_id: runId, cursor, error: errorText(err) });
           await sleep(Math.min(1000, 20 * 2 ** failures));
-          pending = true;
+          ledgerDue = stateDue = true;
         }
       }
       endForShutdown();

@@ -49,7 +49,7 @@ export interface AuditTail {
   content: string;
 }
 
-export const AUDIT_FILE = "audit_log.jsonl";
+const AUDIT_FILE = "audit_log.jsonl";
 const ROTATED = /^audit_log\.(.+)\.jsonl$/;
 const MAX_QUERY_KEYS = 50;
 const MAX_FIELD = 512;
@@ -81,7 +81,7 @@ export function auditHeaders(headers: Headers, allow: readonly string[]): Record
 }
 
 /** Clips free-text fields so one hostile request cannot write a huge line. */
-export function clipEntry(entry: AuditEntry): AuditEntry {
+function clipEntry(entry: AuditEntry): AuditEntry {
   const out = { ...entry, path: clip(entry.path) };
   if (out.origin !== undefined) out.origin = clip(out.origin);
   if (out.user_agent !== undefined) out.user_agent = clip(out.user_agent);

@@ -3,7 +3,7 @@
 const encoder = new TextEncoder();
 
 /** `application/json; charset=utf-8` with an explicit Content-Length. */
-export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   const bytes = encoder.encode(JSON.stringify(body));
   return new Response(bytes, {
     status,

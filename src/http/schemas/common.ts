@@ -1,7 +1,7 @@
 /** Schema building blocks shared by the route families (query coercion, error bodies, route helper). */
 import { createRoute, z } from "@hono/zod-openapi";
 
-export const ErrorBody = z.object({
+const ErrorBody = z.object({
   detail: z.union([
     z.string(),
     z.array(z.object({ type: z.string(), loc: z.array(z.union([z.string(), z.number()])), msg: z.string() })),

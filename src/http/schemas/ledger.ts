@@ -6,7 +6,7 @@ export const RunIdParam = z.object({
   run_id: z.string().min(1).openapi({ param: { name: "run_id", in: "path" }, example: "3f0c…" }),
 });
 
-export const StepRecordSchema = z.object({
+const StepRecordSchema = z.object({
   run_id: z.string(),
   step_id: z.string(),
   node_id: z.string(),
