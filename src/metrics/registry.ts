@@ -56,17 +56,17 @@ abstract class Metric {
   abstract lines(): string[];
 }
 
-export class Counter extends Metric {
+/** A metric holding one number per series (counters and gauges). */
+abstract class ValueMetric extends Metric {
   readonly #values = new Map<string, number>();
 
-  constructor(name: string, help: string, labelNames: readonly string[] = []) {
-    super(name, help, labelNames, "counter");
-  }
-
-  inc(labels: Labels = {}, by = 1): void {
-    if (!(by >= 0)) throw new Error(`${this.name}: a counter only goes up (got ${by})`);
+  protected add(labels: Labels, by: number): void {
     const key = this.key(labels);
     this.#values.set(key, (this.#values.get(key) ?? 0) + by);
+  }
+
+  protected put(labels: Labels, value: number): void {
+    this.#values.set(this.key(labels), value);
   }
 
   get(labels: Labels = {}): number {
@@ -81,8 +81,18 @@ export class Counter extends Metric {
   }
 }
 
-export class Gauge extends Metric {
-  readonly #values = new Map<string, number>();
+export class Counter extends ValueMetric {
+  constructor(name: string, help: string, labelNames: readonly string[] = []) {
+    super(name, help, labelNames, "counter");
+  }
+
+  inc(labels: Labels = {}, by = 1): void {
+    if (!(by >= 0)) throw new Error(`${this.name}: a counter only goes up (got ${by})`);
+    this.add(labels, by);
+  }
+}
+
+export class Gauge extends ValueMetric {
   readonly collect: (() => void | Promise<void>) | undefined;
 
   constructor(
@@ -96,27 +106,15 @@ export class Gauge extends Metric {
   }
 
   set(labels: Labels, value: number): void {
-    this.#values.set(this.key(labels), value);
+    this.put(labels, value);
   }
 
   inc(labels: Labels = {}, by = 1): void {
-    const key = this.key(labels);
-    this.#values.set(key, (this.#values.get(key) ?? 0) + by);
+    this.add(labels, by);
   }
 
   dec(labels: Labels = {}, by = 1): void {
-    this.inc(labels, -by);
-  }
-
-  get(labels: Labels = {}): number {
-    return this.#values.get(this.key(labels, false)) ?? 0;
-  }
-
-  lines(): string[] {
-    if (this.labelNames.length === 0 && this.series.size === 0) return [`${this.name} 0`];
-    return [...this.series].map(([key, values]) =>
-      `${this.name}${this.labelText(values)} ${formatValue(this.#values.get(key) ?? 0)}`
-    );
+    this.add(labels, -by);
   }
 }
 

@@ -1,8 +1,8 @@
 /** Small readers for command payload fields (camelCase aliases accepted where upstream does). */
-import type { Json, JsonObject } from "../runtime/types.ts";
+import type { JsonObject } from "../runtime/types.ts";
 import { CommandError } from "./command_errors.ts";
 
-export function isObject(value: Json | undefined): value is JsonObject {
+export function isObject(value: unknown): value is JsonObject {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 

@@ -13,6 +13,7 @@
  */
 import type { Json, JsonObject, RunState } from "../runtime/types.ts";
 import type { Stores } from "../store/types.ts";
+import { isObject } from "./command_payload.ts";
 
 export const COMMAND_MARKS_KEY = "commands";
 
@@ -29,7 +30,7 @@ export class RunNotFoundError extends Error {
 }
 
 function asObject(value: Json | undefined): JsonObject | null {
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? value : null;
+  return isObject(value) ? value : null;
 }
 
 export function runtimeVars(run: RunState): JsonObject {

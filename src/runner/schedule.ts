@@ -7,6 +7,7 @@ import type { BundleHost } from "../bundles/types.ts";
 import type { Json, JsonObject } from "../runtime/types.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { isoUtc } from "../util/time.ts";
+import { isObject } from "./command_payload.ts";
 import { CRON_PLACEHOLDER_INTERVAL } from "./cron_timer.ts";
 import { checkCron, nextCronFire } from "./cron.ts";
 import { intervalMs, isWholeUnitInterval } from "./interval.ts";
@@ -164,10 +165,6 @@ export function parseTiming(body: Record<string, unknown>, now = Date.now()): Ti
   }
   if (repeatCount === 1) interval = null;
   return { startAt, interval, repeatCount, repeatUntil, cron, timezone };
-}
-
-function isObject(v: unknown): v is JsonObject {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
 /** Validates, persists the wrapper flow, starts the parent run; resolves with its id. */

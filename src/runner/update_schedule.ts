@@ -49,7 +49,7 @@ export function withInterval(flow: VisualFlow, interval: string): VisualFlow {
   const copy = structuredClone(flow);
   const node = copy.nodes.find((n) => n.id === WAIT_INTERVAL_NODE);
   if (!node) throw new CommandError(`scheduled flow '${flow.id}' has no ${WAIT_INTERVAL_NODE} node`);
-  const config = isObject(node.data.eventConfig as JsonObject) ? node.data.eventConfig as JsonObject : {};
+  const config = isObject(node.data.eventConfig) ? node.data.eventConfig : {};
   node.data.eventConfig = { ...config, schedule: interval };
   return copy;
 }

@@ -5,14 +5,11 @@
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
 import { type GatewayProcess, runGateway, startServe } from "../helpers/gateway_process.ts";
+import { apiJson, eventually, type Json, waitRunStatus } from "../helpers/gateway_api.ts";
 import { REPO_ROOT, sandboxTempDir } from "../helpers/paths.ts";
 
 const TOKEN = "conformance-e2e-token-0123456789abcdef";
-const AUTH = { Authorization: `Bearer ${TOKEN}` };
 const BUNDLES = join(REPO_ROOT, "bundles");
-
-// deno-lint-ignore no-explicit-any
-type Json = any;
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await sandboxTempDir("conformance-");
@@ -55,29 +52,10 @@ Deno.test("§11.9: the sqlite backend with DB_PATH outside the data dir exits 2"
   });
 });
 
-async function call(gw: GatewayProcess, path: string, body?: unknown): Promise<Json> {
-  const res = await fetch(`${gw.url}/api/gateway${path}`, {
-    method: body === undefined ? "GET" : "POST",
-    headers: body === undefined ? AUTH : { ...AUTH, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  assert.equal(res.status, 200, `${path}: ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function eventually<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
-}
-
+const call = (gw: GatewayProcess, path: string, body?: unknown): Promise<Json> =>
+  apiJson(gw.url, TOKEN, path, body);
 const runStatus = (gw: GatewayProcess, id: string, status: string) =>
-  eventually(`run ${id} never ${status}`, () => call(gw, `/runs/${id}`), (r) => r.status === status);
+  waitRunStatus(gw.url, TOKEN, id, status);
 
 /** What a client can observe of the data dir: runs, each run, each ledger, each command. */
 async function snapshot(gw: GatewayProcess, commandIds: string[]) {

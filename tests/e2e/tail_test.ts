@@ -2,13 +2,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type GatewayProcess, runGateway, spawnGateway, startServe } from "../helpers/gateway_process.ts";
+import { apiJson, type Json, waitRunStatus } from "../helpers/gateway_api.ts";
 import { REPO_ROOT, sandboxTempDir } from "../helpers/paths.ts";
 
 const TOKEN = "tail-e2e-token-0123456789abcdef";
-const AUTH = { Authorization: `Bearer ${TOKEN}` };
-
-// deno-lint-ignore no-explicit-any
-type Json = any;
 
 async function withServe(fn: (gw: GatewayProcess) => Promise<void>): Promise<void> {
   const data = await sandboxTempDir("tail-");
@@ -29,26 +26,10 @@ async function withServe(fn: (gw: GatewayProcess) => Promise<void>): Promise<voi
   }
 }
 
-async function api(gw: GatewayProcess, path: string, body?: unknown): Promise<Json> {
-  const res = await fetch(`${gw.url}/api/gateway${path}`, {
-    method: body === undefined ? "GET" : "POST",
-    headers: body === undefined ? AUTH : { ...AUTH, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  assert.equal(res.status, 200, `${path}: ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function waitStatus(gw: GatewayProcess, runId: string, status: string): Promise<Json> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const run = await api(gw, `/runs/${runId}`);
-    if (run.status === status) return run;
-    if (Date.now() > deadline) throw new Error(`run ${runId} never reached ${status}: ${run.status}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
-}
+const api = (gw: GatewayProcess, path: string, body?: unknown): Promise<Json> =>
+  apiJson(gw.url, TOKEN, path, body);
+const waitStatus = (gw: GatewayProcess, runId: string, status: string): Promise<Json> =>
+  waitRunStatus(gw.url, TOKEN, runId, status);
 
 const ledger = async (gw: GatewayProcess, runId: string): Promise<Json[]> =>
   (await api(gw, `/runs/${runId}/ledger?after=0&limit=1000`)).items;

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { VisualFlow } from "../../src/bundles/types.ts";
 import { LOCK_FILE } from "../../src/runner/lock.ts";
 import { childEnv, type GatewayProcess, startServe } from "../helpers/gateway_process.ts";
+import { apiJson } from "../helpers/gateway_api.ts";
 import { MAIN_TS, REPO_ROOT, sandboxTempDir } from "../helpers/paths.ts";
 import { makeBundle } from "../bundles/fixtures.ts";
 import { type LineProcess, spawnLines } from "./processes.ts";
@@ -56,16 +57,8 @@ function startRunner(dir: string, flows: string): LineProcess {
   ], { cwd: REPO_ROOT, clearEnv: true, env: childEnv({ ABSTRACTGATEWAY_LOG_LEVEL: "info" }) });
 }
 
-async function api(gw: GatewayProcess, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${gw.url}/api/gateway${path}`, {
-    method: body === undefined ? "GET" : "POST",
-    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  assert.equal(res.status, 200, JSON.stringify(json));
-  return json;
-}
+const api = (gw: GatewayProcess, path: string, body?: unknown): Promise<Record<string, unknown>> =>
+  apiJson(gw.url, TOKEN, path, body);
 
 async function stopWithSigterm(p: LineProcess): Promise<{ code: number; ms: number }> {
   const start = Date.now();
