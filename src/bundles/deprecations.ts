@@ -6,7 +6,7 @@
 import { dirname, join } from "node:path";
 import { isoUtc } from "../util/time.ts";
 import { logger } from "../util/log.ts";
-import { writeFileAtomic } from "./atomic.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import type { DeprecationRecord, Deprecations } from "./types.ts";
 
 export const DEPRECATIONS_FILE = "workflow_deprecations.json";

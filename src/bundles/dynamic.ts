@@ -4,7 +4,7 @@
  * characters outside `[A-Za-z0-9._-]` replaced by `_`.
  */
 import { join } from "node:path";
-import { writeFileAtomic } from "./atomic.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import { asVisualFlow, parseVisualFlow } from "./flow.ts";
 import { BundleError, type BundleLoadError, type VisualFlow } from "./types.ts";
 

@@ -5,7 +5,7 @@
  */
 import { join, resolve } from "node:path";
 import { logger } from "../util/log.ts";
-import { writeFileAtomic } from "./atomic.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import { openDeprecations } from "./deprecations.ts";
 import { DYNAMIC_FLOWS_DIR, loadDynamicFlows, readDynamicFlowSync, writeDynamicFlow } from "./dynamic.ts";
 import { readBundleManifest, readFlowBundle, type ReadOptions } from "./reader.ts";

@@ -8,6 +8,7 @@
  */
 import { join } from "node:path";
 import { type Config, ConfigError } from "../config/config.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import { isPublicWildcard } from "./glob.ts";
 import { generateToken, MIN_PUBLIC_TOKEN_LENGTH, weakTokenReason } from "./tokens.ts";
 
@@ -120,13 +121,5 @@ async function readTokenFile(file: string): Promise<string | null> {
 async function writeTokenFile(file: string, token: string): Promise<void> {
   const dir = join(file, "..");
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${crypto.randomUUID()}.tmp`;
-  try {
-    await Deno.writeTextFile(tmp, `${token}\n`, { createNew: true, mode: 0o600 });
-    await Deno.chmod(tmp, 0o600);
-    await Deno.rename(tmp, file);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw err;
-  }
+  await writeFileAtomic(file, `${token}\n`, { mode: 0o600 });
 }

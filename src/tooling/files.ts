@@ -5,7 +5,7 @@
  * symlink planted in a root that points outside would otherwise leak files.
  */
 import { join } from "node:path";
-import { writeAtomic } from "./atomic.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import { ToolingError } from "./errors.ts";
 import {
   isIgnored,
@@ -157,7 +157,7 @@ export class WorkspaceFiles {
     if (existing && !options.overwrite) {
       throw new ToolingError(409, `'${path}' already exists (set overwrite to replace it)`);
     }
-    await writeAtomic(target, bytes, options.overwrite === true).catch((err) => {
+    await writeFileAtomic(target, bytes, { overwrite: options.overwrite === true }).catch((err) => {
       if (err instanceof Deno.errors.AlreadyExists) {
         throw new ToolingError(409, `'${path}' already exists (set overwrite to replace it)`);
       }

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { isoUtc } from "../util/time.ts";
-import { writeAtomic } from "./atomic.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import { ToolingError } from "./errors.ts";
 
 export const REPORT_KINDS = ["bug", "feature"] as const;
@@ -77,12 +77,12 @@ export class ReportInbox {
         history: [{ at: now, status: "new", note: null }],
       };
       try {
-        await writeAtomic(this.#jsonPath(id), encodeJson(report), false);
+        await writeFileAtomic(this.#jsonPath(id), encodeJson(report), { overwrite: false });
       } catch (err) {
         if (err instanceof Deno.errors.AlreadyExists) continue;
         throw err;
       }
-      await writeAtomic(this.#mdPath(id), new TextEncoder().encode(renderMarkdown(report)), true);
+      await writeFileAtomic(this.#mdPath(id), new TextEncoder().encode(renderMarkdown(report)));
       return report;
     }
   }
@@ -147,8 +147,8 @@ export class ReportInbox {
         updated_at: at,
         history: [...report.history, { at, status, note }],
       };
-      await writeAtomic(this.#jsonPath(id), encodeJson(updated), true);
-      await writeAtomic(this.#mdPath(id), new TextEncoder().encode(renderMarkdown(updated)), true);
+      await writeFileAtomic(this.#jsonPath(id), encodeJson(updated));
+      await writeFileAtomic(this.#mdPath(id), new TextEncoder().encode(renderMarkdown(updated)));
       return updated;
     });
     this.#updates = next.catch(() => {});

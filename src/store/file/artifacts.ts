@@ -10,7 +10,8 @@ import { StoreCorruptError } from "../types.ts";
 import { StoreValidationError } from "../errors.ts";
 import { assertId, isPlainObject } from "../validate.ts";
 import { nowIso } from "../../util/time.ts";
-import { isNotFound, readIfExists, removeIfExists, writeFileAtomic } from "./fsutil.ts";
+import { isNotFound, readIfExists, removeIfExists } from "./fsutil.ts";
+import { writeFileAtomic } from "../../util/atomic.ts";
 import { FileLock } from "./lock.ts";
 import type { JsonObject } from "../../runtime/types.ts";
 

@@ -13,7 +13,8 @@ import { RUNNER_CONSUMER } from "../types.ts";
 import { assertId, assertOffset, commandRecord, isPlainObject, validateCommand } from "../validate.ts";
 import { validateOutcome } from "../outcome.ts";
 import { nowIso } from "../../util/time.ts";
-import { openOrCreate, readIfExists, writeFileAtomic } from "./fsutil.ts";
+import { openOrCreate, readIfExists } from "./fsutil.ts";
+import { writeFileAtomic } from "../../util/atomic.ts";
 import { FileLock } from "./lock.ts";
 import {
   type AppendDecision,

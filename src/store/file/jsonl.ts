@@ -10,7 +10,8 @@ import { dirname } from "node:path";
 import { KeyedMutex } from "../mutex.ts";
 import { isPlainObject } from "../validate.ts";
 import { logger } from "../../util/log.ts";
-import { isNotFound, readAt, syncDir, writeAll } from "./fsutil.ts";
+import { isNotFound, readAt } from "./fsutil.ts";
+import { syncDir, writeAll } from "../../util/atomic.ts";
 
 const NL = 0x0a;
 const CHUNK = 1 << 20;

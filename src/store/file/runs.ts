@@ -21,7 +21,8 @@ import {
   summarize,
 } from "../validate.ts";
 import { errorText } from "../../util/log.ts";
-import { readIfExists, removeIfExists, writeFileAtomic } from "./fsutil.ts";
+import { readIfExists, removeIfExists } from "./fsutil.ts";
+import { writeFileAtomic } from "../../util/atomic.ts";
 
 /** Timestamps closer than this to "now" may not change on the next write (coarse fs clocks). */
 const RACY_MS = 50;
