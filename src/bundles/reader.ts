@@ -1,5 +1,5 @@
 /** Reads a `.flow` bundle (zip bytes) into a validated, namespaced LoadedBundle. */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../util/hash.ts";
 import { parseVisualFlow } from "./flow.ts";
 import { parseManifest } from "./manifest.ts";
 import { namespaceFlow, workflowIdOf } from "./namespace.ts";
@@ -9,10 +9,6 @@ import { DEFAULT_ZIP_LIMITS, openSafeZip, type SafeZip, type ZipLimits } from ".
 export type ReadOptions = Partial<ZipLimits>;
 
 const MANIFEST = "manifest.json";
-
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
 
 function readManifestFrom(zip: SafeZip): BundleManifest {
   if (!zip.names.has(MANIFEST)) throw new BundleError("Bundle has no manifest.json at the archive root");

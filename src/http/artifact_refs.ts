@@ -30,7 +30,7 @@ export async function validateArtifactRefs(
 ): Promise<void> {
   const refs: Ref[] = [];
   collectRefs(input, refs);
-  const sessionRun = sessionId ? await sessionMemoryRunId(sessionId) : null;
+  const sessionRun = sessionId ? sessionMemoryRunId(sessionId) : null;
   for (const ref of refs) {
     const meta = await artifacts.getMetadata(ref.id);
     if (!meta) throw new HttpError(404, `Artifact '${ref.id}' not found`);

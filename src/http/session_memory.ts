@@ -5,20 +5,16 @@
 import type { RunState } from "../runtime/types.ts";
 import type { RunStore } from "../store/types.ts";
 import { nowIso } from "../util/time.ts";
+import { sha256Hex } from "../util/hash.ts";
 
 const SAFE = /^[A-Za-z0-9_-]+$/;
 const PREFIX = "session_memory_";
 const SESSION_MEMORY_WORKFLOW = "__session_memory__";
 
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-export async function sessionMemoryRunId(sessionId: string): Promise<string> {
+export function sessionMemoryRunId(sessionId: string): string {
   return SAFE.test(sessionId)
     ? `${PREFIX}${sessionId}`
-    : `${PREFIX}sha_${(await sha256Hex(sessionId)).slice(0, 32)}`;
+    : `${PREFIX}sha_${(sha256Hex(sessionId)).slice(0, 32)}`;
 }
 
 /** The session id a `session_memory_<safe>` run id stands for, or null for any other id. */
@@ -30,7 +26,7 @@ export function sessionOfMemoryRunId(runId: string): string | null {
 
 /** Loads the owner run of `sessionId`, creating it when missing. */
 export async function ensureSessionMemoryRun(runs: RunStore, sessionId: string): Promise<RunState> {
-  const runId = await sessionMemoryRunId(sessionId);
+  const runId = sessionMemoryRunId(sessionId);
   const existing = await runs.load(runId);
   if (existing) return existing;
   const now = nowIso();

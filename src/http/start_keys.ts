@@ -8,6 +8,7 @@
  */
 import { join } from "node:path";
 import { HttpError } from "./errors.ts";
+import { sha256Hex } from "../util/hash.ts";
 
 const WAIT_MS = 5000;
 const POLL_MS = 25;
@@ -18,11 +19,6 @@ interface KeyRecord {
   /** sha256 of the request the key was first used with. */
   request: string;
   created_at: string;
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 export function checkIdempotencyKey(key: string): string {
@@ -49,7 +45,7 @@ export class StartKeys {
     start: (runId: string) => Promise<void>,
     exists: (runId: string) => Promise<boolean>,
   ): Promise<string> {
-    const fingerprint = await sha256Hex(JSON.stringify(request));
+    const fingerprint = sha256Hex(JSON.stringify(request));
     const pending = this.#inFlight.get(key);
     if (pending) {
       const runId = await pending;
@@ -66,14 +62,14 @@ export class StartKeys {
   }
 
   async #checkSame(key: string, fingerprint: string): Promise<void> {
-    const record = await this.#read(await this.#path(key));
+    const record = await this.#read(this.#path(key));
     if (record && record.request !== fingerprint) {
       throw new HttpError(409, `idempotency_key '${key}' was already used with a different request`);
     }
   }
 
-  async #path(key: string): Promise<string> {
-    return join(this.#dir, `${await sha256Hex(key)}.json`);
+  #path(key: string): string {
+    return join(this.#dir, `${sha256Hex(key)}.json`);
   }
 
   async #resolve(
@@ -83,7 +79,7 @@ export class StartKeys {
     exists: (runId: string) => Promise<boolean>,
   ): Promise<string> {
     await Deno.mkdir(this.#dir, { recursive: true });
-    const path = await this.#path(key);
+    const path = this.#path(key);
     const mine: KeyRecord = {
       key,
       run_id: crypto.randomUUID(),

@@ -69,7 +69,7 @@ export function registerArtifactRoutes(app: App, gw: Gateway): void {
     if (!meta) throw new HttpError(404, `Artifact '${artifactId}' not found`);
     const session = run.session_id;
     const visible = meta.run_id === run.run_id ||
-      (session !== null && meta.run_id === await sessionMemoryRunId(session)) ||
+      (session !== null && meta.run_id === sessionMemoryRunId(session)) ||
       (session !== null && meta.tags.session_id === session);
     if (!visible) throw new HttpError(404, "artifact not found");
     return meta;

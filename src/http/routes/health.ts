@@ -1,8 +1,7 @@
 /** Reachability: `/api/health` (open), `/api/gateway/ping` and `/api/gateway/me` (authenticated). */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App, Principal } from "../env.ts";
+import type { App } from "../env.ts";
 import { HttpError } from "../errors.ts";
-import type { Gateway } from "../../gateway.ts";
 import { nowIso } from "../../util/time.ts";
 import { errorResponses, gatewayRoute, jsonContent } from "../schemas/common.ts";
 
@@ -60,33 +59,7 @@ const me = gatewayRoute({
   },
 });
 
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/**
- * The legacy-token principal (§3.3). Used when the security middleware did not put a principal in
- * the context: a configured bearer token, or security explicitly disabled.
- */
-async function legacyPrincipal(gw: Gateway, authorization: string | undefined): Promise<Principal | null> {
-  const m = /^bearer\s+(.+)$/i.exec(authorization?.trim() ?? "");
-  const token = m?.[1].trim();
-  const known = token !== undefined && gw.config.authTokens.includes(token);
-  if (!known && gw.config.security) return null;
-  return {
-    user_id: "local-admin",
-    tenant_id: "local",
-    roles: ["admin", "user"],
-    scopes: ["*"],
-    token_fingerprint: known ? (await sha256Hex(token)).slice(0, 12) : null,
-    runtime_id: "local-admin",
-    source: "legacy-token",
-    admin: true,
-  };
-}
-
-export function registerHealthRoutes(app: App, gw: Gateway): void {
+export function registerHealthRoutes(app: App): void {
   app.openapi(
     health,
     (c) => c.json({ status: "healthy" as const, service: "abstractgateway" as const }, 200),
@@ -101,8 +74,9 @@ export function registerHealthRoutes(app: App, gw: Gateway): void {
       ),
   );
 
-  app.openapi(me, async (c) => {
-    const principal = c.get("principal") ?? await legacyPrincipal(gw, c.req.header("authorization"));
+  app.openapi(me, (c) => {
+    // Set by the security pipeline (also when security is switched off); never present without it.
+    const principal = c.get("principal");
     if (!principal) throw new HttpError(401, "Gateway principal unavailable");
     return c.json({
       ok: true as const,

@@ -14,22 +14,18 @@ import { isNotFound, readIfExists, removeIfExists } from "./fsutil.ts";
 import { writeFileAtomic } from "../../util/atomic.ts";
 import { FileLock } from "./lock.ts";
 import type { JsonObject } from "../../runtime/types.ts";
+import { sha256Hex } from "../../util/hash.ts";
 
 const ARTIFACT_ID = /^[A-Za-z0-9_-]+$/;
 const encoder = new TextEncoder();
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** sha256 of `run_id` + NUL + bytes (upstream run-scoped artifact id). */
-async function runScopedHash(runId: string, content: Uint8Array): Promise<string> {
+function runScopedHash(runId: string, content: Uint8Array): string {
   const prefix = encoder.encode(runId);
   const bytes = new Uint8Array(prefix.length + 1 + content.length);
   bytes.set(prefix);
   bytes.set(content, prefix.length + 1);
-  return await sha256Hex(bytes);
+  return sha256Hex(bytes);
 }
 
 function assertArtifactId(id: string): void {
@@ -85,9 +81,9 @@ export class FileArtifactStore implements ArtifactStore {
     if (!(content instanceof Uint8Array)) throw new StoreValidationError("artifact content must be bytes");
     const runId = options.run_id ?? null;
     if (runId !== null) assertId("run_id", runId);
-    const blobId = await sha256Hex(content);
+    const blobId = sha256Hex(content);
     const artifactId = options.artifact_id ??
-      (runId === null ? blobId : await runScopedHash(runId, content)).slice(0, 32);
+      (runId === null ? blobId : runScopedHash(runId, content)).slice(0, 32);
     assertArtifactId(artifactId);
     const meta: ArtifactMeta = {
       artifact_id: artifactId,

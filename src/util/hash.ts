@@ -1,0 +1,6 @@
+/** SHA-256 as lowercase hex, for ids, fingerprints and content addresses. */
+import { createHash } from "node:crypto";
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
