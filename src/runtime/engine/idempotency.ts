@@ -3,7 +3,8 @@
  * `{run_id, node_id, effect_type, effect_payload}`. Canonical = sorted keys, compact separators,
  * non-ASCII escaped as \uXXXX (the upstream encoder's defaults).
  */
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
+import { sha256Hex } from "../../util/hash.ts";
 import type { Effect, Json, JsonObject } from "../types.ts";
 import { isObject } from "./json.ts";
 
@@ -23,10 +24,6 @@ function asciiString(s: string): string {
     /[\u007f-\uffff]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
-}
-
-export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
 }
 
 const TOOL_CALL_ID_KEYS = ["call_id", "id", "runtime_call_id", "model_call_id", "idempotency_key"];

@@ -1,7 +1,7 @@
 /** Per-node execution traces in `vars._runtime.node_traces` (max 100 steps per node). */
 import type { Effect, Json, JsonObject, RunState, WaitState } from "../types.ts";
 import { nowIso } from "../../util/time.ts";
-import { objectAt } from "./json.ts";
+import { isObject, objectAt } from "./json.ts";
 
 const MAX_STEPS_PER_NODE = 100;
 
@@ -20,9 +20,7 @@ export interface TraceEntry {
 export function appendTrace(run: RunState, t: TraceEntry): void {
   const traces = objectAt(run.vars, "_runtime.node_traces");
   const existing = traces[t.nodeId];
-  const node: JsonObject = existing && typeof existing === "object" && !Array.isArray(existing)
-    ? existing
-    : { node_id: t.nodeId, steps: [] };
+  const node: JsonObject = isObject(existing) ? existing : { node_id: t.nodeId, steps: [] };
   const steps = Array.isArray(node.steps) ? node.steps : [];
   const step: JsonObject = {
     ts: nowIso(),

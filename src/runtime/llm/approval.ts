@@ -6,10 +6,9 @@
 import type { EffectServices } from "../spec.ts";
 import type { Json, JsonObject, WaitState } from "../types.ts";
 import { batchSignature, type ToolCall } from "./tools/executor.ts";
+import { isObject } from "../engine/json.ts";
 
 export type ToolMode = "approval" | "passthrough" | "delegated" | "local";
-
-const isObject = (v: Json | undefined): v is JsonObject => !!v && typeof v === "object" && !Array.isArray(v);
 
 export const callView = (c: ToolCall): JsonObject => ({
   name: c.name,

@@ -5,6 +5,7 @@
  */
 import type { JsonObject } from "../types.ts";
 import { backoffMs, delay, retryAfterMs } from "./retry.ts";
+import { isObject } from "../engine/json.ts";
 
 export interface ChatClientOptions {
   baseUrl: string;
@@ -111,7 +112,7 @@ async function attemptOnce(
   }
   try {
     const json = JSON.parse(text);
-    if (json && typeof json === "object" && !Array.isArray(json)) return json as JsonObject;
+    if (isObject(json)) return json;
   } catch {
     // reported below
   }

@@ -1,7 +1,6 @@
 /** Builds the OpenAI `messages` array of an llm_call payload (prompt, system_prompt, messages). */
-import type { Json, JsonObject } from "../types.ts";
-
-const isObject = (v: Json | undefined): v is JsonObject => !!v && typeof v === "object" && !Array.isArray(v);
+import type { JsonObject } from "../types.ts";
+import { isObject } from "../engine/json.ts";
 
 /**
  * Order: system_prompt, then `messages` (run-context history), then `prompt`/`text` as the final
@@ -59,21 +58,29 @@ function toOpenAiToolCall(call: JsonObject): JsonObject {
   };
 }
 
-/** Rough token estimate (4 characters per token), the same order of magnitude as real tokenizers. */
-export function estimateTokens(messages: JsonObject[]): number {
-  return Math.ceil(JSON.stringify(messages).length / 4);
-}
-
-/** Drops the oldest non-system messages until the estimate fits; the last message is always kept. */
+/**
+ * Drops the oldest non-system messages until the estimate fits; the last message is always kept.
+ * The estimate is rough: 4 characters of the messages' JSON per token, the same order of magnitude
+ * as real tokenizers.
+ */
 export function trimToBudget(messages: JsonObject[], maxInputTokens: number | null): JsonObject[] {
   if (!maxInputTokens || maxInputTokens <= 0) return messages;
   const kept = [...messages];
-  while (estimateTokens(kept) > maxInputTokens) {
+  // The JSON length of `kept`, updated per dropped message (its JSON plus a comma) instead of
+  // serialising the whole history again on every round.
+  const sizes = kept.map((m) => JSON.stringify(m).length);
+  let chars = JSON.stringify(kept).length;
+  const drop = (index: number) => {
+    chars -= sizes[index] + 1;
+    kept.splice(index, 1);
+    sizes.splice(index, 1);
+  };
+  while (Math.ceil(chars / 4) > maxInputTokens) {
     const index = kept.findIndex((m, i) => m.role !== "system" && i < kept.length - 1);
     if (index < 0) break;
     // A tool answer without its assistant tool_calls turn is rejected by providers: drop them together.
-    kept.splice(index, 1);
-    while (kept[index]?.role === "tool" && index < kept.length - 1) kept.splice(index, 1);
+    drop(index);
+    while (kept[index]?.role === "tool" && index < kept.length - 1) drop(index);
   }
   return kept;
 }

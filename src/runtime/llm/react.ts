@@ -20,7 +20,6 @@ import {
   array,
   bucket,
   context,
-  isObject,
   iteration,
   lastAssistantText,
   maxIterations,
@@ -34,6 +33,7 @@ import {
   scratchpad,
   temp,
 } from "./react_state.ts";
+import { isObject } from "../engine/json.ts";
 import { approvalAnswer } from "./approval.ts";
 import { toolSpecsFor } from "./tools/registry.ts";
 

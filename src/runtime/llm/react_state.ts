@@ -5,9 +5,7 @@
  * `_temp.tool_results` and `_temp.agent.{pending_tool_calls,tool_calls,tool_results,answer}`.
  */
 import type { Json, JsonObject, RunState } from "../types.ts";
-
-export const isObject = (v: Json | undefined): v is JsonObject =>
-  !!v && typeof v === "object" && !Array.isArray(v);
+import { isObject } from "../engine/json.ts";
 
 /** The object at `vars[key]` (created, or replacing a non-object, when missing). */
 export function bucket(parent: JsonObject, key: string): JsonObject {

@@ -9,6 +9,7 @@ import type { Json, JsonObject, RunState } from "../types.ts";
 import { buildMessages, trimToBudget } from "./messages.ts";
 import { normaliseSchema, responseFormat } from "./structured.ts";
 import { toOpenAiTool } from "./tools/registry.ts";
+import { isObject } from "../engine/json.ts";
 
 export interface EndpointDefaults {
   baseUrl?: string;
@@ -24,7 +25,6 @@ export interface PreparedCall {
   schema: JsonObject | null;
 }
 
-const isObject = (v: Json | undefined): v is JsonObject => !!v && typeof v === "object" && !Array.isArray(v);
 const text = (v: Json | undefined): string | null => typeof v === "string" && v.trim() ? v.trim() : null;
 const positive = (...values: (Json | undefined)[]): number | null => {
   for (const v of values) if (typeof v === "number" && Number.isFinite(v) && v > 0) return Math.floor(v);

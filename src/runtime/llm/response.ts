@@ -1,7 +1,6 @@
 /** Normalises an OpenAI chat-completions answer into the upstream llm_call result shape (§9.1). */
 import type { Json, JsonObject } from "../types.ts";
-
-const isObject = (v: Json | undefined): v is JsonObject => !!v && typeof v === "object" && !Array.isArray(v);
+import { isObject } from "../engine/json.ts";
 
 export interface NormalisedResponse {
   content: string | null;

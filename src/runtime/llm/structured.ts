@@ -1,7 +1,6 @@
 /** Structured output: schema normalisation for `response_format` and lenient JSON extraction from text. */
 import type { Json, JsonObject } from "../types.ts";
-
-const isObject = (v: Json | undefined): v is JsonObject => !!v && typeof v === "object" && !Array.isArray(v);
+import { isObject } from "../engine/json.ts";
 
 /** Providers want an object schema at the top: other schemas become `{value: …}`. */
 export function normaliseSchema(raw: Json | undefined): JsonObject | null {

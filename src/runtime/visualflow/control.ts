@@ -1,6 +1,7 @@
 /** Control nodes (§7.5 Control flow): if, switch, while, loop, for, sequence, parallel. Frames live in `_temp._control`. */
 import type { StepPlan } from "../spec.ts";
 import type { Json, JsonObject } from "../types.ts";
+import { isObject } from "../engine/json.ts";
 import type { ExecContext } from "./exec_context.ts";
 import type { ExecFn } from "./families.ts";
 import { NodeDataError } from "./families.ts";
@@ -88,7 +89,7 @@ export const CONTROL_NODES: Record<string, ExecFn> = {
     if (!truthy(ctx.freshInputs().condition)) return exit(ctx);
     ctx.setFrame({ index });
     const bus = ctx.vars._last_output;
-    const base = bus && typeof bus === "object" && !Array.isArray(bus) ? bus : {};
+    const base = isObject(bus) ? bus : {};
     return runBody(ctx, { ...base, item: null, index });
   },
   loop: (ctx) => {

@@ -2,6 +2,7 @@
 import type { Json, JsonObject } from "../types.ts";
 import { isoUtc, parseIso } from "../../util/time.ts";
 import { isObject, objectAt } from "../engine/json.ts";
+import { EVENT_SCOPES } from "../engine/events.ts";
 import { addFlowWarning } from "../engine/run_vars.ts";
 import type { ExecContext } from "./exec_context.ts";
 import type { ExecFn } from "./families.ts";
@@ -115,7 +116,7 @@ function emitEvent(ctx: ExecContext) {
   const name = nonEmpty(i.name) ?? nonEmpty(cfg.name);
   if (!name) throw new NodeDataError(`emit_event '${ctx.node.id}': event name is required`);
   const rawScope = (nonEmpty(i.scope) ?? nonEmpty(cfg.scope) ?? "session").toLowerCase();
-  const scope = ["session", "workflow", "run", "global"].includes(rawScope) ? rawScope : "session";
+  const scope = (EVENT_SCOPES as readonly string[]).includes(rawScope) ? rawScope : "session";
   const p = i.payload;
   const payload: Json = isObject(p) ? p : p === undefined || p === null ? {} : { value: p };
   const seqs = objectAt(ctx.vars, "_temp.event_seq");

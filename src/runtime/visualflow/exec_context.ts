@@ -4,7 +4,7 @@
  */
 import type { StepPlan } from "../spec.ts";
 import type { Effect, Json, JsonObject, RunState } from "../types.ts";
-import { objectAt } from "../engine/json.ts";
+import { isObject, objectAt } from "../engine/json.ts";
 import type { FlowGraph, FlowNode } from "./graph.ts";
 import type { PinResolver } from "./pins.ts";
 
@@ -58,7 +58,7 @@ export class ExecContext {
   control(): JsonObject {
     const c = objectAt(this.run.vars, "_temp._control");
     if (!Array.isArray(c.stack)) c.stack = [];
-    if (typeof c.frames !== "object" || c.frames === null || Array.isArray(c.frames)) c.frames = {};
+    if (!isObject(c.frames)) c.frames = {};
     return c;
   }
 
@@ -68,7 +68,7 @@ export class ExecContext {
 
   frame(): JsonObject | undefined {
     const f = (this.control().frames as JsonObject)[this.node.id];
-    return f && typeof f === "object" && !Array.isArray(f) ? f : undefined;
+    return isObject(f) ? f : undefined;
   }
 
   setFrame(frame: JsonObject): void {
@@ -132,9 +132,6 @@ export class ExecContext {
 
   /** `{...result, success:true}` for objects, `{response, success:true}` otherwise. */
   static completion(result: Json): JsonObject {
-    if (result !== null && typeof result === "object" && !Array.isArray(result)) {
-      return { ...result, success: true };
-    }
-    return { response: result, success: true };
+    return isObject(result) ? { ...result, success: true } : { response: result, success: true };
   }
 }

@@ -1,6 +1,7 @@
 /** The VisualFlow graph as the compiler sees it: typed nodes, exec edges and data edges (§7.1). */
 import type { VisualFlow, VisualNode, VisualPin } from "../../bundles/types.ts";
 import type { JsonObject } from "../types.ts";
+import { isObject } from "../engine/json.ts";
 
 export interface FlowNode {
   id: string;
@@ -134,7 +135,7 @@ export class FlowGraph {
 
   pinDefaults(node: FlowNode): JsonObject {
     const d = node.data.pinDefaults;
-    return d && typeof d === "object" && !Array.isArray(d) ? d : {};
+    return isObject(d) ? d : {};
   }
 
   declaredInputs(node: FlowNode): string[] {

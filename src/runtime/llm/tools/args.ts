@@ -13,7 +13,7 @@ export function str(args: JsonObject, name: string, fallback?: string): string {
   throw new ToolError(`Argument "${name}" must be a string`);
 }
 
-export function int(args: JsonObject, name: string, fallback: number | null): number | null {
+export function int(args: JsonObject, name: string, fallback: number): number {
   const value = args[name];
   if (value === undefined || value === null || value === "") return fallback;
   const n = typeof value === "number" ? value : Number(String(value).trim());

@@ -2,6 +2,8 @@
 import type { Json, JsonObject } from "../../types.ts";
 import { getTool } from "./registry.ts";
 import { type ToolContext, ToolError } from "./types.ts";
+import { canonicalJson } from "../../engine/idempotency.ts";
+import { isObject } from "../../engine/json.ts";
 
 export interface ToolCall {
   name: string;
@@ -11,8 +13,6 @@ export interface ToolCall {
   /** Set when the call cannot run at all (malformed call or arguments). */
   invalid?: string;
 }
-
-const isObject = (v: Json | undefined): v is JsonObject => !!v && typeof v === "object" && !Array.isArray(v);
 
 /** Gives every call `runtime_call_id = rtcall_<idem>_<n>` and a `call_id` (provider id kept). */
 export function normaliseCalls(raw: Json | undefined, idempotencyKey: string): ToolCall[] {
@@ -100,11 +100,5 @@ export const executedEnvelope = (results: JsonObject[]): JsonObject => ({ mode: 
 
 /** Canonical signature of a batch (names + arguments) to match an approval to the calls it covers. */
 export function batchSignature(calls: readonly { name: Json; arguments: Json }[]): string {
-  const canon = (v: Json): Json =>
-    Array.isArray(v)
-      ? v.map(canon)
-      : isObject(v)
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon(v[k])]))
-      : v;
-  return JSON.stringify(calls.map((c) => [c.name, canon(c.arguments)]));
+  return canonicalJson(calls.map((c) => [c.name, c.arguments]));
 }

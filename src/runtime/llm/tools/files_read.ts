@@ -3,17 +3,16 @@ import type { JsonObject } from "../../types.ts";
 import { bool, globRegExp, int, str } from "./args.ts";
 import { type Tool, type ToolContext, ToolError } from "./types.ts";
 import { readText, walk } from "./walk.ts";
-import { displayPath, resolveInWorkspace, workspaceRealRoot } from "./workspace.ts";
+import { displayPath, openWorkspace, resolveInWorkspace, type Workspace } from "./workspace.ts";
 
-const MAX_READ_BYTES = 2_000_000;
 const MAX_READ_LINES = 2000;
 
-async function directory(args: JsonObject, ctx: ToolContext, name: string): Promise<[string, string]> {
-  const root = await workspaceRealRoot(ctx.workspaceRoot);
-  const dir = await resolveInWorkspace(ctx.workspaceRoot, str(args, name, "."));
+async function directory(args: JsonObject, ctx: ToolContext, name: string): Promise<[Workspace, string]> {
+  const workspace = await openWorkspace(ctx.workspaceRoot);
+  const dir = await resolveInWorkspace(workspace, str(args, name, "."));
   const info = await Deno.stat(dir).catch(() => null);
   if (!info?.isDirectory) throw new ToolError(`Directory not found: ${str(args, name, ".")}`);
-  return [root, dir];
+  return [workspace, dir];
 }
 
 export const listFiles: Tool = {
@@ -37,9 +36,9 @@ export const listFiles: Tool = {
     },
   },
   async run(args, ctx) {
-    const [root, dir] = await directory(args, ctx, "directory_path");
+    const [workspace, dir] = await directory(args, ctx, "directory_path");
     const matcher = globRegExp(str(args, "pattern", "*"));
-    const limit = Math.max(1, int(args, "head_limit", 50) ?? 50);
+    const limit = Math.max(1, int(args, "head_limit", 50));
     const entries = await walk(dir, {
       maxDepth: bool(args, "recursive", false) ? 32 : 1,
       includeHidden: bool(args, "include_hidden", false),
@@ -47,7 +46,7 @@ export const listFiles: Tool = {
     });
     const matches = entries.filter((e) => matcher.test(e.rel.split("/").pop() ?? ""));
     const shown = matches.slice(0, limit).map((e) => `  ${e.rel}${e.isDirectory ? "/" : ""}`);
-    const where = displayPath(root, dir);
+    const where = displayPath(workspace, dir);
     if (!matches.length) return `No entries in '${where}' match '${str(args, "pattern", "*")}'`;
     const count = matches.length > limit ? `showing ${limit} of ${matches.length}` : `${matches.length}`;
     return `Entries in '${where}' (${count}):\n${shown.join("\n")}`;
@@ -71,9 +70,9 @@ export const readFile: Tool = {
     },
   },
   async run(args, ctx) {
-    const root = await workspaceRealRoot(ctx.workspaceRoot);
-    const path = await resolveInWorkspace(ctx.workspaceRoot, str(args, "file_path"));
-    const text = await readText(path, MAX_READ_BYTES).catch((error) => {
+    const workspace = await openWorkspace(ctx.workspaceRoot);
+    const path = await resolveInWorkspace(workspace, str(args, "file_path"));
+    const text = await readText(path).catch((error) => {
       if (error instanceof Deno.errors.NotFound) {
         throw new ToolError(`File not found: ${str(args, "file_path")}`);
       }
@@ -86,14 +85,14 @@ export const readFile: Tool = {
     }
     const lines = text.split("\n");
     if (lines.length > 1 && lines[lines.length - 1] === "") lines.pop();
-    const start = Math.max(1, int(args, "start_line", 1) ?? 1);
-    const requestedEnd = int(args, "end_line", null) ?? lines.length;
+    const start = Math.max(1, int(args, "start_line", 1));
+    const requestedEnd = int(args, "end_line", lines.length);
     const end = Math.min(lines.length, requestedEnd, start + MAX_READ_LINES - 1);
     const body = lines.slice(start - 1, end).map((line, i) => `${String(start + i).padStart(5)}: ${line}`);
     const more = end < Math.min(lines.length, requestedEnd)
       ? `\n… truncated at line ${end}; read on with start_line=${end + 1}`
       : "";
-    return `File: ${displayPath(root, path)} (${lines.length} lines, showing ${start}-${end})\n${
+    return `File: ${displayPath(workspace, path)} (${lines.length} lines, showing ${start}-${end})\n${
       body.join("\n")
     }${more}`;
   },
@@ -123,8 +122,8 @@ export const searchFiles: Tool = {
     },
   },
   async run(args, ctx) {
-    const root = await workspaceRealRoot(ctx.workspaceRoot);
-    const target = await resolveInWorkspace(ctx.workspaceRoot, str(args, "path", "."));
+    const workspace = await openWorkspace(ctx.workspaceRoot);
+    const target = await resolveInWorkspace(workspace, str(args, "path", "."));
     let regex: RegExp;
     try {
       regex = new RegExp(str(args, "pattern"), bool(args, "case_sensitive", false) ? "" : "i");
@@ -137,19 +136,21 @@ export const searchFiles: Tool = {
       ? (await walk(target, { maxDepth: 32, includeHidden: false, limit: 20_000 })).filter((e) =>
         !e.isDirectory
       )
-      : [{ path: target, rel: displayPath(root, target), isDirectory: false }];
+      : [{ path: target, rel: displayPath(workspace, target), isDirectory: false }];
     const matcher = globRegExp(str(args, "file_pattern", "*"));
-    const limit = Math.max(1, int(args, "head_limit", 50) ?? 50);
+    const limit = Math.max(1, int(args, "head_limit", 50));
     const hits: string[] = [];
     let total = 0;
     for (const file of files) {
       if (!matcher.test(file.path.split(/[\\/]/).pop() ?? "")) continue;
-      const text = await readText(file.path, MAX_READ_BYTES).catch(() => null);
+      const text = await readText(file.path).catch(() => null);
       if (text === null) continue;
       text.split("\n").forEach((line, i) => {
         if (!regex.test(line)) return;
         total++;
-        if (hits.length < limit) hits.push(`${displayPath(root, file.path)}:${i + 1}: ${line.slice(0, 300)}`);
+        if (hits.length < limit) {
+          hits.push(`${displayPath(workspace, file.path)}:${i + 1}: ${line.slice(0, 300)}`);
+        }
       });
     }
     if (!total) return `No matches for /${str(args, "pattern")}/`;

@@ -2,7 +2,7 @@
 import { bool, int, list, str } from "./args.ts";
 import { type Tool, ToolError } from "./types.ts";
 import { readText, walk } from "./walk.ts";
-import { displayPath, resolveInWorkspace, workspaceRealRoot } from "./workspace.ts";
+import { displayPath, openWorkspace, resolveInWorkspace } from "./workspace.ts";
 
 export const skimFiles: Tool = {
   safe: true,
@@ -20,20 +20,22 @@ export const skimFiles: Tool = {
     },
   },
   async run(args, ctx) {
-    const root = await workspaceRealRoot(ctx.workspaceRoot);
+    const workspace = await openWorkspace(ctx.workspaceRoot);
     const paths = list(args, "paths", []);
     if (!paths.length) throw new ToolError('Missing required argument "paths"');
-    const head = Math.max(1, int(args, "head_lines", 25) ?? 25);
+    const head = Math.max(1, int(args, "head_lines", 25));
     const parts: string[] = [];
     for (const requested of paths.slice(0, 20)) {
-      const path = await resolveInWorkspace(ctx.workspaceRoot, requested);
-      const text = await readText(path, 2_000_000).catch(() => null);
+      const path = await resolveInWorkspace(workspace, requested);
+      const text = await readText(path).catch(() => null);
       if (text === null) {
         parts.push(`== ${requested}: not a readable text file`);
         continue;
       }
       const lines = text.split("\n");
-      parts.push(`== ${displayPath(root, path)} (${lines.length} lines)\n${lines.slice(0, head).join("\n")}`);
+      parts.push(
+        `== ${displayPath(workspace, path)} (${lines.length} lines)\n${lines.slice(0, head).join("\n")}`,
+      );
     }
     return parts.join("\n\n");
   },
@@ -52,11 +54,11 @@ export const skimFolders: Tool = {
     },
   },
   async run(args, ctx) {
-    const root = await workspaceRealRoot(ctx.workspaceRoot);
-    const depth = Math.max(1, int(args, "depth", 2) ?? 2);
+    const workspace = await openWorkspace(ctx.workspaceRoot);
+    const depth = Math.max(1, int(args, "depth", 2));
     const parts: string[] = [];
     for (const requested of list(args, "paths", ["."]).slice(0, 10)) {
-      const dir = await resolveInWorkspace(ctx.workspaceRoot, requested);
+      const dir = await resolveInWorkspace(workspace, requested);
       const info = await Deno.stat(dir).catch(() => null);
       if (!info?.isDirectory) {
         parts.push(`${requested}: not a directory`);
@@ -70,7 +72,9 @@ export const skimFolders: Tool = {
       const lines = entries.map((e) =>
         `${"  ".repeat(e.rel.split("/").length - 1)}${e.rel.split("/").pop()}${e.isDirectory ? "/" : ""}`
       );
-      parts.push(`${displayPath(root, dir)}/ (${entries.length} entries)\n${lines.slice(0, 300).join("\n")}`);
+      parts.push(
+        `${displayPath(workspace, dir)}/ (${entries.length} entries)\n${lines.slice(0, 300).join("\n")}`,
+      );
     }
     return parts.join("\n\n");
   },
@@ -89,16 +93,16 @@ export const analyzeCode: Tool = {
     parameters: { file_path: { type: "string", description: "Source file, relative to the workspace" } },
   },
   async run(args, ctx) {
-    const root = await workspaceRealRoot(ctx.workspaceRoot);
-    const path = await resolveInWorkspace(ctx.workspaceRoot, str(args, "file_path"));
-    const text = await readText(path, 2_000_000).catch(() => null);
+    const workspace = await openWorkspace(ctx.workspaceRoot);
+    const path = await resolveInWorkspace(workspace, str(args, "file_path"));
+    const text = await readText(path).catch(() => null);
     if (text === null) throw new ToolError(`Not a readable text file: ${str(args, "file_path")}`);
     const lines = text.split("\n");
     const outline = lines.flatMap((line, i) =>
       OUTLINE.test(line) ? [`${String(i + 1).padStart(5)}: ${line.trim().slice(0, 160)}`] : []
     );
-    return `Outline of ${displayPath(root, path)} (${lines.length} lines, ${outline.length} declarations):\n${
-      outline.join("\n")
-    }`;
+    return `Outline of ${
+      displayPath(workspace, path)
+    } (${lines.length} lines, ${outline.length} declarations):\n${outline.join("\n")}`;
   },
 };

@@ -2,7 +2,7 @@
 import { dirname } from "node:path";
 import { bool, int, str } from "./args.ts";
 import { type Tool, ToolError } from "./types.ts";
-import { displayPath, resolveInWorkspace, workspaceRealRoot } from "./workspace.ts";
+import { displayPath, openWorkspace, resolveInWorkspace } from "./workspace.ts";
 
 export const writeFile: Tool = {
   safe: false,
@@ -18,15 +18,15 @@ export const writeFile: Tool = {
     },
   },
   async run(args, ctx) {
-    const root = await workspaceRealRoot(ctx.workspaceRoot);
-    const path = await resolveInWorkspace(ctx.workspaceRoot, str(args, "file_path"));
+    const workspace = await openWorkspace(ctx.workspaceRoot);
+    const path = await resolveInWorkspace(workspace, str(args, "file_path"));
     const content = str(args, "content", "");
     const mode = str(args, "mode", "w");
     if (mode !== "w" && mode !== "a") throw new ToolError(`mode must be 'w' or 'a', got '${mode}'`);
     if (bool(args, "create_dirs", true)) await Deno.mkdir(dirname(path), { recursive: true });
     await Deno.writeTextFile(path, content, { append: mode === "a" });
     const bytes = new TextEncoder().encode(content).length;
-    return `${mode === "a" ? "Appended" : "Wrote"} ${bytes} bytes to ${displayPath(root, path)}`;
+    return `${mode === "a" ? "Appended" : "Wrote"} ${bytes} bytes to ${displayPath(workspace, path)}`;
   },
 };
 
@@ -45,12 +45,12 @@ export const editFile: Tool = {
     },
   },
   async run(args, ctx) {
-    const root = await workspaceRealRoot(ctx.workspaceRoot);
-    const path = await resolveInWorkspace(ctx.workspaceRoot, str(args, "file_path"));
+    const workspace = await openWorkspace(ctx.workspaceRoot);
+    const path = await resolveInWorkspace(workspace, str(args, "file_path"));
     const pattern = str(args, "pattern");
     if (!pattern) throw new ToolError('Argument "pattern" must not be empty');
     const replacement = str(args, "replacement", "");
-    const max = int(args, "max_replacements", -1) ?? -1;
+    const max = int(args, "max_replacements", -1);
     let text: string;
     try {
       text = await Deno.readTextFile(path);
@@ -62,11 +62,11 @@ export const editFile: Tool = {
     }
     const pieces = text.split(pattern);
     const found = pieces.length - 1;
-    if (!found) throw new ToolError(`Text to replace not found in ${displayPath(root, path)}`);
+    if (!found) throw new ToolError(`Text to replace not found in ${displayPath(workspace, path)}`);
     const count = max < 0 ? found : Math.min(max, found);
     const head = pieces.slice(0, count + 1).join(replacement);
     const edited = [head, ...pieces.slice(count + 1)].join(pattern);
     await Deno.writeTextFile(path, edited);
-    return `Edited ${displayPath(root, path)}: ${count} replacement${count === 1 ? "" : "s"}`;
+    return `Edited ${displayPath(workspace, path)}: ${count} replacement${count === 1 ? "" : "s"}`;
   },
 };

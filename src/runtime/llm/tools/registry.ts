@@ -9,6 +9,7 @@ import { editFile, writeFile } from "./files_write.ts";
 import { executeCommand } from "./system.ts";
 import type { Tool, ToolSpec } from "./types.ts";
 import { fetchUrl, webSearch } from "./web.ts";
+import { isObject } from "../../engine/json.ts";
 
 const TOOLS: Tool[] = [
   listFiles,
@@ -37,8 +38,6 @@ export function toolSpecsFor(names: readonly string[]): ToolSpec[] {
     return tool ? [tool.spec] : [];
   });
 }
-
-const isObject = (v: Json | undefined): v is JsonObject => !!v && typeof v === "object" && !Array.isArray(v);
 
 /**
  * An OpenAI `tools` entry from a payload tool: a catalogue name, one of our ToolSpecs (parameters

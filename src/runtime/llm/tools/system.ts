@@ -4,7 +4,7 @@
  */
 import { int, str } from "./args.ts";
 import { type Tool, ToolError } from "./types.ts";
-import { resolveInWorkspace } from "./workspace.ts";
+import { openWorkspace, resolveInWorkspace } from "./workspace.ts";
 
 export const executeCommand: Tool = {
   safe: false,
@@ -29,8 +29,11 @@ export const executeCommand: Tool = {
         "execute_command is not available in this deployment: the gateway's permission sandbox does not allow running processes",
       );
     }
-    const cwd = await resolveInWorkspace(ctx.workspaceRoot, str(args, "working_directory", "."));
-    const timeoutS = Math.min(3600, Math.max(1, int(args, "timeout", 60) ?? 60));
+    const cwd = await resolveInWorkspace(
+      await openWorkspace(ctx.workspaceRoot),
+      str(args, "working_directory", "."),
+    );
+    const timeoutS = Math.min(3600, Math.max(1, int(args, "timeout", 60)));
     const timeout = AbortSignal.timeout(timeoutS * 1000);
     const child = new Deno.Command("sh", {
       args: ["-c", command],

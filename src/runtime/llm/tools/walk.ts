@@ -38,10 +38,13 @@ export async function walk(base: string, options: WalkOptions): Promise<WalkEntr
   return out;
 }
 
-/** Reads a text file, refusing binaries and files over `maxBytes`. Returns null for those. */
-export async function readText(path: string, maxBytes: number): Promise<string | null> {
+/** Largest file the tools read (the read_file error names it as 2 MB). */
+const MAX_TEXT_BYTES = 2_000_000;
+
+/** Reads a text file, refusing binaries and files over 2 MB. Returns null for those. */
+export async function readText(path: string): Promise<string | null> {
   const info = await Deno.stat(path);
-  if (!info.isFile || info.size > maxBytes) return null;
+  if (!info.isFile || info.size > MAX_TEXT_BYTES) return null;
   const bytes = await Deno.readFile(path);
   if (bytes.includes(0)) return null;
   return new TextDecoder().decode(bytes);

@@ -61,7 +61,7 @@ export const fetchUrl: Tool = {
     const url = checkedUrl(str(args, "url"), ctx);
     const { status, type, text } = await get(url, ctx);
     const body = type.includes("html") ? htmlToText(text) : text;
-    const max = Math.max(100, int(args, "max_chars", 20000) ?? 20000);
+    const max = Math.max(100, int(args, "max_chars", 20000));
     const output = `URL: ${url.href}\nStatus: ${status}\nContent-Type: ${type}\n\n${body.slice(0, max)}${
       body.length > max ? "\n… truncated" : ""
     }`;
@@ -90,7 +90,7 @@ export const webSearch: Tool = {
     );
     const { status, text } = await get(url, ctx);
     if (status >= 400) throw new ToolError(`Search failed: HTTP ${status} from ${url.origin}`);
-    const limit = Math.max(1, int(args, "num_results", 5) ?? 5);
+    const limit = Math.max(1, int(args, "num_results", 5));
     const results = [
       ...text.matchAll(
         /<a[^>]*class="result__a"[^>]*href="([^"]*)"[^>]*>([\s\S]*?)<\/a>[\s\S]*?(?:class="result__snippet"[^>]*>([\s\S]*?)<\/a>|(?=<a[^>]*class="result__a"))/g,

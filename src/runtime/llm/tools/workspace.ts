@@ -6,17 +6,23 @@
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { ToolError } from "./types.ts";
 
-export async function workspaceRealRoot(root: string | null): Promise<string> {
-  if (!root) {
+/** The run's workspace: the root as configured and its real path (resolved once per tool call). */
+export interface Workspace {
+  readonly configured: string;
+  readonly root: string;
+}
+
+export async function openWorkspace(configured: string | null): Promise<Workspace> {
+  if (!configured) {
     throw new ToolError(
       "This run has no workspace (vars.workspace_root is not set); file tools are disabled",
     );
   }
   try {
-    return await Deno.realPath(root);
+    return { configured, root: await Deno.realPath(configured) };
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      throw new ToolError(`The workspace directory does not exist: ${root}`);
+      throw new ToolError(`The workspace directory does not exist: ${configured}`);
     }
     throw error;
   }
@@ -28,13 +34,13 @@ const inside = (root: string, path: string): boolean => {
 };
 
 /** Absolute, real-path-checked location of `requested` inside the workspace (it may not exist yet). */
-export async function resolveInWorkspace(rootPath: string | null, requested: string): Promise<string> {
-  const root = await workspaceRealRoot(rootPath);
+export async function resolveInWorkspace(workspace: Workspace, requested: string): Promise<string> {
+  const { configured, root } = workspace;
   const text = requested.trim() || ".";
   let candidate = isAbsolute(text) ? resolve(text) : resolve(root, text);
   // An absolute path spelled through the configured (non-real) root is fine too.
-  if (rootPath && isAbsolute(text) && !inside(root, candidate) && inside(resolve(rootPath), candidate)) {
-    candidate = join(root, relative(resolve(rootPath), candidate));
+  if (isAbsolute(text) && !inside(root, candidate) && inside(resolve(configured), candidate)) {
+    candidate = join(root, relative(resolve(configured), candidate));
   }
   if (!inside(root, candidate)) throw outside(requested);
   let existing = candidate;
@@ -56,8 +62,8 @@ export async function resolveInWorkspace(rootPath: string | null, requested: str
 }
 
 /** Path shown to the model: relative to the workspace root. */
-export function displayPath(root: string, path: string): string {
-  return relative(root, path) || ".";
+export function displayPath(workspace: Workspace, path: string): string {
+  return relative(workspace.root, path) || ".";
 }
 
 function outside(requested: string): ToolError {
