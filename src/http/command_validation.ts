@@ -4,10 +4,10 @@
  */
 import { COMMAND_TYPES, type CommandType, type Json, type JsonObject } from "../runtime/types.ts";
 import { HttpError } from "./errors.ts";
+import { EVENT_SCOPES } from "../runtime/engine/events.ts";
 
 const TYPE_LIST = COMMAND_TYPES.join("|");
 const INTERVAL = /^\s*\d+(\.\d+)?\s*(ms|s|m|h|d)\s*$/i;
-const SCOPES = ["session", "workflow", "run", "global"];
 
 const bad = (detail: string) => new HttpError(400, detail);
 const isObject = (v: unknown): v is JsonObject => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -52,8 +52,11 @@ export function validateCommandPayload(type: CommandType, raw: unknown): JsonObj
       const name: Json | undefined = payload.name;
       if (typeof name !== "string" || !name.trim()) throw bad("payload.name must be a non-empty string");
       const scope = payload.scope;
-      if (scope !== undefined && scope !== null && (typeof scope !== "string" || !SCOPES.includes(scope))) {
-        throw bad(`payload.scope must be one of ${SCOPES.join("|")}`);
+      if (
+        scope !== undefined && scope !== null &&
+        (typeof scope !== "string" || !(EVENT_SCOPES as readonly string[]).includes(scope))
+      ) {
+        throw bad(`payload.scope must be one of ${EVENT_SCOPES.join("|")}`);
       }
       for (const key of ["session_id", "workflow_id", "run_id", "event_id", "emitted_at"]) {
         optionalString(payload, key);

@@ -4,11 +4,12 @@
  * with payload, emit_event) are exactly-once per run (run_once.ts) while pause/unpause/cancel are
  * idempotent, and the outcome is returned for the command store instead of only being logged.
  */
-import { type CommandRecord, isTerminal, type RunState, type WaitState } from "../runtime/types.ts";
+import { type CommandRecord, isTerminal, type RunState } from "../runtime/types.ts";
 import { nowIso } from "../util/time.ts";
 import { CommandError } from "./command_errors.ts";
 import { isObject, optionalString } from "./command_payload.ts";
 import type { RunnerDeps } from "./deps.ts";
+import { isPauseWait } from "../runtime/engine/waits.ts";
 import { listEventWaiters, planEventDelivery } from "./emit_event.ts";
 import type { RunLocks } from "./run_locks.ts";
 import { applyToRunOnce, isPaused, RunNotFoundError } from "./run_once.ts";
@@ -22,12 +23,6 @@ export interface CommandResult {
 }
 
 export const COMPACT_MEMORY_UNSUPPORTED = "compact_memory is not supported by this gateway yet";
-
-export function isPauseWait(wait: WaitState | null): boolean {
-  if (!wait) return false;
-  return (isObject(wait.details) && wait.details.kind === "pause") ||
-    (wait.wait_key?.startsWith("pause:") ?? false);
-}
 
 export class CommandApplier {
   constructor(private readonly deps: RunnerDeps, private readonly locks: RunLocks) {}
@@ -85,7 +80,7 @@ export class CommandApplier {
     for (const member of await this.#tree(cmd.run_id)) {
       const run = await this.deps.stores.runs.load(member.run_id);
       if (!run || isTerminal(run.status) || isPaused(run)) continue;
-      if (run.waiting?.reason === "user" && !isPauseWait(run.waiting)) continue; // a real prompt
+      if (run.waiting?.reason === "user" && !isPauseWait(run.run_id, run.waiting)) continue; // a real prompt
       await this.deps.runtime.pause(run.run_id, reason);
     }
   }

@@ -3,8 +3,9 @@ import type { CommandRecord, JsonObject, RunState } from "../runtime/types.ts";
 import type { RunStore } from "../store/types.ts";
 import { CommandError } from "./command_errors.ts";
 import { isObject, optionalString } from "./command_payload.ts";
+import { EVENT_SCOPES } from "../runtime/engine/events.ts";
 
-const SCOPES = ["session", "workflow", "run", "global"] as const;
+const SCOPES = EVENT_SCOPES;
 type Scope = typeof SCOPES[number];
 
 export interface EventDeliveryPlan {
