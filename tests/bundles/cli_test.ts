@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { bundleCommand } from "../../src/cli/bundle.ts";
-import { UPSTREAM_BUNDLES } from "../helpers/paths.ts";
+import { OUR_BUNDLES } from "../helpers/paths.ts";
 import { makeBundle, tempDir } from "./fixtures.ts";
 
 /** Runs the command with console.log/error captured. */
@@ -39,7 +39,7 @@ Deno.test("cli bundle: validate exits 0 when all are valid, 1 with one line per 
   const bad = join(tmp.path, "bad.flow");
   await Deno.writeFile(good, makeBundle({ id: "good" }));
   await Deno.writeTextFile(bad, "not a zip");
-  const allGood = await run("validate", good, join(UPSTREAM_BUNDLES, "basic-agent.flow"));
+  const allGood = await run("validate", good, join(OUR_BUNDLES, "assistant@1.0.0.flow"));
   assert.equal(allGood.code, 0);
   assert.match(allGood.out, /ok .*good\.flow: good@0\.0\.0 \(1 flows\)/);
   const mixed = await run("validate", good, bad, join(tmp.path, "missing.flow"));
@@ -68,20 +68,23 @@ Deno.test("cli bundle: list shows bundles and bad files", async () => {
 });
 
 Deno.test("cli bundle: inspect a file or an installed id[@version]", async () => {
-  const byFile = await run("inspect", join(UPSTREAM_BUNDLES, "basic-agent@0.0.1.flow"));
+  const byFile = await run("inspect", join(OUR_BUNDLES, "approval@1.0.0.flow"));
   assert.equal(byFile.code, 0);
   const doc = JSON.parse(byFile.out);
-  assert.equal(doc.bundle_ref, "basic-agent@0.0.1");
-  assert.equal(doc.flows["15f19f7f"].workflow_id, "basic-agent@0.0.1:15f19f7f");
-  assert.ok(doc.entrypoints[0].inputs.some((i: { id: string }) => i.id === "prompt"));
+  assert.equal(doc.bundle_ref, "approval@1.0.0");
+  assert.equal(doc.flows["wait-decision"].workflow_id, "approval@1.0.0:wait-decision");
+  assert.ok(doc.entrypoints[0].inputs.some((i: { id: string }) => i.id === "request"));
 
-  const byId = await run("inspect", "basic-agent@0.0.0", "--flows-dir", UPSTREAM_BUNDLES);
+  await using versions = await tempDir();
+  await Deno.writeFile(join(versions.path, "a1.flow"), makeBundle({ id: "alpha", version: "0.0.1" }));
+  await Deno.writeFile(join(versions.path, "a2.flow"), makeBundle({ id: "alpha", version: "0.0.2" }));
+  const byId = await run("inspect", "alpha@0.0.1", "--flows-dir", versions.path);
   assert.equal(byId.code, 0);
-  assert.equal(JSON.parse(byId.out).bundle_ref, "basic-agent@0.0.0");
-  const latest = await run("inspect", "basic-agent", "--flows-dir", UPSTREAM_BUNDLES);
-  assert.equal(JSON.parse(latest.out).bundle_ref, "basic-agent@0.0.1");
+  assert.equal(JSON.parse(byId.out).bundle_ref, "alpha@0.0.1");
+  const latest = await run("inspect", "alpha", "--flows-dir", versions.path);
+  assert.equal(JSON.parse(latest.out).bundle_ref, "alpha@0.0.2");
 
-  const missing = await run("inspect", "nope", "--flows-dir", UPSTREAM_BUNDLES);
+  const missing = await run("inspect", "nope", "--flows-dir", OUR_BUNDLES);
   assert.equal(missing.code, 1);
   assert.match(missing.err, /bundle 'nope' not found/);
   await using tmp = await tempDir();

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { openBundleHost } from "../../src/bundles/host.ts";
 import { BundleError, type VisualFlow } from "../../src/bundles/types.ts";
 import { setLogLevel } from "../../src/util/log.ts";
-import { UPSTREAM_BUNDLES } from "../helpers/paths.ts";
+import { compatTest, upstreamBundlesDir } from "../helpers/compat.ts";
+import { OUR_BUNDLES } from "../helpers/paths.ts";
 import { makeBundle, simpleFlow, tempDir } from "./fixtures.ts";
 
 const MAX = 1024 * 1024;
@@ -51,7 +52,29 @@ Deno.test("host: loads a dir sorted by name; a corrupt bundle is reported and sk
   assert.equal(host.getWorkflow("beta@9.9.9:root"), undefined);
 });
 
-Deno.test("host: real upstream bundles, latest version and default bundle", async () => {
+Deno.test("host: our example bundles dir, and a single .flow file as the flows dir", async () => {
+  await using tmp = await tempDir();
+  const host = await openBundleHost({ flowsDir: OUR_BUNDLES, dataDir: tmp.path, maxBundleBytes: MAX });
+  assert.deepEqual(host.errors(), []);
+  assert.deepEqual(host.list().map((b) => b.ref), ["approval@1.0.0", "assistant@1.0.0", "hello@1.0.0"]);
+  assert.equal(host.defaultBundleId(), null);
+  assert.equal(host.getWorkflow("approval@1.0.0:wait-decision")?.id, "approval@1.0.0:wait-decision");
+
+  const single = await openBundleHost({
+    flowsDir: join(OUR_BUNDLES, "hello@1.0.0.flow"),
+    dataDir: tmp.path,
+    maxBundleBytes: MAX,
+  });
+  assert.deepEqual(single.list().map((b) => b.ref), ["hello@1.0.0"]);
+  assert.equal(single.defaultBundleId(), "hello");
+  await expectBundleError(
+    single.install(makeBundle({ id: "x" }), { overwrite: false }),
+    /single \.flow file/,
+  );
+});
+
+compatTest("host: real upstream bundles, latest version and default bundle", async () => {
+  const UPSTREAM_BUNDLES = upstreamBundlesDir();
   await using tmp = await tempDir();
   const host = await openBundleHost({ flowsDir: UPSTREAM_BUNDLES, dataDir: tmp.path, maxBundleBytes: MAX });
   assert.deepEqual(host.errors(), []);

@@ -12,7 +12,8 @@ import {
 import { readFlowBundle } from "../../src/bundles/reader.ts";
 import type { BundleHost } from "../../src/bundles/types.ts";
 import { setLogLevel } from "../../src/util/log.ts";
-import { UPSTREAM_BUNDLES } from "../helpers/paths.ts";
+import { compatTest, upstreamBundlesDir } from "../helpers/compat.ts";
+import { OUR_BUNDLES } from "../helpers/paths.ts";
 import { makeBundle, simpleFlow, tempDir } from "./fixtures.ts";
 
 setLogLevel("none");
@@ -24,8 +25,37 @@ async function hostWith(dir: string, bundles: Record<string, Uint8Array>): Promi
   return await openBundleHost({ flowsDir, dataDir: join(dir, "data"), maxBundleBytes: 1 << 20 });
 }
 
-Deno.test("inspect: entrypoint inputs, node index and input schema of a real bundle", async () => {
-  const b = readFlowBundle(await Deno.readFile(join(UPSTREAM_BUNDLES, "basic-agent@0.0.1.flow")));
+Deno.test("inspect: entrypoint inputs, node index and input schema of our agent bundle", async () => {
+  const b = readFlowBundle(await Deno.readFile(join(OUR_BUNDLES, "assistant@1.0.0.flow")));
+  const flow = b.flows.assistant;
+  const inputs = entrypointInputs(flow);
+  assert.deepEqual(inputs.map((i) => i.id), [
+    "prompt",
+    "provider",
+    "model",
+    "system",
+    "tools",
+    "max_iterations",
+    "use_context",
+  ]);
+  assert.deepEqual(inputs[1], { id: "provider", label: "provider", type: "provider", default: "" });
+  assert.deepEqual(nodeIndex(flow).agent, { type: "agent", label: "Assistant", headerColor: "#4488FF" });
+  const schema = inputSchema(flow);
+  assert.equal(schema.defaults.max_iterations, 8);
+  const props = schema.input_data_schema.properties;
+  assert.deepEqual(props.prompt, { type: "string", "x-abstract-type": "string", title: "prompt" });
+  assert.deepEqual(props.max_iterations, {
+    type: "number",
+    "x-abstract-type": "number",
+    title: "max_iterations",
+    default: 8,
+  });
+  assert.deepEqual(schema.input_data_schema.required, ["prompt"]);
+  assert.equal(schema.inputs.find((i) => i.id === "tools")?.required, false);
+});
+
+compatTest("inspect: entrypoint inputs, node index and input schema of a real bundle", async () => {
+  const b = readFlowBundle(await Deno.readFile(join(upstreamBundlesDir(), "basic-agent@0.0.1.flow")));
   const flow = b.flows["81795ea9"];
   const inputs = entrypointInputs(flow);
   assert.deepEqual(inputs.map((i) => i.id), [

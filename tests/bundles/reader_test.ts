@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readBundleManifest, readFlowBundle } from "../../src/bundles/reader.ts";
 import { BundleError, type VisualFlow } from "../../src/bundles/types.ts";
-import { UPSTREAM_BUNDLES } from "../helpers/paths.ts";
+import { compatTest, upstreamBundlesDir } from "../helpers/compat.ts";
+import { OUR_BUNDLES } from "../helpers/paths.ts";
 import { makeBundle, makeZip, manifestOf, simpleFlow } from "./fixtures.ts";
 
 function rejects(bytes: Uint8Array, pattern: RegExp, options = {}): void {
@@ -184,7 +185,26 @@ Deno.test("reader: sibling subflow references and agent ReAct ids are namespaced
   });
 });
 
-Deno.test("reader: real upstream bundles load and are namespaced", async () => {
+Deno.test("reader: our example bundles load and are namespaced", async () => {
+  const b = readFlowBundle(await Deno.readFile(join(OUR_BUNDLES, "assistant@1.0.0.flow")));
+  assert.equal(b.ref, "assistant@1.0.0");
+  const agent = b.flows.assistant.nodes.find((n) => n.type === "agent")!;
+  assert.equal(
+    (agent.data.agentConfig as Record<string, unknown>)._react_workflow_id,
+    "visual_react_agent_assistant_1_0_0_assistant_agent",
+  );
+  for await (const entry of Deno.readDir(OUR_BUNDLES)) {
+    if (!entry.name.endsWith(".flow")) continue;
+    const bundle = readFlowBundle(await Deno.readFile(join(OUR_BUNDLES, entry.name)));
+    assert.equal(`${bundle.ref}.flow`, entry.name);
+    for (const [fid, flow] of Object.entries(bundle.flows) as [string, VisualFlow][]) {
+      assert.equal(flow.id, `${bundle.ref}:${fid}`);
+    }
+  }
+});
+
+compatTest("reader: real upstream bundles load and are namespaced", async () => {
+  const UPSTREAM_BUNDLES = upstreamBundlesDir();
   const b = readFlowBundle(await Deno.readFile(join(UPSTREAM_BUNDLES, "basic-agent@0.0.1.flow")));
   assert.equal(b.ref, "basic-agent@0.0.1");
   assert.equal(b.sha256.slice(0, 16), "04636bc12b460630");

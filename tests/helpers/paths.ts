@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
 export const MAIN_TS: string = join(REPO_ROOT, "main.ts");
-export const UPSTREAM_BUNDLES: string = join(REPO_ROOT, "..", "shared", "upstream-bundles");
+export const OUR_BUNDLES: string = join(REPO_ROOT, "bundles");
 
 /** A fresh directory under <repo>/data/ (inside the permission set); remove it with `Deno.remove(dir, {recursive: true})`. */
 export async function sandboxTempDir(prefix = "test-"): Promise<string> {

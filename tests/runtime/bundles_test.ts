@@ -5,14 +5,14 @@ import { readFlowBundle } from "../../src/bundles/reader.ts";
 import type { LoadedBundle } from "../../src/bundles/types.ts";
 import type { JsonObject } from "../../src/runtime/types.ts";
 import { startFakeLlm } from "../helpers/fake_llm.ts";
-import { UPSTREAM_BUNDLES } from "../helpers/paths.ts";
+import { compatTest, upstreamBundlesDir } from "../helpers/compat.ts";
 import { drive, type Harness, ledgerOf, openHarness } from "./harness.ts";
 
 async function loadBundles(): Promise<LoadedBundle[]> {
   const out: LoadedBundle[] = [];
-  for await (const e of Deno.readDir(UPSTREAM_BUNDLES)) {
+  for await (const e of Deno.readDir(upstreamBundlesDir())) {
     if (e.name.endsWith(".flow")) {
-      out.push(readFlowBundle(await Deno.readFile(join(UPSTREAM_BUNDLES, e.name))));
+      out.push(readFlowBundle(await Deno.readFile(join(upstreamBundlesDir(), e.name))));
     }
   }
   return out;
@@ -32,7 +32,7 @@ async function withBundles(fn: (h: Harness, llmRequests: () => number) => Promis
   }
 }
 
-Deno.test("yoda completes immediately without calling the LLM (upstream quirk)", async () => {
+compatTest("yoda completes immediately without calling the LLM (upstream quirk)", async () => {
   await withBundles(async (h, requests) => {
     const run = await h.runtime.start({ workflowId: "yoda@dev:646770d8", vars: { prompt: "hello" } });
     const done = await drive(h, run.run_id);
@@ -42,7 +42,7 @@ Deno.test("yoda completes immediately without calling the LLM (upstream quirk)",
   });
 });
 
-Deno.test("basic-agent status subflow runs standalone: emit_event is the terminal effect", async () => {
+compatTest("basic-agent status subflow runs standalone: emit_event is the terminal effect", async () => {
   await withBundles(async (h) => {
     const run = await h.runtime.start({
       workflowId: "basic-agent@0.0.1:15f19f7f",
@@ -76,7 +76,7 @@ Deno.test("basic-agent status subflow runs standalone: emit_event is the termina
   });
 });
 
-Deno.test("basic-llm-test: one llm_call, output as upstream", async () => {
+compatTest("basic-llm-test: one llm_call, output as upstream", async () => {
   await withBundles(async (h) => {
     const run = await h.runtime.start({
       workflowId: "basic-llm-test@0.0.0:ec5a574d",
@@ -125,7 +125,7 @@ for (
     ["test", "test@dev:b4c6f107", { prompt: "run ls" }],
   ] as const
 ) {
-  Deno.test(`${label}: the agent runs its ReAct child against the fake LLM and completes`, async () => {
+  compatTest(`${label}: the agent runs its ReAct child against the fake LLM and completes`, async () => {
     await withBundles(async (h, requests) => {
       const run = await h.runtime.start({ workflowId, vars: { ...vars } });
       const done = await drive(h, run.run_id);
@@ -150,7 +150,7 @@ for (
     ["Untitled-Flow@draft.7dc05dbc-58d5-4175-b58f-3531f5548246:0d021714", "node-10", "generate_voice"],
   ] as const
 ) {
-  Deno.test(`${workflowId}: fails with a clear unsupported-node error`, async () => {
+  compatTest(`${workflowId}: fails with a clear unsupported-node error`, async () => {
     await withBundles(async (h) => {
       const run = await h.runtime.start({ workflowId, vars: {} });
       const done = await drive(h, run.run_id);

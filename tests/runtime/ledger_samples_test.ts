@@ -1,15 +1,14 @@
-/** Our ledgers match the record shapes of the real upstream samples (shared/reference/ledger-samples). */
+/** Our ledgers match the record shapes of the real upstream ledger samples (compat group, GATEWAY_COMPAT_DIR). */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readFlowBundle } from "../../src/bundles/reader.ts";
 import type { Json, JsonObject, StepRecord } from "../../src/runtime/types.ts";
 import { startFakeLlm } from "../helpers/fake_llm.ts";
-import { REPO_ROOT, UPSTREAM_BUNDLES } from "../helpers/paths.ts";
+import { compatTest, ledgerSamplesDir, upstreamBundlesDir } from "../helpers/compat.ts";
 import { drive, ledgerOf, openHarness } from "./harness.ts";
 
-const SAMPLES = join(REPO_ROOT, "..", "shared", "reference", "ledger-samples");
-
 async function sampleLedger(folder: string, workflowPrefix: string): Promise<StepRecord[]> {
+  const SAMPLES = ledgerSamplesDir();
   for await (const e of Deno.readDir(join(SAMPLES, folder))) {
     if (!e.name.startsWith("run_")) continue;
     const run = JSON.parse(await Deno.readTextFile(join(SAMPLES, folder, e.name)));
@@ -51,7 +50,7 @@ function shape(records: StepRecord[]): Json[] {
 
 async function ours(bundleFile: string, workflowId: string, vars: JsonObject): Promise<StepRecord[]> {
   const llm = await startFakeLlm();
-  const bundle = readFlowBundle(await Deno.readFile(join(UPSTREAM_BUNDLES, bundleFile)));
+  const bundle = readFlowBundle(await Deno.readFile(join(upstreamBundlesDir(), bundleFile)));
   const h = await openHarness({ bundles: [bundle], env: { ABSTRACTGATEWAY_LLM_BASE_URL: llm.baseUrl } });
   try {
     const run = await h.runtime.start({ workflowId, vars });
@@ -63,7 +62,7 @@ async function ours(bundleFile: string, workflowId: string, vars: JsonObject): P
   }
 }
 
-Deno.test("basic-llm-test ledger has the upstream record shapes", async () => {
+compatTest("basic-llm-test ledger has the upstream record shapes", async () => {
   const mine = await ours("basic-llm-test@0.0.0.flow", "basic-llm-test@0.0.0:ec5a574d", {
     prompt: "hello",
     provider: "lmstudio",
@@ -76,7 +75,7 @@ Deno.test("basic-llm-test ledger has the upstream record shapes", async () => {
   assert.deepEqual(a, b);
 });
 
-Deno.test("basic-agent root ledger has the upstream record shapes", async () => {
+compatTest("basic-agent root ledger has the upstream record shapes", async () => {
   const mine = await ours("basic-agent@0.0.1.flow", "basic-agent@0.0.1:81795ea9", { prompt: "list files" });
   const sample = await sampleLedger("basic-agent", "basic-agent@0.0.1:81795ea9");
   const a = shape(mine), b = shape(sample);

@@ -5,9 +5,10 @@ import type { Stores } from "../../src/store/types.ts";
 import { StoreCorruptError } from "../../src/store/types.ts";
 import { openStores } from "../../src/store/open.ts";
 import { withStores } from "./contract.ts";
-import { eventually, iso, makeCommand, makeRecord, makeRun } from "./fixtures.ts";
+import { eventually, iso, makeCommand, makeRecord, makeRun, withTempDir } from "./fixtures.ts";
+import { compatTest, ledgerSamplesDir } from "../helpers/compat.ts";
+import { copySamples, upstreamSampleFolders, writeOwnSamples } from "./samples.ts";
 
-const SAMPLES = "/work/shared/reference/ledger-samples";
 const openFile = (dataDir: string) => openStores({ backend: "file", dataDir });
 const test = (name: string, fn: (stores: Stores, dir: string) => Promise<void>) =>
   Deno.test(`file layout: ${name}`, () => withStores(openFile, fn));
@@ -174,35 +175,23 @@ test("upstream inbox quirks: duplicate ids and non-positive seqs", async ({ comm
   assert.deepEqual(await commands.append(makeCommand("c")), { accepted: true, duplicate: false, seq: 4 });
 });
 
-Deno.test("file layout: an upstream data dir opens as is", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "gw-upstream-" });
-  try {
-    let expectedRecords = 0;
-    const runIds: string[] = [];
-    for (const folder of Deno.readDirSync(SAMPLES)) {
-      if (!folder.isDirectory) continue;
-      for (const f of Deno.readDirSync(join(SAMPLES, folder.name))) {
-        await Deno.copyFile(join(SAMPLES, folder.name, f.name), join(dir, f.name));
-        if (f.name.startsWith("run_")) runIds.push(f.name.slice(4, -5));
-        if (f.name.startsWith("ledger_")) {
-          const text = await Deno.readTextFile(join(SAMPLES, folder.name, f.name));
-          expectedRecords += text.split("\n").filter((l) => l.trim()).length;
-        }
-      }
-    }
+/** A data dir another writer of the layout produced opens as is: every run, record and child is found. */
+async function opensAsIs(sources: () => Promise<string[]>): Promise<void> {
+  await withTempDir("gw-layout-", async (dir) => {
+    const { runIds, ledgerLines } = await copySamples(await sources(), dir);
+    assert.ok(runIds.length >= 3);
     const stores = await openFile(dir);
     try {
       const page = await stores.runs.list({ limit: 1000 });
       assert.equal(page.errors, undefined);
       assert.deepEqual(page.items.map((r) => r.run_id).sort(), runIds.sort());
-      let records = 0;
-      for (const id of runIds) {
+      for (const [id, n] of ledgerLines) {
         const { items } = await stores.ledger.read(id, 0, 1000);
         for (const r of items) assert.equal(r.run_id, id);
-        records += items.length;
+        assert.equal(items.length, n, id);
       }
-      assert.equal(records, expectedRecords);
       const children = page.items.filter((r) => r.parent_run_id);
+      assert.ok(children.length > 0);
       for (const child of children) {
         assert.ok(
           (await stores.runs.listChildren(child.parent_run_id!)).some((r) => r.run_id === child.run_id),
@@ -211,10 +200,19 @@ Deno.test("file layout: an upstream data dir opens as is", async () => {
     } finally {
       await stores.close();
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  });
+}
+
+Deno.test("file layout: a data dir our runtime wrote opens as is", () =>
+  withTempDir("gw-own-", async (own) => {
+    await writeOwnSamples(own);
+    await opensAsIs(() => Promise.resolve([own]));
+  }));
+
+compatTest(
+  "file layout: an upstream data dir opens as is",
+  () => opensAsIs(() => upstreamSampleFolders(ledgerSamplesDir())),
+);
 
 test(
   "an unchanged directory reuses the last scan, yet renames are seen at once and in-place edits within 5 s",

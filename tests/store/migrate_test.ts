@@ -6,8 +6,8 @@ import { openStores } from "../../src/store/open.ts";
 import { MigrateError, migrateFileToSqlite } from "../../src/store/migrate.ts";
 import type { Stores } from "../../src/store/types.ts";
 import { iso, makeCommand, makeRecord, makeRun, makeWait, withTempDir } from "./fixtures.ts";
-
-const SAMPLES = "/work/shared/reference/ledger-samples";
+import { compatTest, ledgerSamplesDir } from "../helpers/compat.ts";
+import { copySamples, upstreamSampleFolders, writeOwnSamples } from "./samples.ts";
 
 const withDir = (fn: (dir: string) => Promise<void>) => withTempDir("gw-migrate-", fn);
 
@@ -164,34 +164,36 @@ Deno.test("migrate: errors name the problem (missing dir, corrupt run file, DB o
     );
   }));
 
-Deno.test("migrate: an upstream data dir migrates with matching counts per run", () =>
+/** Migrating a data dir another writer produced keeps every run with its exact ledger count. */
+const migratesWithCounts = (sources: () => Promise<string[]>) =>
   withDir(async (dir) => {
-    const lineCounts = new Map<string, number>();
-    for (const folder of Deno.readDirSync(SAMPLES)) {
-      if (!folder.isDirectory) continue;
-      for (const f of Deno.readDirSync(join(SAMPLES, folder.name))) {
-        await Deno.copyFile(join(SAMPLES, folder.name, f.name), join(dir, f.name));
-        if (f.name.startsWith("ledger_")) {
-          const text = await Deno.readTextFile(join(dir, f.name));
-          lineCounts.set(f.name.slice(7, -6), text.split("\n").filter((l) => l.trim()).length);
-        }
-      }
-    }
+    const { ledgerLines } = await copySamples(await sources(), dir);
     const report = await migrateFileToSqlite({
       dataDir: dir,
       dbPath: join(dir, "gateway.sqlite3"),
       force: false,
     });
-    assert.equal(report.runs.length, lineCounts.size);
+    assert.equal(report.runs.length, ledgerLines.size);
     for (const r of report.runs) {
-      assert.equal(r.ledger_target, lineCounts.get(r.run_id), r.run_id);
+      assert.equal(r.ledger_target, ledgerLines.get(r.run_id), r.run_id);
       assert.notEqual(r.status, null);
     }
     await withSqlite(dir, async ({ runs, ledger }) => {
-      assert.equal((await runs.list({ limit: 100 })).items.length, lineCounts.size);
-      for (const [id, n] of lineCounts) assert.equal((await ledger.read(id, 0, 1000)).items.length, n);
+      assert.equal((await runs.list({ limit: 100 })).items.length, ledgerLines.size);
+      for (const [id, n] of ledgerLines) assert.equal((await ledger.read(id, 0, 1000)).items.length, n);
     });
+  });
+
+Deno.test("migrate: a data dir our runtime wrote migrates with matching counts per run", () =>
+  withTempDir("gw-own-", async (own) => {
+    await writeOwnSamples(own);
+    await migratesWithCounts(() => Promise.resolve([own]));
   }));
+
+compatTest(
+  "migrate: an upstream data dir migrates with matching counts per run",
+  () => migratesWithCounts(() => upstreamSampleFolders(ledgerSamplesDir())),
+);
 
 async function cli(args: string[], env: Record<string, string> = {}) {
   const out = await new Deno.Command(Deno.execPath(), {

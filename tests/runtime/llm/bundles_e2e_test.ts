@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { readFlowBundle } from "../../../src/bundles/reader.ts";
 import type { JsonObject } from "../../../src/runtime/types.ts";
 import { type FakeLlmReply, startFakeLlm } from "../../helpers/fake_llm.ts";
-import { UPSTREAM_BUNDLES } from "../../helpers/paths.ts";
+import { compatTest, upstreamBundlesDir } from "../../helpers/compat.ts";
 import { drive, type Harness, ledgerOf, openHarness } from "../harness.ts";
 
 async function withBundle(
@@ -15,7 +15,7 @@ async function withBundle(
   replies: FakeLlmReply[],
   body: (h: Harness, llm: Awaited<ReturnType<typeof startFakeLlm>>, workspace: string) => Promise<void>,
 ): Promise<void> {
-  const bundle = readFlowBundle(await Deno.readFile(join(UPSTREAM_BUNDLES, file)));
+  const bundle = readFlowBundle(await Deno.readFile(join(upstreamBundlesDir(), file)));
   const llm = await startFakeLlm(replies);
   const h = await openHarness({
     bundles: [bundle],
@@ -37,7 +37,7 @@ async function withBundle(
   }
 }
 
-Deno.test("basic-llm-test: one completion, upstream output shape", async () => {
+compatTest("basic-llm-test: one completion, upstream output shape", async () => {
   await withBundle("basic-llm-test@0.0.0.flow", [], async (h, llm) => {
     const started = await h.runtime.start({
       workflowId: "basic-llm-test@0.0.0:ec5a574d",
@@ -58,7 +58,7 @@ Deno.test("basic-llm-test: one completion, upstream output shape", async () => {
   });
 });
 
-Deno.test("basic-agent: the agent lists files (auto-approved) and answers", async () => {
+compatTest("basic-agent: the agent lists files (auto-approved) and answers", async () => {
   const replies: FakeLlmReply[] = [
     { toolCalls: [{ name: "list_files", arguments: { directory_path: "." } }] },
     { content: "The workspace holds hello.py." },
@@ -95,7 +95,7 @@ Deno.test("basic-agent: the agent lists files (auto-approved) and answers", asyn
   });
 });
 
-Deno.test("test bundle: execute_command waits for approval, then runs in the workspace", async () => {
+compatTest("test bundle: execute_command waits for approval, then runs in the workspace", async () => {
   const replies: FakeLlmReply[] = [
     { toolCalls: [{ name: "execute_command", arguments: { command: "cat hello.py" } }] },
     { content: "It prints hello." },

@@ -9,18 +9,19 @@ import { ConfigError, loadConfig } from "../../../src/config/config.ts";
 import { readFlowBundle } from "../../../src/bundles/reader.ts";
 import type { JsonObject } from "../../../src/runtime/types.ts";
 import { type FakeLlm, type FakeLlmReply, startFakeLlm } from "../../helpers/fake_llm.ts";
-import { UPSTREAM_BUNDLES } from "../../helpers/paths.ts";
+import { compatTest, upstreamBundlesDir } from "../../helpers/compat.ts";
+import { OUR_BUNDLES } from "../../helpers/paths.ts";
 import { drive, type Harness, ledgerOf, openHarness } from "../harness.ts";
 
 const CONFIGURED = "gpt-configured";
 
 async function withBundle(
-  file: string,
+  path: string,
   override: boolean,
   replies: FakeLlmReply[],
   body: (h: Harness, llm: FakeLlm, workspace: string) => Promise<void>,
 ): Promise<void> {
-  const bundle = readFlowBundle(await Deno.readFile(join(UPSTREAM_BUNDLES, file)));
+  const bundle = readFlowBundle(await Deno.readFile(path));
   const llm = await startFakeLlm(replies);
   try {
     const h = await openHarness({
@@ -64,35 +65,59 @@ const agentReplies = (): FakeLlmReply[] => [
 ];
 
 for (const override of [true, false]) {
-  const sent = override ? CONFIGURED : "qwen/qwen3-next-80b";
-  Deno.test(`basic-agent with the model override ${override ? "on" : "off"}: the ReAct agent sends ${sent}`, async () => {
-    await withBundle("basic-agent@0.0.1.flow", override, agentReplies(), async (h, llm, workspace) => {
+  const ours = override ? CONFIGURED : "qwen";
+  Deno.test(`assistant with the model override ${override ? "on" : "off"}: the ReAct agent sends ${ours}`, async () => {
+    const file = join(OUR_BUNDLES, "assistant@1.0.0.flow");
+    await withBundle(file, override, agentReplies(), async (h, llm, workspace) => {
       const started = await h.runtime.start({
-        workflowId: "basic-agent@0.0.1:81795ea9",
-        vars: { prompt: "list files", workspace_root: workspace },
+        workflowId: "assistant@1.0.0:assistant",
+        vars: { prompt: "list files", provider: "lmstudio", model: "qwen", workspace_root: workspace },
       });
       const run = await drive(h, started.run_id);
       assert.equal(run.status, "completed", run.error ?? "");
       assert.equal(run.output!.response, "Nothing much here.");
-      assert.deepEqual(llm.requests.map((r) => r.body.model), [sent, sent]);
-      assert.deepEqual(await recordedModels(h), [sent, sent]);
+      assert.deepEqual(llm.requests.map((r) => r.body.model), [ours, ours]);
+      assert.deepEqual(await recordedModels(h), [ours, ours]);
     });
   });
 
-  const nodeSent = override ? CONFIGURED : "qwen";
-  Deno.test(`basic-llm-test with the model override ${override ? "on" : "off"}: the llm_call node sends ${nodeSent}`, async () => {
-    await withBundle("basic-llm-test@0.0.0.flow", override, [], async (h, llm) => {
-      const started = await h.runtime.start({
-        workflowId: "basic-llm-test@0.0.0:ec5a574d",
-        vars: { prompt: "hello", provider: "lmstudio", model: "qwen" },
+  const sent = override ? CONFIGURED : "qwen/qwen3-next-80b";
+  compatTest(
+    `basic-agent with the model override ${override ? "on" : "off"}: the ReAct agent sends ${sent}`,
+    async () => {
+      const file = join(upstreamBundlesDir(), "basic-agent@0.0.1.flow");
+      await withBundle(file, override, agentReplies(), async (h, llm, workspace) => {
+        const started = await h.runtime.start({
+          workflowId: "basic-agent@0.0.1:81795ea9",
+          vars: { prompt: "list files", workspace_root: workspace },
+        });
+        const run = await drive(h, started.run_id);
+        assert.equal(run.status, "completed", run.error ?? "");
+        assert.equal(run.output!.response, "Nothing much here.");
+        assert.deepEqual(llm.requests.map((r) => r.body.model), [sent, sent]);
+        assert.deepEqual(await recordedModels(h), [sent, sent]);
       });
-      const run = await drive(h, started.run_id);
-      assert.equal(run.status, "completed", run.error ?? "");
-      assert.deepEqual(llm.requests.map((r) => r.body.model), [nodeSent]);
-      assert.equal((run.output!.meta as JsonObject).model, nodeSent);
-      assert.deepEqual(await recordedModels(h), [nodeSent]);
-    });
-  });
+    },
+  );
+
+  const nodeSent = override ? CONFIGURED : "qwen";
+  compatTest(
+    `basic-llm-test with the model override ${override ? "on" : "off"}: the llm_call node sends ${nodeSent}`,
+    async () => {
+      const file = join(upstreamBundlesDir(), "basic-llm-test@0.0.0.flow");
+      await withBundle(file, override, [], async (h, llm) => {
+        const started = await h.runtime.start({
+          workflowId: "basic-llm-test@0.0.0:ec5a574d",
+          vars: { prompt: "hello", provider: "lmstudio", model: "qwen" },
+        });
+        const run = await drive(h, started.run_id);
+        assert.equal(run.status, "completed", run.error ?? "");
+        assert.deepEqual(llm.requests.map((r) => r.body.model), [nodeSent]);
+        assert.equal((run.output!.meta as JsonObject).model, nodeSent);
+        assert.deepEqual(await recordedModels(h), [nodeSent]);
+      });
+    },
+  );
 }
 
 Deno.test("the model override is off by default and needs ABSTRACTGATEWAY_LLM_MODEL", () => {
