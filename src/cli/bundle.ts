@@ -1,27 +1,65 @@
 /** `gateway bundle list|inspect|validate`: offline helpers over `.flow` files (nothing is written). */
 import { basename, resolve } from "node:path";
-import { loadConfig, processEnv } from "../config/config.ts";
+import { ConfigError, loadConfig, processEnv } from "../config/config.ts";
 import { entrypointInputs } from "../bundles/inspect.ts";
 import { nodeTypeOf } from "../bundles/namespace.ts";
 import { readFlowBundle } from "../bundles/reader.ts";
 import { scanFlowsDir } from "../bundles/scan.ts";
 import type { LoadedBundle } from "../bundles/types.ts";
 import { latestVersion, versionChannel } from "../bundles/versions.ts";
+import { checkPaths, flowsPath } from "../security/preflight.ts";
 import { parseFlags, settingFlags, settingFlagsHelp, UsageError } from "./args.ts";
 
 export const BUNDLE_HELP = [
   "Usage:",
   "  gateway bundle list [--json] [--flows-dir D]      Loaded bundles (id@version, entrypoints) and bad files",
   "  gateway bundle inspect <file.flow | id[@version]> Manifest, flows and entrypoint inputs as JSON",
-  "  gateway bundle validate <file.flow>...            Exit 0 when every file is a valid bundle, else 1",
+  "  gateway bundle validate <file.flow | ->...        Exit 0 when every file is a valid bundle, else 1",
+  "",
+  "`-` reads one bundle from stdin, so a file the binary may not open itself can still be checked:",
+  "  gateway bundle validate - < ~/Downloads/x.flow",
   "",
   "Flags:",
   "  --json             (list) Print JSON instead of a table.",
   ...settingFlagsHelp("bundle"),
 ].join("\n");
 
-function flowsDirOf(values: Record<string, unknown>): string {
-  return loadConfig(processEnv(), { "flows-dir": values["flows-dir"] }).flowsDir;
+/** The configured flows dir, once the process is known to be allowed to read it. */
+async function flowsDirOf(values: Record<string, unknown>): Promise<string> {
+  const config = loadConfig(processEnv(), { "flows-dir": values["flows-dir"] });
+  await checkPaths([flowsPath(config, false)]);
+  return config.flowsDir;
+}
+
+/** Reads a `.flow` given on the command line after checking that the process may read it. */
+async function readBundleArg(arg: string): Promise<Uint8Array> {
+  if (arg === "-") return await readStdin(loadConfig(processEnv()).maxBundleBytes);
+  const file = resolve(arg);
+  const fix = `pipe it in instead: gateway bundle <command> - < ${arg}`;
+  await checkPaths([{ what: "bundle file", setting: "", path: file, write: false, fix }]);
+  return await Deno.readFile(file);
+}
+
+/** stdin, refused past `limit` bytes so a wrong pipe cannot exhaust memory. */
+async function readStdin(limit: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of Deno.stdin.readable) {
+    size += chunk.length;
+    if (size > limit) {
+      throw new Error(
+        `Cannot read bundle from stdin: larger than ${limit} bytes (ABSTRACTGATEWAY_MAX_BUNDLE_BYTES)`,
+      );
+    }
+    chunks.push(chunk);
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
 }
 
 function table(rows: string[][]): string[] {
@@ -30,7 +68,7 @@ function table(rows: string[][]): string[] {
 }
 
 async function list(values: Record<string, unknown>): Promise<number> {
-  const flowsDir = flowsDirOf(values);
+  const flowsDir = await flowsDirOf(values);
   const { bundles, errors } = await scanFlowsDir(flowsDir);
   if (values.json) {
     const items = bundles.map((b) => ({
@@ -87,23 +125,25 @@ function describe(bundle: LoadedBundle): unknown {
 
 async function inspect(values: Record<string, unknown>, target: string): Promise<number> {
   let bundle: LoadedBundle | undefined;
-  if (target.toLowerCase().endsWith(".flow") || target.includes("/")) {
-    const file = resolve(target);
+  if (target === "-" || target.toLowerCase().endsWith(".flow") || target.includes("/")) {
+    const file = target === "-" ? null : resolve(target);
     try {
-      bundle = { ...readFlowBundle(await Deno.readFile(file)), file };
+      bundle = { ...readFlowBundle(await readBundleArg(target)), file };
     } catch (err) {
+      if (err instanceof ConfigError) throw err;
       console.error(`invalid ${target}: ${err instanceof Error ? err.message : String(err)}`);
       return 1;
     }
   } else {
-    const { bundles } = await scanFlowsDir(flowsDirOf(values));
+    const flowsDir = await flowsDirOf(values);
+    const { bundles } = await scanFlowsDir(flowsDir);
     const [id, version] = target.split("@", 2);
     const versions = bundles.filter((b) => b.manifest.bundle_id === id);
     bundle = version === undefined
       ? latestVersion(versions)
       : versions.find((b) => b.manifest.bundle_version === version);
     if (!bundle) {
-      console.error(`gateway bundle inspect: bundle '${target}' not found in ${flowsDirOf(values)}`);
+      console.error(`gateway bundle inspect: bundle '${target}' not found in ${flowsDir}`);
       return 1;
     }
   }
@@ -112,12 +152,14 @@ async function inspect(values: Record<string, unknown>, target: string): Promise
 }
 
 async function validate(files: string[]): Promise<number> {
+  if (files.filter((f) => f === "-").length > 1) throw new UsageError("stdin (-) can be read only once");
   let invalid = 0;
   for (const file of files) {
     try {
-      const b = readFlowBundle(await Deno.readFile(file));
+      const b = readFlowBundle(await readBundleArg(file));
       console.log(`ok ${file}: ${b.ref} (${Object.keys(b.flows).length} flows)`);
     } catch (err) {
+      if (err instanceof ConfigError) throw err;
       invalid++;
       console.error(`invalid ${file}: ${err instanceof Error ? err.message : String(err)}`);
     }

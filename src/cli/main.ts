@@ -1,5 +1,6 @@
 /** Subcommand dispatch. Exit codes: 0 ok, 1 runtime error, 2 usage or configuration error. */
 import { ConfigError } from "../config/config.ts";
+import { allowedPaths } from "../security/preflight.ts";
 import { errorText } from "../util/log.ts";
 import { UsageError } from "./args.ts";
 import { configCommand } from "./config_cmd.ts";
@@ -72,6 +73,12 @@ export async function main(args: string[]): Promise<number> {
     }
     if (err instanceof ConfigError) {
       console.error(`gateway ${name}: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof Deno.errors.NotCapable) {
+      // Deno's advice ("run again with --allow-…") cannot be followed by a compiled binary's user.
+      const what = err.message.replace(/,? run again with .*$/s, "").replace(/^Requires /, "no ");
+      console.error(`gateway ${name}: Cannot continue: ${what}; ${await allowedPaths()}`);
       return 2;
     }
     console.error(`gateway ${name}: ${errorText(err)}`);

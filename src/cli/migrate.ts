@@ -1,6 +1,7 @@
 /** `gateway migrate --from file --to sqlite`: copies a file data dir into the SQLite DB. */
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, processEnv } from "../config/config.ts";
+import { checkPaths, storePaths } from "../security/preflight.ts";
 import { migrateFileToSqlite, type MigrateReport } from "../store/migrate.ts";
 import { errorText } from "../util/log.ts";
 
@@ -76,6 +77,7 @@ export async function migrateCommand(args: string[]): Promise<number> {
       "data-dir": values["data-dir"],
       "db-path": values["db-path"],
     }));
+    await checkPaths(storePaths({ dataDir }));
   } catch (err) {
     console.error(`gateway migrate: ${err instanceof ConfigError ? err.message : errorText(err)}`);
     return 2;

@@ -2,6 +2,7 @@
 import { loadConfig, processEnv } from "../config/config.ts";
 import { openGateway } from "../gateway.ts";
 import { createGatewayServer } from "../http/server.ts";
+import { bindError, checkBind, checkServePaths } from "../security/preflight.ts";
 import { ensureServeAuth } from "../security/startup.ts";
 import { logger, setLogLevel } from "../util/log.ts";
 import { parseFlags, settingFlags, settingFlagsHelp } from "./args.ts";
@@ -31,6 +32,8 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (values["no-runner"]) config.runner = false;
   setLogLevel(config.logLevel);
   const log = logger("serve");
+  await checkBind(config.host, config.port);
+  await checkServePaths(config);
 
   const auth = await ensureServeAuth(config, { print: (line) => console.log(line) });
   config.authTokens = auth.tokens;
@@ -38,10 +41,17 @@ export async function serveCommand(args: string[]): Promise<number> {
   const gw = await openGateway(config, { runner: config.runner });
   const http = createGatewayServer(gw);
   const listening = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve(
-    { hostname: config.host, port: config.port, onListen: (addr) => listening.resolve(addr) },
-    http.fetch,
-  );
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve(
+      { hostname: config.host, port: config.port, onListen: (addr) => listening.resolve(addr) },
+      http.fetch,
+    );
+  } catch (err) {
+    await http.close();
+    await gw.close();
+    throw bindError(err, config.host, config.port);
+  }
   const addr = await listening.promise;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   console.log(
