@@ -70,7 +70,15 @@ const bracketed = (host: string) => host.includes(":") && !host.startsWith("[") 
 /** Throws ConfigError when the process may not listen on host:port. */
 export async function checkBind(host: string, port: number): Promise<void> {
   const shown = bracketed(host);
-  if (await granted({ name: "net", host: `${shown}:${port}` })) return;
+  if (await granted({ name: "net", host: `${shown}:${port}` })) {
+    // Permitted: also make sure the address exists here and the port is free, before anything opens.
+    try {
+      Deno.listen({ hostname: host.replace(/^\[|\]$/g, ""), port }).close();
+    } catch (err) {
+      throw bindError(err, host, port);
+    }
+    return;
+  }
   const usable: string[] = [];
   for (const h of BIND_CANDIDATES) if (await granted({ name: "net", host: `${h}:${port}` })) usable.push(h);
   throw new ConfigError(

@@ -21,7 +21,7 @@ async function refused(args: string[], env: Record<string, string>, names: strin
   assert.equal(out.code, 2, stderr);
   assert.equal(stderr.split("\n").length, 1, `one line: ${stderr}`);
   assert.ok(stderr.includes(names), `names ${names}: ${stderr}`);
-  assert.match(stderr, /may (read|listen on) /);
+  assert.match(stderr, /may (read|listen on) |not on this machine/);
   assert.match(stderr, /Fix: /);
   assert.doesNotMatch(stderr, /run again|--allow-/);
   return stderr;
@@ -48,6 +48,27 @@ for (const [name, args, env, names] of cases) {
     await refused(args, env, names);
   });
 }
+
+Deno.test("preflight: a bind address outside the net permission exits 2 with one line", async () => {
+  const flags = ["--allow-read=./data,./bundles", "--allow-write=./data,./bundles", "--allow-net=127.0.0.1"];
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-q", ...flags, "--allow-env", "--no-prompt", MAIN_TS, "serve", "--host", "0.0.0.0"],
+    cwd: REPO_ROOT,
+    env: childEnv(TOKEN),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr).trim();
+  assert.equal(out.code, 2, stderr);
+  assert.equal(
+    stderr,
+    "gateway serve: Cannot listen on 0.0.0.0:8080: not permitted to use that address; this binary may listen " +
+      "on 127.0.0.1. Fix: set ABSTRACTGATEWAY_HOST (--host) to one of them (0.0.0.0 for every interface, " +
+      "with a token) and put a reverse proxy in front for other addresses",
+  );
+});
 
 Deno.test("preflight: a refused data dir names what the binary may touch", async () => {
   const line = await refused(["migrate", "--data-dir", outside], {}, outside);
