@@ -4,7 +4,11 @@
  * the last cursor, so every record arrives exactly once and in order.
  */
 import type { JsonObject, RunState, StepRecord } from "../runtime/types.ts";
+import { GatewayHttpError } from "./errors.ts";
+import { describeFailure } from "./failure.ts";
 import { parseSse } from "./sse.ts";
+
+export { GatewayHttpError };
 
 export interface ClientOptions {
   baseUrl: string;
@@ -25,14 +29,33 @@ export interface FollowOptions {
   pageSize?: number;
   /** Delay before reconnecting after a dropped stream (doubles up to 10 s). */
   reconnectDelayMs?: number;
+  /** Give up after failing this long without any success (default 30 s). */
+  giveUpAfterMs?: number;
+  /** Called after each failed attempt that will be retried, with the reason. */
+  onRetry?: (notice: RetryNotice) => void;
+  /** Added to 401/403 reasons: where the user finds the right token. */
+  tokenHint?: string;
 }
 
-/** A non-2xx answer; `detail` is the gateway's error text. */
-export class GatewayHttpError extends Error {
-  constructor(readonly status: number, readonly detail: unknown) {
-    super(`HTTP ${status}: ${typeof detail === "string" ? detail : JSON.stringify(detail)}`);
-    this.name = "GatewayHttpError";
+const DEFAULT_TOKEN_HINT =
+  "pass --token or set ABSTRACTGATEWAY_AUTH_TOKEN; a gateway on loopback without a " +
+  "configured token keeps the one it generated in <data-dir>/auth/gateway-token";
+
+/** The follow gave up: every attempt for `giveUpAfterMs` failed, or a failure cannot get better. */
+export class FollowError extends Error {
+  constructor(message: string, readonly attempts: number, cause: unknown) {
+    super(message, { cause });
+    this.name = "FollowError";
   }
+}
+
+export interface RetryNotice {
+  attempt: number;
+  reason: string;
+  /** Delay before the next attempt. */
+  delayMs: number;
+  /** Time left before giving up. */
+  remainingMs: number;
 }
 
 export class GatewayClient {
@@ -88,12 +111,17 @@ export class GatewayClient {
   async *follow(runId: string, options: FollowOptions = {}): AsyncGenerator<CursorRecord> {
     let cursor = options.after ?? 0;
     const pageSize = options.pageSize ?? 500;
+    const giveUpAfterMs = options.giveUpAfterMs ?? 30_000;
     let delay = options.reconnectDelayMs ?? 250;
+    let failingSince: number | null = null;
+    let attempts = 0;
     while (!options.signal?.aborted) {
+      attempts++;
       try {
         // Replay first: the ledger is the truth, the stream only an optimisation.
         while (true) {
           const page = await this.ledger(runId, cursor, pageSize);
+          failingSince = null;
           for (const record of page.items) yield { cursor: ++cursor, record };
           if (page.items.length < pageSize) break;
         }
@@ -119,7 +147,22 @@ export class GatewayClient {
         delay = options.reconnectDelayMs ?? 250;
       } catch (err) {
         if (options.signal?.aborted) return;
-        if (err instanceof GatewayHttpError && err.status < 500 && err.status !== 429) throw err;
+        const { reason, retryable } = describeFailure(err, options.tokenHint ?? DEFAULT_TOKEN_HINT);
+        const where = `run ${runId} at ${this.#base}`;
+        if (!retryable) throw new FollowError(`Cannot follow ${where}: ${reason}`, attempts, err);
+        failingSince ??= Date.now();
+        const remainingMs = failingSince + giveUpAfterMs - Date.now();
+        if (remainingMs <= 0) {
+          throw new FollowError(
+            `Cannot follow ${where}: ${reason}; gave up after ${attempts} attempts in ${
+              giveUpAfterMs / 1000
+            } s`,
+            attempts,
+            err,
+          );
+        }
+        delay = Math.min(delay, remainingMs);
+        options.onRetry?.({ attempt: attempts, reason, delayMs: delay, remainingMs });
       }
       await sleep(delay, options.signal);
       delay = Math.min(delay * 2, 10_000);

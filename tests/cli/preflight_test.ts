@@ -31,10 +31,25 @@ const cases: [string, string[], Record<string, string>, string][] = [
   ["serve with a data dir outside", ["serve", "--data-dir", outside], TOKEN, `data dir ${outside}`],
   ["serve with a flows dir outside", ["serve", "--flows-dir", outside], TOKEN, `flows dir ${outside}`],
   ["serve on an address it may not listen on", ["serve", "--host", "10.0.0.5"], TOKEN, "10.0.0.5:8080"],
-  ["runner with a data dir outside", ["runner"], { ABSTRACTGATEWAY_DATA_DIR: outside }, `data dir ${outside}`],
+  [
+    "runner with a data dir outside",
+    ["runner"],
+    { ABSTRACTGATEWAY_DATA_DIR: outside },
+    `data dir ${outside}`,
+  ],
   ["migrate with a data dir outside", ["migrate", "--data-dir", outside], {}, `data dir ${outside}`],
-  ["bundle list with a flows dir outside", ["bundle", "list", "--flows-dir", outside], {}, `flows dir ${outside}`],
-  ["bundle validate of a file outside", ["bundle", "validate", bundleOutside], {}, `bundle file ${bundleOutside}`],
+  [
+    "bundle list with a flows dir outside",
+    ["bundle", "list", "--flows-dir", outside],
+    {},
+    `flows dir ${outside}`,
+  ],
+  [
+    "bundle validate of a file outside",
+    ["bundle", "validate", bundleOutside],
+    {},
+    `bundle file ${bundleOutside}`,
+  ],
   [
     "serve with tooling on and a workspace outside",
     ["serve"],

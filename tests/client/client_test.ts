@@ -1,6 +1,6 @@
 /** GatewayClient against a real in-process gateway: calls, idempotent commands, and `follow`. */
 import assert from "node:assert/strict";
-import { type CursorRecord, GatewayClient, GatewayHttpError } from "../../src/client/client.ts";
+import { type CursorRecord, FollowError, GatewayClient, GatewayHttpError } from "../../src/client/client.ts";
 import { askUserFlow, startEndFlow } from "../helpers/bundles.ts";
 import { startServer, type TestServer, TOKEN } from "../http/harness.ts";
 
@@ -206,6 +206,10 @@ Deno.test("client: aborting the signal ends a follow on a waiting run promptly",
 Deno.test("client: follow on an unknown run rejects with 404 instead of retrying", async () => {
   await withClient(async (_s, c) => {
     const iter = c().follow("no-such-run");
-    await assert.rejects(iter.next(), (err) => err instanceof GatewayHttpError && err.status === 404);
+    await assert.rejects(
+      iter.next(),
+      (err) =>
+        err instanceof FollowError && err.cause instanceof GatewayHttpError && err.cause.status === 404,
+    );
   });
 });

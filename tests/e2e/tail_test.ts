@@ -188,8 +188,9 @@ Deno.test("tail: bad usage exits 2; an unknown run fails without hanging", async
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /404/);
     const anon = await runGateway(["tail", "no-such-run", "--url", gw.url]);
-    assert.notEqual(anon.code, 0);
-    assert.match(anon.stderr, /401/);
+    assert.equal(anon.code, 1);
+    assert.match(anon.stderr, /HTTP 401.*--token.*<data-dir>\/auth\/gateway-token/);
+    assert.doesNotMatch(anon.stderr, /attempt \d+ failed/, "a wrong token is not retried");
   });
 });
 
@@ -200,6 +201,43 @@ function freePort(): number {
   listener.close();
   return port;
 }
+
+Deno.test("tail against a closed port reports every attempt on stderr and exits 1 within its bound", async () => {
+  const url = `http://127.0.0.1:${freePort()}`;
+  const started = Date.now();
+  const out = await runGateway(["tail", "r1", "--url", url, "--give-up-after", "1.5"]);
+  const elapsedMs = Date.now() - started;
+  assert.equal(out.code, 1, out.stderr);
+  assert.equal(out.stdout, "");
+  const lines = out.stderr.trim().split("\n");
+  assert.ok(lines.length >= 3, out.stderr);
+  for (const line of lines.slice(0, -1)) {
+    assert.match(line, /^gateway tail: attempt \d+ failed: connection refused .*; retrying in /);
+  }
+  assert.match(
+    lines.at(-1)!,
+    new RegExp(
+      `^gateway tail: Cannot follow run r1 at ${url}: connection refused .*gave up after \\d+ attempts in 1.5 s$`,
+    ),
+  );
+  // Bounded: 1.5 s of retries plus process start, far below the 30 s default.
+  assert.ok(elapsedMs < 15_000, `took ${elapsedMs} ms`);
+});
+
+Deno.test("tail to a non-loopback URL is allowed and names a DNS failure", async () => {
+  const out = await runGateway([
+    "tail",
+    "r1",
+    "--url",
+    "http://gateway.invalid:8080",
+    "--give-up-after",
+    "0.5",
+  ]);
+  assert.equal(out.code, 1);
+  assert.match(out.stderr, /attempt 1 failed: DNS lookup failed/);
+  assert.match(out.stderr, /Cannot follow run r1 at http:\/\/gateway\.invalid:8080: DNS lookup failed/);
+  assert.doesNotMatch(out.stderr, /NotCapable|--allow-/);
+});
 
 Deno.test("tail survives a gateway crash and restart: every record printed exactly once", async () => {
   const data = await sandboxTempDir("tail-");
