@@ -41,6 +41,8 @@ export interface Config {
   auditLogHeaders: string[];
   metricsOpen: boolean;
   llmBaseUrl: string | undefined;
+  /** ABSTRACTGATEWAY_OUTBOUND_HOSTS entries (see src/security/outbound.ts). */
+  outboundHosts: string[];
   llmModel: string | undefined;
   /** Send `llmModel` on every call, whatever model the payload names. */
   llmModelOverride: boolean;

@@ -4,6 +4,7 @@
  * `loadConfig` (config.ts) is the only reader; `gateway config` and `--help` print from this table.
  */
 import { z } from "zod";
+import { parseOutboundEntry } from "../security/outbound.ts";
 
 const bool = z.enum(["1", "true", "yes", "on", "0", "false", "no", "off"]).transform((v) =>
   ["1", "true", "yes", "on"].includes(v)
@@ -476,6 +477,19 @@ export const SETTINGS: Setting[] = [
     default: "1048576",
     allowed: "bytes >= 1",
     help: "Largest file the tooling file helpers read or write.",
+  },
+  // Outbound network
+  {
+    key: "outboundHosts",
+    env: "ABSTRACTGATEWAY_OUTBOUND_HOSTS",
+    schema: list.refine(
+      (entries) => entries.every((e) => parseOutboundEntry(e) !== null),
+      "host, host:port, *.domain or [v6]:port entries",
+    ),
+    default: "",
+    allowed: "comma-separated host, host:port, *.domain[:port] or [v6][:port] entries",
+    help: "The only hosts the gateway connects to (LLM providers, later a database), besides the host of " +
+      "ABSTRACTGATEWAY_LLM_BASE_URL; bundles can reach nothing else. Without a port, every port of the host.",
   },
   // Logging
   {

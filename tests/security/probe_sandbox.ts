@@ -5,6 +5,7 @@
  */
 import { execSync } from "node:child_process";
 import { join } from "node:path";
+import { guardedFetch, outboundPolicy } from "../../src/security/outbound.ts";
 import { realPathInside } from "../../src/security/paths.ts";
 
 interface ProbeInput {
@@ -49,10 +50,14 @@ const results: Record<string, string> = {
     new Deno.Command("sh", { args: ["-c", `echo ran > '${input.outsideDir}/ran-deno'`] }).output()
   ),
   run_node_child_process: await attempt(() => execSync(`echo ran > '${input.outsideDir}/ran-node'`)),
-  connect_foreign_ip: await attempt(async () =>
-    (await Deno.connect({ hostname: "93.184.216.34", port: 80 })).close()
+  // The cloud metadata address is denied by Deno itself, whatever the operator names.
+  connect_metadata_ip: await attempt(async () =>
+    (await Deno.connect({ hostname: "169.254.169.254", port: 80 })).close()
   ),
-  fetch_foreign_host: await attempt(async () => (await fetch("http://example.com/")).body?.cancel()),
+  // Other hosts are confined in-process: the runtime's one fetch layer refuses what is not named.
+  fetch_unnamed_host: await attempt(async () =>
+    (await guardedFetch(outboundPolicy([]))("http://example.com/")).body?.cancel()
+  ),
   connect_loopback: await attempt(async () =>
     (await Deno.connect({ hostname: "127.0.0.1", port: input.loopbackPort })).close()
   ),

@@ -1,7 +1,8 @@
 /**
  * The `gateway` permission set of deno.json is the outer wall: under it, a process cannot read or write
- * outside ./data and ./bundles, cannot run subprocesses, cannot reach non-loopback hosts, and cannot read
- * env vars outside the allow-list. Symlinks planted in the data dir are followed by Deno itself, so the
+ * outside ./data and ./bundles, cannot run subprocesses, cannot reach the cloud metadata address (other
+ * hosts are confined in-process by src/security/outbound.ts), and cannot read env vars outside the
+ * allow-list. Symlinks planted in the data dir are followed by Deno itself, so the
  * probe also shows that `realPathInside` (used before serving files) refuses them.
  */
 import assert from "node:assert/strict";
@@ -50,8 +51,11 @@ Deno.test("the gateway permission set confines reads, writes, subprocesses, netw
         `${marker}: a command ran`,
       );
     }
-    assert.match(r.connect_foreign_ip, /^NotCapable: Requires net access to "93\.184\.216\.34:80"/);
-    assert.match(r.fetch_foreign_host, /NotCapable: Requires net access to "example\.com/);
+    assert.match(r.connect_metadata_ip, /^NotCapable: Requires net access to "169\.254\.169\.254:80"/);
+    assert.match(
+      r.fetch_unnamed_host,
+      /^OutboundRefusedError: Cannot connect to example\.com:80: not a host named/,
+    );
     // The caveat, measured: Deno follows the link …
     assert.equal(r.read_symlink_raw, "ok");
     // … and the guard refuses it.

@@ -3,6 +3,7 @@
  * a per-request timeout, and retries (exponential backoff + jitter, Retry-After honoured) on
  * HTTP 429/5xx, timeouts and network errors. Error texts name the endpoint, never the key.
  */
+import { OutboundRefusedError } from "../../security/outbound.ts";
 import type { JsonObject } from "../types.ts";
 import { backoffMs, delay, retryAfterMs } from "./retry.ts";
 import { isObject } from "../engine/json.ts";
@@ -129,11 +130,9 @@ function transportError(
   signal?: AbortSignal,
 ): LlmRequestError {
   if (signal?.aborted) return new LlmRequestError(`request to ${url} was cancelled`, false);
+  if (error instanceof OutboundRefusedError) return new LlmRequestError(error.message, false);
   if (error instanceof Deno.errors.NotCapable) {
-    return new LlmRequestError(
-      `the gateway's permission sandbox refuses network access to ${url} (allow this host in the deno.json "gateway" permission set)`,
-      false,
-    );
+    return new LlmRequestError(`the gateway's permission sandbox refuses network access to ${url}`, false);
   }
   if (error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError")) {
     return new LlmRequestError(`timed out after ${options.timeoutS}s waiting for ${url}`, true);

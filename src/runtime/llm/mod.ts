@@ -2,6 +2,7 @@
  * LLM side of the runtime: effect handlers for `llm_call` and `tool_calls`, and the ReAct agent
  * workflow the Agent node runs as its child.
  */
+import { guardedFetch, type OutboundPolicy } from "../../security/outbound.ts";
 import type { EffectHandler } from "../spec.ts";
 import type { ToolMode } from "./approval.ts";
 import { createLlmCallHandler } from "./llm_call.ts";
@@ -22,12 +23,17 @@ export interface LlmEffectOptions {
   retryBaseMs?: number;
   /** Tool execution overrides (tests). */
   toolContext?: Partial<Omit<ToolContext, "workspaceRoot" | "signal">>;
+  /** The operator's outbound hosts: every LLM request and web tool fetch is checked against it. */
+  outbound?: OutboundPolicy;
 }
 
 export function createLlmEffectHandlers(options: LlmEffectOptions): Record<string, EffectHandler> {
+  const { outbound } = options;
+  const guard = (f?: typeof fetch) => outbound ? guardedFetch(outbound, f) : f;
+  const toolContext = { ...options.toolContext, fetch: guard(options.toolContext?.fetch) };
   return {
-    llm_call: createLlmCallHandler(options),
-    tool_calls: createToolCallsHandler({ toolMode: options.toolMode, toolContext: options.toolContext }),
+    llm_call: createLlmCallHandler({ ...options, fetch: guard(options.fetch) }),
+    tool_calls: createToolCallsHandler({ toolMode: options.toolMode, toolContext }),
   };
 }
 
