@@ -7,6 +7,7 @@ import { readFlowBundle } from "../bundles/reader.ts";
 import { scanFlowsDir } from "../bundles/scan.ts";
 import type { LoadedBundle } from "../bundles/types.ts";
 import { latestVersion, versionChannel } from "../bundles/versions.ts";
+import { readLimited } from "../security/limits.ts";
 import { checkPaths, flowsPath } from "../security/preflight.ts";
 import { parseFlags, settingFlags, settingFlagsHelp, UsageError } from "./args.ts";
 
@@ -42,24 +43,13 @@ async function readBundleArg(arg: string): Promise<Uint8Array> {
 
 /** stdin, refused past `limit` bytes so a wrong pipe cannot exhaust memory. */
 async function readStdin(limit: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of Deno.stdin.readable) {
-    size += chunk.length;
-    if (size > limit) {
-      throw new Error(
-        `Cannot read bundle from stdin: larger than ${limit} bytes (ABSTRACTGATEWAY_MAX_BUNDLE_BYTES)`,
-      );
-    }
-    chunks.push(chunk);
+  const body = await readLimited(Deno.stdin.readable, limit);
+  if (!body.ok) {
+    throw new Error(
+      `Cannot read bundle from stdin: larger than ${limit} bytes (ABSTRACTGATEWAY_MAX_BUNDLE_BYTES)`,
+    );
   }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
+  return body.bytes;
 }
 
 function table(rows: string[][]): string[] {

@@ -1,10 +1,10 @@
 /** `gateway runner`: the worker alone, for split deployments (`serve --no-runner` on the same data dir). */
 import { loadConfig, processEnv } from "../config/config.ts";
 import { openGateway } from "../gateway.ts";
-import { checkServePaths } from "../security/preflight.ts";
 import { errorText, logger, setLogLevel } from "../util/log.ts";
 import { parseFlags, settingFlags, settingFlagsHelp } from "./args.ts";
 import { untilSignal } from "./signals.ts";
+import { prepareDataPaths } from "./start_paths.ts";
 
 export const RUNNER_HELP = [
   "Usage: gateway runner [flags]",
@@ -27,7 +27,7 @@ export async function runnerCommand(args: string[]): Promise<number> {
   config.runner = true;
   setLogLevel(config.logLevel);
   const log = logger("runner");
-  await checkServePaths(config);
+  await prepareDataPaths(config, log);
   const stopping = untilSignal();
   const gw = await openGateway(config, { runner: true });
   const runner = gw.runner!;

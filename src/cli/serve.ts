@@ -2,7 +2,8 @@
 import { loadConfig, processEnv } from "../config/config.ts";
 import { openGateway } from "../gateway.ts";
 import { createGatewayServer } from "../http/server.ts";
-import { bindError, checkBind, checkServePaths } from "../security/preflight.ts";
+import { bindError, checkBind } from "../security/preflight.ts";
+import { prepareDataPaths } from "./start_paths.ts";
 import { ensureServeAuth } from "../security/startup.ts";
 import { logger, setLogLevel } from "../util/log.ts";
 import { parseFlags, settingFlags, settingFlagsHelp } from "./args.ts";
@@ -33,7 +34,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   setLogLevel(config.logLevel);
   const log = logger("serve");
   await checkBind(config.host, config.port);
-  await checkServePaths(config);
+  await prepareDataPaths(config, log);
 
   const auth = await ensureServeAuth(config, { print: (line) => console.log(line) });
   config.authTokens = auth.tokens;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { buildAll, BUNDLES_DIR } from "../../bundles/build.ts";
+import { buildAll, BUNDLES_DIR, DEFAULTS_MODULE, defaultsModule } from "../../bundles/build.ts";
 import { entrypointInputs } from "../../src/bundles/inspect.ts";
 import { nodeTypeOf } from "../../src/bundles/namespace.ts";
 import { readFlowBundle } from "../../src/bundles/reader.ts";
@@ -29,6 +29,11 @@ Deno.test("bundles: rebuilding from bundles/src gives the committed bytes", asyn
     const committed = await Deno.readFile(join(BUNDLES_DIR, b.fileName));
     assert.deepEqual(committed, b.bytes, `${b.fileName} is stale: run deno run -A bundles/build.ts`);
   }
+  assert.equal(
+    await Deno.readTextFile(DEFAULTS_MODULE),
+    defaultsModule(built),
+    "src/bundles/defaults.gen.ts is stale: run deno run -A bundles/build.ts",
+  );
   const again = await buildAll();
   assert.deepEqual(again.map((b) => b.bytes), built.map((b) => b.bytes), "deterministic");
 });

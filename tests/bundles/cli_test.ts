@@ -30,7 +30,7 @@ Deno.test("cli bundle: usage errors exit 2, --help exits 0", async () => {
   assert.equal((await run("list", "--bogus")).code, 2);
   const help = await run("--help");
   assert.equal(help.code, 0);
-  assert.match(help.out, /gateway bundle validate <file\.flow>/);
+  assert.match(help.out, /gateway bundle validate <file\.flow \| ->/);
 });
 
 Deno.test("cli bundle: validate exits 0 when all are valid, 1 with one line per invalid file", async () => {

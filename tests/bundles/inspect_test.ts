@@ -25,6 +25,19 @@ async function hostWith(dir: string, bundles: Record<string, Uint8Array>): Promi
   return await openBundleHost({ flowsDir, dataDir: join(dir, "data"), maxBundleBytes: 1 << 20 });
 }
 
+/** The prompt and max_iterations inputs every agent entrypoint has. */
+function assertAgentInputs(schema: ReturnType<typeof inputSchema>, maxIterations: number): void {
+  assert.equal(schema.defaults.max_iterations, maxIterations);
+  const props = schema.input_data_schema.properties;
+  assert.deepEqual(props.prompt, { type: "string", "x-abstract-type": "string", title: "prompt" });
+  assert.deepEqual(props.max_iterations, {
+    type: "number",
+    "x-abstract-type": "number",
+    title: "max_iterations",
+    default: maxIterations,
+  });
+}
+
 Deno.test("inspect: entrypoint inputs, node index and input schema of our agent bundle", async () => {
   const b = readFlowBundle(await Deno.readFile(join(OUR_BUNDLES, "assistant@1.0.0.flow")));
   const flow = b.flows.assistant;
@@ -41,15 +54,7 @@ Deno.test("inspect: entrypoint inputs, node index and input schema of our agent 
   assert.deepEqual(inputs[1], { id: "provider", label: "provider", type: "provider", default: "" });
   assert.deepEqual(nodeIndex(flow).agent, { type: "agent", label: "Assistant", headerColor: "#4488FF" });
   const schema = inputSchema(flow);
-  assert.equal(schema.defaults.max_iterations, 8);
-  const props = schema.input_data_schema.properties;
-  assert.deepEqual(props.prompt, { type: "string", "x-abstract-type": "string", title: "prompt" });
-  assert.deepEqual(props.max_iterations, {
-    type: "number",
-    "x-abstract-type": "number",
-    title: "max_iterations",
-    default: 8,
-  });
+  assertAgentInputs(schema, 8);
   assert.deepEqual(schema.input_data_schema.required, ["prompt"]);
   assert.equal(schema.inputs.find((i) => i.id === "tools")?.required, false);
 });
@@ -83,15 +88,8 @@ compatTest("inspect: entrypoint inputs, node index and input schema of a real bu
 
   const schema = inputSchema(flow);
   assert.equal(schema.version, 1);
-  assert.deepEqual(schema.defaults.max_iterations, 20);
+  assertAgentInputs(schema, 20);
   const props = schema.input_data_schema.properties;
-  assert.deepEqual(props.prompt, { type: "string", "x-abstract-type": "string", title: "prompt" });
-  assert.deepEqual(props.max_iterations, {
-    type: "number",
-    "x-abstract-type": "number",
-    title: "max_iterations",
-    default: 20,
-  });
   assert.deepEqual(props.tools.type, "array");
   assert.deepEqual(props.context, { type: "object", "x-abstract-type": "object", title: "context" });
   assert.deepEqual(schema.input_data_schema.required, [

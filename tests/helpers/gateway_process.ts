@@ -27,11 +27,24 @@ export function childEnv(env: Record<string, string>): Record<string, string> {
   return { ...base, ABSTRACTGATEWAY_LOG_LEVEL: "warn", ...env };
 }
 
-/** Spawns `deno run -P=gateway main.ts <args>` from the repo root with piped output. */
-export function spawnGateway(args: string[], env: Record<string, string>): Deno.ChildProcess {
+/** Where and how the process starts: by default from the repo root under `-P=gateway`. */
+export interface Launch {
+  cwd: string;
+  /** Deno flags before main.ts (permissions, config). */
+  flags: string[];
+}
+
+const FROM_REPO: Launch = { cwd: REPO_ROOT, flags: ["-P=gateway"] };
+
+/** Spawns `deno run <launch flags> main.ts <args>` (default: `-P=gateway` from the repo root), output piped. */
+export function spawnGateway(
+  args: string[],
+  env: Record<string, string>,
+  launch: Launch = FROM_REPO,
+): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-P=gateway", "--no-prompt", MAIN_TS, ...args],
-    cwd: REPO_ROOT,
+    args: ["run", "-q", ...launch.flags, "--no-prompt", MAIN_TS, ...args],
+    cwd: launch.cwd,
     env: childEnv(env),
     clearEnv: true,
     stdin: "null",
@@ -58,8 +71,9 @@ export async function startServe(
   env: Record<string, string>,
   extraArgs: string[] = [],
   timeoutMs = 30_000,
+  launch: Launch = FROM_REPO,
 ): Promise<GatewayProcess> {
-  const child = spawnGateway(["serve", "--host", "127.0.0.1", "--port", "0", ...extraArgs], env);
+  const child = spawnGateway(["serve", "--host", "127.0.0.1", "--port", "0", ...extraArgs], env, launch);
   let out = "";
   let err = "";
   const ready = Promise.withResolvers<string>();

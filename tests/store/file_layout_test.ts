@@ -6,8 +6,8 @@ import { StoreCorruptError } from "../../src/store/types.ts";
 import { openStores } from "../../src/store/open.ts";
 import { withStores } from "./contract.ts";
 import { eventually, iso, makeCommand, makeRecord, makeRun, withTempDir } from "./fixtures.ts";
-import { compatTest, ledgerSamplesDir } from "../helpers/compat.ts";
-import { copySamples, upstreamSampleFolders, writeOwnSamples } from "./samples.ts";
+import { compatTest } from "../helpers/compat.ts";
+import { copySamples, ownSamples, upstreamSamples } from "./samples.ts";
 
 const openFile = (dataDir: string) => openStores({ backend: "file", dataDir });
 const test = (name: string, fn: (stores: Stores, dir: string) => Promise<void>) =>
@@ -176,9 +176,9 @@ test("upstream inbox quirks: duplicate ids and non-positive seqs", async ({ comm
 });
 
 /** A data dir another writer of the layout produced opens as is: every run, record and child is found. */
-async function opensAsIs(sources: () => Promise<string[]>): Promise<void> {
+async function opensAsIs(folders: string[]): Promise<void> {
   await withTempDir("gw-layout-", async (dir) => {
-    const { runIds, ledgerLines } = await copySamples(await sources(), dir);
+    const { runIds, ledgerLines } = await copySamples(folders, dir);
     assert.ok(runIds.length >= 3);
     const stores = await openFile(dir);
     try {
@@ -203,16 +203,9 @@ async function opensAsIs(sources: () => Promise<string[]>): Promise<void> {
   });
 }
 
-Deno.test("file layout: a data dir our runtime wrote opens as is", () =>
-  withTempDir("gw-own-", async (own) => {
-    await writeOwnSamples(own);
-    await opensAsIs(() => Promise.resolve([own]));
-  }));
+Deno.test("file layout: a data dir our runtime wrote opens as is", () => ownSamples(opensAsIs));
 
-compatTest(
-  "file layout: an upstream data dir opens as is",
-  () => opensAsIs(() => upstreamSampleFolders(ledgerSamplesDir())),
-);
+compatTest("file layout: an upstream data dir opens as is", () => upstreamSamples(opensAsIs));
 
 test(
   "an unchanged directory reuses the last scan, yet renames are seen at once and in-place edits within 5 s",

@@ -6,8 +6,8 @@ import { openStores } from "../../src/store/open.ts";
 import { MigrateError, migrateFileToSqlite } from "../../src/store/migrate.ts";
 import type { Stores } from "../../src/store/types.ts";
 import { iso, makeCommand, makeRecord, makeRun, makeWait, withTempDir } from "./fixtures.ts";
-import { compatTest, ledgerSamplesDir } from "../helpers/compat.ts";
-import { copySamples, upstreamSampleFolders, writeOwnSamples } from "./samples.ts";
+import { compatTest } from "../helpers/compat.ts";
+import { copySamples, ownSamples, upstreamSamples } from "./samples.ts";
 
 const withDir = (fn: (dir: string) => Promise<void>) => withTempDir("gw-migrate-", fn);
 
@@ -165,9 +165,9 @@ Deno.test("migrate: errors name the problem (missing dir, corrupt run file, DB o
   }));
 
 /** Migrating a data dir another writer produced keeps every run with its exact ledger count. */
-const migratesWithCounts = (sources: () => Promise<string[]>) =>
+const migratesWithCounts = (folders: string[]) =>
   withDir(async (dir) => {
-    const { ledgerLines } = await copySamples(await sources(), dir);
+    const { ledgerLines } = await copySamples(folders, dir);
     const report = await migrateFileToSqlite({
       dataDir: dir,
       dbPath: join(dir, "gateway.sqlite3"),
@@ -185,14 +185,11 @@ const migratesWithCounts = (sources: () => Promise<string[]>) =>
   });
 
 Deno.test("migrate: a data dir our runtime wrote migrates with matching counts per run", () =>
-  withTempDir("gw-own-", async (own) => {
-    await writeOwnSamples(own);
-    await migratesWithCounts(() => Promise.resolve([own]));
-  }));
+  ownSamples(migratesWithCounts));
 
 compatTest(
   "migrate: an upstream data dir migrates with matching counts per run",
-  () => migratesWithCounts(() => upstreamSampleFolders(ledgerSamplesDir())),
+  () => upstreamSamples(migratesWithCounts),
 );
 
 async function cli(args: string[], env: Record<string, string> = {}) {

@@ -5,7 +5,9 @@
  */
 import { join } from "node:path";
 import { askUserFlow, startEndFlow, subflowFlow } from "../helpers/bundles.ts";
+import { ledgerSamplesDir } from "../helpers/compat.ts";
 import { drive, openHarness } from "../runtime/harness.ts";
+import { withTempDir } from "./fixtures.ts";
 
 /** Writes our own sample runs and ledgers into `dir` (a fresh directory) with the real runtime. */
 export async function writeOwnSamples(dir: string): Promise<void> {
@@ -47,9 +49,20 @@ export async function copySamples(folders: string[], dir: string): Promise<Sampl
   return counts;
 }
 
-/** The sub-folders of the upstream ledger samples dir. */
-export async function upstreamSampleFolders(samplesDir: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const e of Deno.readDir(samplesDir)) if (e.isDirectory) out.push(join(samplesDir, e.name));
-  return out;
-}
+/** Hands a test the folders of one kind of sample data dir. */
+export type SampleSource = (use: (folders: string[]) => Promise<void>) => Promise<void>;
+
+/** A data dir our runtime writes for the test (removed afterwards). */
+export const ownSamples: SampleSource = (use) =>
+  withTempDir("gw-own-", async (own) => {
+    await writeOwnSamples(own);
+    await use([own]);
+  });
+
+/** The upstream ledger samples (compat group only): one folder per sample. */
+export const upstreamSamples: SampleSource = async (use) => {
+  const root = ledgerSamplesDir();
+  const folders: string[] = [];
+  for await (const e of Deno.readDir(root)) if (e.isDirectory) folders.push(join(root, e.name));
+  await use(folders);
+};
