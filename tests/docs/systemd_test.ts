@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { REPO_ROOT } from "../helpers/paths.ts";
 
 const UNITS_DIR = join(REPO_ROOT, "docs", "systemd");
-const BINARY = "/opt/gateway/dist/gateway";
+const BINARY = "/usr/local/bin/gateway";
 
 async function hasSystemdAnalyze(): Promise<boolean> {
   try {
@@ -39,6 +39,8 @@ Deno.test({
           const directive of [
             "DynamicUser=yes",
             "StateDirectory=gateway",
+            // The binary's permissions are relative to the directory it starts in: the state directory.
+            "WorkingDirectory=%S/gateway",
             "ProtectSystem=strict",
             "NoNewPrivileges=yes",
             "Restart=on-failure",
