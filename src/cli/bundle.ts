@@ -28,7 +28,7 @@ export const BUNDLE_HELP = [
 /** The configured flows dir, once the process is known to be allowed to read it. */
 async function flowsDirOf(values: Record<string, unknown>): Promise<string> {
   const config = loadConfig(processEnv(), { "flows-dir": values["flows-dir"] });
-  await checkPaths([flowsPath(config, false)]);
+  await checkPaths([flowsPath(config)]);
   return config.flowsDir;
 }
 

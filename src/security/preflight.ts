@@ -115,13 +115,16 @@ export function storePaths(config: Pick<Config, "dataDir">): PathNeed[] {
   }];
 }
 
-/** The flows dir; `write` for serve and runner (bundle uploads), unless it names a single .flow file. */
-export function flowsPath(config: Pick<Config, "flowsDir">, write: boolean): PathNeed {
+/**
+ * The flows dir, to read. Writing it is only needed for bundle uploads, which report a read-only flows dir
+ * themselves (the tooling permission set, for one, does not allow it).
+ */
+export function flowsPath(config: Pick<Config, "flowsDir">): PathNeed {
   return {
     what: "flows dir",
     setting: "ABSTRACTGATEWAY_FLOWS_DIR (--flows-dir)",
     path: config.flowsDir,
-    write: write && !config.flowsDir.toLowerCase().endsWith(".flow"),
+    write: false,
   };
 }
 
@@ -156,7 +159,7 @@ export function toolingPaths(config: Config): PathNeed[] {
   return needs;
 }
 
-/** `serve` and `runner`: data dir, flows dir (bundle uploads write there) and tooling paths. */
+/** `serve` and `runner`: data dir, flows dir and tooling paths. */
 export async function checkServePaths(config: Config): Promise<void> {
-  await checkPaths([...storePaths(config), flowsPath(config, true), ...toolingPaths(config)]);
+  await checkPaths([...storePaths(config), flowsPath(config), ...toolingPaths(config)]);
 }
