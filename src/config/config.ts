@@ -116,6 +116,7 @@ export function loadConfig(env: Env, flags: Record<string, unknown> = {}, cwd = 
   cfg.flowsDir = resolve(cwd, expandHome(cfg.flowsDir, env));
   if (cfg.workspaceDir) cfg.workspaceDir = resolve(cwd, expandHome(cfg.workspaceDir, env));
   cfg.workspaceMounts ??= {};
+  cfg.outboundHosts ??= [];
   if (cfg.toolingCommands) cfg.toolingCommands = resolve(cwd, expandHome(cfg.toolingCommands, env));
   const dbSource = rawValue(SETTINGS.find((s) => s.key === "dbPath")!, env, flags).source;
   cfg.dbPath = cfg.dbPath ? resolve(cwd, expandHome(cfg.dbPath, env)) : join(cfg.dataDir, "gateway.sqlite3");

@@ -486,7 +486,7 @@ export const SETTINGS: Setting[] = [
       (entries) => entries.every((e) => parseOutboundEntry(e) !== null),
       "host, host:port, *.domain or [v6]:port entries",
     ),
-    default: "",
+    default: undefined,
     allowed: "comma-separated host, host:port, *.domain[:port] or [v6][:port] entries",
     help: "The only hosts the gateway connects to (LLM providers, later a database), besides the host of " +
       "ABSTRACTGATEWAY_LLM_BASE_URL; bundles can reach nothing else. Without a port, every port of the host.",

@@ -8,7 +8,7 @@ import type { Stores } from "../store/types.ts";
 import type { EventDelivery, ExternalEvent, ResumeOptions, Runtime, StartRunOptions } from "./runtime.ts";
 import type { EffectHandler, WorkflowSpec } from "./spec.ts";
 import type { JsonObject, RunState } from "./types.ts";
-import { outboundPolicy } from "../security/outbound.ts";
+import { configOutboundPolicy } from "../security/outbound.ts";
 import { createLlmEffectHandlers, reactAgentSpec } from "./llm/mod.ts";
 import {
   answerUserHandler,
@@ -68,7 +68,7 @@ export class WorkflowRuntime implements Runtime, EngineHost {
       timeoutS: c.llmTimeoutS,
       maxRetries: c.llmMaxRetries,
       toolMode: c.toolMode,
-      outbound: outboundPolicy(c.outboundHosts, [c.llmBaseUrl]),
+      outbound: configOutboundPolicy(c),
     });
     const builtin: Record<string, EffectHandler> = {
       ask_user: askUserHandler,

@@ -5,9 +5,10 @@
  * program connects only to the hosts the operator named in ABSTRACTGATEWAY_OUTBOUND_HOSTS, plus the
  * host of ABSTRACTGATEWAY_LLM_BASE_URL. A bundle (a node's `base_url`, a `fetch_url` tool call) can
  * never reach anything else. Every outbound connection goes through `authorize` (or `guardedFetch`,
- * which also re-checks every redirect hop); store backends that open sockets call `authorize` with
- * their host and port before connecting.
+ * which also re-checks every redirect hop); store backends that open sockets call
+ * `configOutboundPolicy(config).authorize(host, port)` before connecting.
  */
+import type { Config } from "../config/config.ts";
 
 /** A connection to a host the operator did not name. Terminal: retrying cannot help. */
 export class OutboundRefusedError extends Error {
@@ -95,6 +96,11 @@ export function outboundPolicy(
       return url;
     },
   };
+}
+
+/** The operator's policy for a config: ABSTRACTGATEWAY_OUTBOUND_HOSTS plus the LLM base URL's host. */
+export function configOutboundPolicy(config: Pick<Config, "outboundHosts" | "llmBaseUrl">): OutboundPolicy {
+  return outboundPolicy(config.outboundHosts, [config.llmBaseUrl]);
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
