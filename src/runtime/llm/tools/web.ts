@@ -1,7 +1,8 @@
 /**
- * Web tools: fetch_url and web_search (DuckDuckGo HTML). The gateway's sandbox allows loopback
- * networking only, so in a default deployment these return the sandbox refusal as a tool error.
- * Loopback/private targets are refused (SSRF) unless the context allows them (tests).
+ * Web tools: fetch_url and web_search (DuckDuckGo HTML). They reach only hosts the operator named
+ * (ABSTRACTGATEWAY_OUTBOUND_HOSTS; the runtime hands them a fetch guarded by src/security/outbound.ts),
+ * so in a default deployment they return that refusal as a tool error. Loopback/private targets are
+ * refused (SSRF) unless the context allows them (tests).
  */
 import { int, str } from "./args.ts";
 import { type Tool, type ToolContext, ToolError } from "./types.ts";
