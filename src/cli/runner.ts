@@ -1,6 +1,5 @@
 /** `gateway runner`: the worker alone, for split deployments (`serve --no-runner` on the same data dir). */
 import { loadConfig, processEnv } from "../config/config.ts";
-import { openGateway } from "../gateway.ts";
 import { errorText, logger, setLogLevel } from "../util/log.ts";
 import { parseFlags, settingFlags, settingFlagsHelp } from "./args.ts";
 import { untilSignal } from "./signals.ts";
@@ -29,6 +28,8 @@ export async function runnerCommand(args: string[]): Promise<number> {
   const log = logger("runner");
   await prepareDataPaths(config, log);
   const stopping = untilSignal();
+  // Loaded only after the checks, so a refusal comes before the whole program is loaded.
+  const { openGateway } = await import("../gateway.ts");
   const gw = await openGateway(config, { runner: true });
   const runner = gw.runner!;
   log.info("runner started", { data_dir: config.dataDir, store: config.storeBackend, lock: runner.lockPath });

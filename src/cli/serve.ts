@@ -1,7 +1,5 @@
 /** `gateway serve`: the HTTP API, with the runner in-process unless `--no-runner`. */
 import { loadConfig, processEnv } from "../config/config.ts";
-import { openGateway } from "../gateway.ts";
-import { createGatewayServer } from "../http/server.ts";
 import { bindError, checkBind } from "../security/preflight.ts";
 import { prepareDataPaths } from "./start_paths.ts";
 import { ensureServeAuth } from "../security/startup.ts";
@@ -43,6 +41,11 @@ export async function serveCommand(args: string[]): Promise<number> {
   const auth = await ensureServeAuth(config, { print: (line) => console.log(line) });
   config.authTokens = auth.tokens;
 
+  // Loaded only after the checks, so a refusal comes before the whole program is loaded.
+  const [{ openGateway }, { createGatewayServer }] = await Promise.all([
+    import("../gateway.ts"),
+    import("../http/server.ts"),
+  ]);
   const gw = await openGateway(config, { runner: config.runner });
   const http = createGatewayServer(gw);
   const listening = Promise.withResolvers<Deno.NetAddr>();
