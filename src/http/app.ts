@@ -9,6 +9,7 @@ import type { Gateway } from "../gateway.ts";
 import type { App, AppEnv } from "./env.ts";
 import { jsonBodyGuard, onError, onNotFound, validationHook } from "./errors.ts";
 import { accessLog } from "./access_log.ts";
+import { pathIdGuard } from "./input_guard.ts";
 import { requestId } from "./request_id.ts";
 import { registerArtifactRoutes } from "./routes/artifacts.ts";
 import { registerAttachmentRoutes } from "./routes/attachments.ts";
@@ -47,6 +48,7 @@ export function createApp(gw: Gateway, options: AppOptions = {}): App {
   app.use("*", accessLog);
   if (options.cors) app.use("*", options.cors);
   for (const mw of options.security ?? []) app.use("/api/gateway/*", mw);
+  app.use("/api/gateway/*", pathIdGuard);
   app.use("/api/gateway/*", jsonBodyGuard);
   app.get("/", (c) => c.redirect("/docs", 307));
 

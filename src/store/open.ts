@@ -4,6 +4,10 @@ import type { OpenStoresOptions, Stores } from "./types.ts";
 import { isUnder } from "../config/config.ts";
 import { openFileStores } from "./file/stores.ts";
 import { openSqliteStores } from "./sqlite/stores.ts";
+import { sweepStaleTemps } from "../util/atomic.ts";
+import { logger } from "../util/log.ts";
+
+const log = logger("store");
 
 export const DEFAULT_DB_FILE = "gateway.sqlite3";
 
@@ -30,6 +34,8 @@ export async function resolveDbPath(dataDir: string, dbPath?: string): Promise<s
 export async function openStores(options: OpenStoresOptions): Promise<Stores> {
   const dataDir = resolve(options.dataDir);
   await Deno.mkdir(dataDir, { recursive: true });
+  const swept = await sweepStaleTemps(dataDir);
+  if (swept > 0) log.info("removed temp files left by a crash", { data_dir: dataDir, count: swept });
   switch (options.backend) {
     case "file":
       return openFileStores(dataDir);
