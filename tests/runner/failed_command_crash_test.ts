@@ -23,7 +23,7 @@ for (const backend of ["file", "sqlite"] as const) {
       const run = await h.start("test:wait_until", { until: new Date(Date.now() + 600_000).toISOString() });
       await h.runtime.tick(run.run_id);
       // A resume with a payload for a wait the run is not in: the effect throws.
-      const commandId = await h.command("resume", run.run_id, { wait_key: "nope", payload: { x: 1 } });
+      await h.command("resume", run.run_id, { wait_key: "nope", payload: { x: 1 } });
 
       let dead = false;
       const die = () => {
