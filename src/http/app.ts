@@ -10,6 +10,7 @@ import type { App, AppEnv } from "./env.ts";
 import { jsonBodyGuard, onError, onNotFound, validationHook } from "./errors.ts";
 import { accessLog } from "./access_log.ts";
 import { pathIdGuard } from "./input_guard.ts";
+import { methodNotAllowed, unservedMethodGuard } from "./methods.ts";
 import { requestId } from "./request_id.ts";
 import { registerArtifactRoutes } from "./routes/artifacts.ts";
 import { registerAttachmentRoutes } from "./routes/attachments.ts";
@@ -42,8 +43,9 @@ export interface AppOptions {
 export function createApp(gw: Gateway, options: AppOptions = {}): App {
   const app: App = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(onError);
-  app.notFound(onNotFound);
+  app.notFound(methodNotAllowed(app, onNotFound));
   if (options.outermost) app.use("*", options.outermost);
+  app.use("*", unservedMethodGuard(app));
   app.use("*", requestId);
   app.use("*", accessLog);
   if (options.cors) app.use("*", options.cors);

@@ -58,7 +58,8 @@ export function checkJsonDepth(text: string): void {
 const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === "object" && !Array.isArray(v);
 
-function checkId(field: string, value: unknown): void {
+/** 400 unless `value` (when a non-empty string) is a printable, bounded id. */
+export function checkId(field: string, value: unknown): void {
   if (typeof value !== "string" || value === "") return; // type and presence are the schemas' business
   // Separators are the stores' business (an emit_event run_id may be a session id such as "a/b").
   const problem = idProblem(value, false);
