@@ -6,12 +6,11 @@
 
 function codeOf(err: unknown): string | null {
   if (err === null || typeof err !== "object") return null;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === "string") return code;
-  // node:sqlite reports a full disk as SQLITE_FULL inside the message.
+  // node:sqlite reports a full disk with its generic code and SQLite's text in the message.
   const message = (err as { message?: unknown }).message;
   if (typeof message === "string" && /SQLITE_FULL|database or disk is full/i.test(message)) return "ENOSPC";
-  return null;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" ? code : null;
 }
 
 /** The disk (or quota) is full: nothing was written; retrying after space is freed will succeed. */
