@@ -2,6 +2,7 @@
 import { loadConfig, processEnv } from "../config/config.ts";
 import { openGateway } from "../gateway.ts";
 import { createGatewayServer } from "../http/server.ts";
+import { serveResilient } from "../http/listener.ts";
 import { ensureServeAuth } from "../security/startup.ts";
 import { logger, setLogLevel } from "../util/log.ts";
 import { parseFlags, settingFlags, settingFlagsHelp } from "./args.ts";
@@ -37,12 +38,8 @@ export async function serveCommand(args: string[]): Promise<number> {
 
   const gw = await openGateway(config, { runner: config.runner });
   const http = createGatewayServer(gw);
-  const listening = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve(
-    { hostname: config.host, port: config.port, onListen: (addr) => listening.resolve(addr) },
-    http.fetch,
-  );
-  const addr = await listening.promise;
+  const server = await serveResilient({ hostname: config.host, port: config.port }, http.fetch);
+  const addr = server.addr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   console.log(
     `gateway listening on http://${host}:${addr.port} (runner: ${config.runner ? "in-process" : "off"})`,

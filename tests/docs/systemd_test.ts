@@ -42,6 +42,7 @@ Deno.test({
             "ProtectSystem=strict",
             "NoNewPrivileges=yes",
             "Restart=on-failure",
+            "LimitNOFILE=",
           ]
         ) {
           assert.ok(text.includes(directive), `${name} has ${directive}`);

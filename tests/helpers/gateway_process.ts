@@ -27,10 +27,19 @@ export function childEnv(env: Record<string, string>): Record<string, string> {
   return { ...base, ABSTRACTGATEWAY_LOG_LEVEL: "warn", ...env };
 }
 
-/** Spawns `deno run -P=gateway main.ts <args>` from the repo root with piped output. */
-export function spawnGateway(args: string[], env: Record<string, string>): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-P=gateway", "--no-prompt", MAIN_TS, ...args],
+/**
+ * Spawns `deno run -P=gateway main.ts <args>` from the repo root with piped output, optionally under
+ * a wrapper command (e.g. `["prlimit", "--nofile=96"]`).
+ */
+export function spawnGateway(
+  args: string[],
+  env: Record<string, string>,
+  wrapper: string[] = [],
+): Deno.ChildProcess {
+  const argv = [Deno.execPath(), "run", "-q", "-P=gateway", "--no-prompt", MAIN_TS, ...args];
+  const [cmd, ...rest] = [...wrapper, ...argv];
+  return new Deno.Command(cmd, {
+    args: rest,
     cwd: REPO_ROOT,
     env: childEnv(env),
     clearEnv: true,
@@ -58,8 +67,9 @@ export async function startServe(
   env: Record<string, string>,
   extraArgs: string[] = [],
   timeoutMs = 30_000,
+  wrapper: string[] = [],
 ): Promise<GatewayProcess> {
-  const child = spawnGateway(["serve", "--host", "127.0.0.1", "--port", "0", ...extraArgs], env);
+  const child = spawnGateway(["serve", "--host", "127.0.0.1", "--port", "0", ...extraArgs], env, wrapper);
   let out = "";
   let err = "";
   const ready = Promise.withResolvers<string>();
