@@ -8,6 +8,7 @@ import { type CommandOutcome, RUNNER_CONSUMER } from "../store/types.ts";
 import type { CommandRecord, RunState } from "../runtime/types.ts";
 import { idProblem } from "../store/validate.ts";
 import { isDiskFull } from "../util/os_errors.ts";
+import { abortableDelay } from "./lock.ts";
 import { errorText, type Logger } from "../util/log.ts";
 import { nowIso } from "../util/time.ts";
 import type { CommandApplier, CommandResult } from "./commands.ts";
@@ -102,7 +103,7 @@ export class CommandDrain {
       retry_in_ms: ms,
       error: errorText(err),
     });
-    await abortableSleep(ms, signal);
+    await abortableDelay(ms, signal);
   }
 
   async #applyOne(cmd: CommandRecord): Promise<void> {
@@ -160,16 +161,4 @@ export class CommandDrain {
 function loadRunIfValid(deps: RunnerDeps, runId: string): Promise<RunState | null> {
   if (!runId || idProblem(runId) !== null) return Promise.resolve(null);
   return deps.stores.runs.load(runId);
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
