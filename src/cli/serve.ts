@@ -42,25 +42,22 @@ export async function serveCommand(args: string[]): Promise<number> {
   config.authTokens = auth.tokens;
 
   // Loaded only after the checks, so a refusal comes before the whole program is loaded.
-  const [{ openGateway }, { createGatewayServer }] = await Promise.all([
+  const [{ openGateway }, { createGatewayServer }, { serveResilient }] = await Promise.all([
     import("../gateway.ts"),
     import("../http/server.ts"),
+    import("../http/listener.ts"),
   ]);
   const gw = await openGateway(config, { runner: config.runner });
   const http = createGatewayServer(gw);
-  const listening = Promise.withResolvers<Deno.NetAddr>();
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  let server: Awaited<ReturnType<typeof serveResilient>>;
   try {
-    server = Deno.serve(
-      { hostname: config.host, port: config.port, onListen: (addr) => listening.resolve(addr) },
-      http.fetch,
-    );
+    server = await serveResilient({ hostname: config.host, port: config.port }, http.fetch);
   } catch (err) {
     await http.close();
     await gw.close();
     throw bindError(err, config.host, config.port);
   }
-  const addr = await listening.promise;
+  const addr = server.addr;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   console.log(
     `gateway listening on http://${host}:${addr.port} (runner: ${config.runner ? "in-process" : "off"})`,

@@ -30,6 +30,9 @@ export interface Config {
   maxSse: number;
   maxSsePerToken: number;
   requestTimeoutS: number;
+  bodyIdleTimeoutS: number;
+  bodyMinRateBps: number;
+  maxInboxDepth: number;
   lockoutAfter: number;
   lockoutBaseS: number;
   lockoutMaxS: number;

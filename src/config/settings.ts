@@ -491,6 +491,32 @@ export const SETTINGS: Setting[] = [
     help: "The only hosts the gateway connects to (LLM providers, later a database), besides the host of " +
       "ABSTRACTGATEWAY_LLM_BASE_URL; bundles can reach nothing else. Without a port, every port of the host.",
   },
+  // Reliability under abuse (slow clients, backlogs)
+  {
+    key: "bodyIdleTimeoutS",
+    env: "ABSTRACTGATEWAY_BODY_IDLE_TIMEOUT_S",
+    schema: num(0.1, 3600),
+    default: "10",
+    allowed: "seconds, 0.1..3600",
+    help: "Longest pause between two pieces of a request body (uploads too) before the request gets 408.",
+  },
+  {
+    key: "bodyMinRateBps",
+    env: "ABSTRACTGATEWAY_BODY_MIN_RATE_BPS",
+    schema: int(0),
+    default: "4096",
+    allowed: "bytes per second >= 0 (0 = no minimum)",
+    help:
+      "Slowest average rate of a request body, once it has been read for BODY_IDLE_TIMEOUT_S, before 408.",
+  },
+  {
+    key: "maxInboxDepth",
+    env: "ABSTRACTGATEWAY_MAX_INBOX_DEPTH",
+    schema: int(0),
+    default: "50000",
+    allowed: "commands >= 0 (0 = unlimited)",
+    help: "Commands waiting for the runner beyond which POST /commands answers 503 with Retry-After.",
+  },
   // Logging
   {
     key: "logLevel",

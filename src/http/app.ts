@@ -9,6 +9,8 @@ import type { Gateway } from "../gateway.ts";
 import type { App, AppEnv } from "./env.ts";
 import { jsonBodyGuard, onError, onNotFound, validationHook } from "./errors.ts";
 import { accessLog } from "./access_log.ts";
+import { pathIdGuard } from "./input_guard.ts";
+import { methodNotAllowed, unservedMethodGuard } from "./methods.ts";
 import { requestId } from "./request_id.ts";
 import { registerArtifactRoutes } from "./routes/artifacts.ts";
 import { registerAttachmentRoutes } from "./routes/attachments.ts";
@@ -41,12 +43,14 @@ export interface AppOptions {
 export function createApp(gw: Gateway, options: AppOptions = {}): App {
   const app: App = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(onError);
-  app.notFound(onNotFound);
+  app.notFound(methodNotAllowed(app, onNotFound));
   if (options.outermost) app.use("*", options.outermost);
+  app.use("*", unservedMethodGuard(app));
   app.use("*", requestId);
   app.use("*", accessLog);
   if (options.cors) app.use("*", options.cors);
   for (const mw of options.security ?? []) app.use("/api/gateway/*", mw);
+  app.use("/api/gateway/*", pathIdGuard);
   app.use("/api/gateway/*", jsonBodyGuard);
   app.get("/", (c) => c.redirect("/docs", 307));
 

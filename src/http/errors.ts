@@ -7,9 +7,12 @@ import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
 import { BundleError } from "../bundles/types.ts";
 import { StoreValidationError } from "../store/errors.ts";
+import { BodyReadError } from "../security/body_deadline.ts";
 import { StoreCorruptError } from "../store/types.ts";
 import { errorText, logger } from "../util/log.ts";
+import { isAbortedBody, isDiskFull, isNameTooLong } from "../util/os_errors.ts";
 import type { AppEnv } from "./env.ts";
+import { checkBodyIds, checkJsonDepth } from "./input_guard.ts";
 
 const log = logger("http");
 
@@ -103,12 +106,15 @@ export const jsonBodyGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (text.trim() === "") {
       if (c.req.method !== "DELETE") throw new HttpError(400, "Invalid JSON body: the body is empty");
     } else {
+      checkJsonDepth(text);
+      let body: unknown;
       try {
-        JSON.parse(text);
+        body = JSON.parse(text);
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
         throw new HttpError(400, `Invalid JSON body: ${reason}`);
       }
+      checkBodyIds(body);
     }
   }
   await next();
@@ -129,6 +135,15 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
     return errorResponse(c, err.status, detail);
   }
   const requestId = c.get("requestId");
+  if (err instanceof BodyReadError) return errorResponse(c, 408, err.message, { Connection: "close" });
+  if (isNameTooLong(err)) return errorResponse(c, 400, "Cannot use the name given: it is too long");
+  if (isAbortedBody(err)) return errorResponse(c, 400, "Cannot read the request body: it was cut short");
+  if (isDiskFull(err)) {
+    log.error("disk full", { request_id: requestId, path: c.req.path, error: errorText(err) });
+    return errorResponse(c, 507, "Cannot store the request: the disk is full; nothing was saved", {
+      "Retry-After": "30",
+    });
+  }
   if (err instanceof StoreCorruptError) {
     log.error("corrupt store entry", { request_id: requestId, location: err.location, error: err.message });
     return errorResponse(c, 500, `Stored data is corrupt; see the server log (request id ${requestId})`);

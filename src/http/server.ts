@@ -9,6 +9,7 @@ import { metricsMiddleware, metricsRoute } from "../metrics/http.ts";
 import type { AuditLog } from "../security/audit.ts";
 import { registerAuditRoutes } from "../security/audit_routes.ts";
 import { corsMiddleware } from "../security/cors.ts";
+import { clientAddress } from "../security/lockout.ts";
 import { securityMiddleware } from "../security/middleware.ts";
 import { bearerToken, TokenVerifier } from "../security/tokens.ts";
 import { toolingRoutes } from "../tooling/routes.ts";
@@ -41,9 +42,15 @@ export function createGatewayServer(gw: Gateway): GatewayServer {
   registerAuditRoutes(app, security.audit);
   app.route("/api/gateway", tooling.app);
   const tokens = new TokenVerifier(config.authTokens);
+  // /metrics failures count toward the same lockout as the API's (no unlimited token guessing there).
   const authCheck = async (c: Context) => {
+    const ip = clientAddress(c, config.trustProxy);
+    if (security.lockout?.retryAfterS(ip)) return false;
     const token = bearerToken(c.req.header("authorization"));
-    return token !== null && await tokens.verify(token);
+    const ok = token !== null && await tokens.verify(token);
+    if (ok) security.lockout?.succeed(ip);
+    else security.lockout?.fail(ip);
+    return ok;
   };
   app.route("/", metricsRoute(gw.metrics, { open: config.metricsOpen || !config.security, authCheck }));
   return {

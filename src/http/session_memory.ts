@@ -24,11 +24,14 @@ export function sessionOfMemoryRunId(runId: string): string | null {
   return sid && SAFE.test(sid) && !sid.startsWith("sha_") ? sid : null;
 }
 
-/** Loads the owner run of `sessionId`, creating it when missing. */
-export async function ensureSessionMemoryRun(runs: RunStore, sessionId: string): Promise<RunState> {
+/** The owner run of `sessionId` as stored, or (not yet saved) as it would be created. */
+async function sessionMemoryRun(
+  runs: RunStore,
+  sessionId: string,
+): Promise<{ run: RunState; stored: boolean }> {
   const runId = sessionMemoryRunId(sessionId);
   const existing = await runs.load(runId);
-  if (existing) return existing;
+  if (existing) return { run: existing, stored: true };
   const now = nowIso();
   const run: RunState = {
     run_id: runId,
@@ -45,6 +48,23 @@ export async function ensureSessionMemoryRun(runs: RunStore, sessionId: string):
     session_id: sessionId,
     parent_run_id: null,
   };
-  await runs.save(run);
+  return { run, stored: false };
+}
+
+/** Loads the owner run of `sessionId`, creating it when missing (for writes such as uploads). */
+export async function ensureSessionMemoryRun(runs: RunStore, sessionId: string): Promise<RunState> {
+  const { run, stored } = await sessionMemoryRun(runs, sessionId);
+  if (!stored) await runs.save(run);
   return run;
+}
+
+/**
+ * For reads: the run, or for a `session_memory_<sid>` id the session's owner run — as it would be
+ * created, without saving it (a GET never changes state); null when neither.
+ */
+export async function loadRunForRead(runs: RunStore, runId: string): Promise<RunState | null> {
+  const run = await runs.load(runId);
+  if (run) return run;
+  const sid = sessionOfMemoryRunId(runId);
+  return sid ? (await sessionMemoryRun(runs, sid)).run : null;
 }

@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { HttpError } from "./errors.ts";
 import { sha256Hex } from "../util/hash.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 
 const WAIT_MS = 5000;
 const POLL_MS = 25;
@@ -111,34 +112,36 @@ export class StartKeys {
     return theirs.run_id;
   }
 
+  /** Publishes the record complete or not at all (temp file + hard link, which fails if it exists). */
   async #createExclusive(path: string, record: KeyRecord): Promise<boolean> {
-    let file: Deno.FsFile;
     try {
-      file = await Deno.open(path, { write: true, createNew: true });
+      await writeFileAtomic(path, JSON.stringify(record), { overwrite: false });
+      return true;
     } catch (err) {
       if (err instanceof Deno.errors.AlreadyExists) return false;
       throw err;
     }
-    try {
-      await file.write(new TextEncoder().encode(JSON.stringify(record)));
-      await file.sync();
-    } finally {
-      file.close();
-    }
-    return true;
   }
 
+  /**
+   * The record at `path`, or null when there is none. A torn record (left by a crash of a version
+   * that wrote markers in place) counts as absent and is removed, so its key can be used again.
+   */
   async #read(path: string): Promise<KeyRecord | null> {
-    for (let attempt = 0; attempt < 40; attempt++) {
-      try {
-        const parsed = JSON.parse(await Deno.readTextFile(path)) as KeyRecord;
-        if (typeof parsed.run_id === "string") return parsed;
-      } catch (err) {
-        if (err instanceof Deno.errors.NotFound) return null;
-        // Created but not yet written by the other request: read again shortly.
-      }
-      await new Promise((r) => setTimeout(r, POLL_MS));
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return null;
+      throw err;
     }
-    throw new HttpError(500, "idempotency key record is unreadable");
+    try {
+      const parsed = JSON.parse(text) as KeyRecord;
+      if (typeof parsed?.run_id === "string" && typeof parsed.request === "string") return parsed;
+    } catch {
+      // torn: fall through
+    }
+    await Deno.remove(path).catch(() => {});
+    return null;
   }
 }

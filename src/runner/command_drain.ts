@@ -5,17 +5,27 @@
  * neither applies a command twice nor skips it.
  */
 import { type CommandOutcome, RUNNER_CONSUMER } from "../store/types.ts";
-import type { CommandRecord } from "../runtime/types.ts";
+import type { CommandRecord, RunState } from "../runtime/types.ts";
+import { idProblem } from "../store/validate.ts";
+import { isDiskFull } from "../util/os_errors.ts";
+import { abortableDelay } from "./lock.ts";
 import { errorText, type Logger } from "../util/log.ts";
 import { nowIso } from "../util/time.ts";
 import type { CommandApplier, CommandResult } from "./commands.ts";
 import type { RunnerDeps } from "./deps.ts";
 import { appendCommandFailure, findByKey } from "./failure_records.ts";
 
+/** Attempts at one command that throws unexpectedly before it is recorded failed (or skipped). */
+export const MAX_COMMAND_ATTEMPTS = 3;
+const DISK_FULL_BACKOFF_MS = [250, 500, 1_000, 2_000, 5_000];
+
 export class CommandDrain {
   #cursor: number | null = null;
   /** The first command after (re)start may have failed just before a crash: check its ledger. */
   #recovering = true;
+  /** Unexpected errors per command seq (a poison command is failed after MAX_COMMAND_ATTEMPTS). */
+  readonly #attempts = new Map<number, number>();
+  #diskFullStreak = 0;
 
   constructor(
     private readonly deps: RunnerDeps,
@@ -32,13 +42,68 @@ export class CommandDrain {
     let applied = 0;
     for (const cmd of batch) {
       if (signal.aborted) return { applied, more: true };
-      if (!(await commands.getOutcome(cmd.command_id))) {
-        await this.#applyOne(cmd);
-        applied++;
+      try {
+        if (!(await commands.getOutcome(cmd.command_id))) {
+          await this.#applyOne(cmd);
+          applied++;
+        }
+        this.#diskFullStreak = 0;
+      } catch (err) {
+        if (isDiskFull(err)) {
+          // Not the command's fault: keep it (and everything after it) until space is freed.
+          await this.#backOffDiskFull(cmd, err, signal);
+          return { applied, more: true };
+        }
+        if (!(await this.#giveUp(cmd, err))) return { applied, more: true };
       }
+      this.#attempts.delete(cmd.seq);
       this.#cursor = Math.max(this.#cursor, cmd.seq);
     }
     return { applied, more: batch.length === limit };
+  }
+
+  /**
+   * A command that throws outside its own effect (a store cannot take its ids, a bug) is retried a
+   * few times, then recorded failed with the reason; if even that cannot be written it is skipped
+   * until restart. Resolves true when the drain may move past it.
+   */
+  async #giveUp(cmd: CommandRecord, err: unknown): Promise<boolean> {
+    const attempts = (this.#attempts.get(cmd.seq) ?? 0) + 1;
+    this.#attempts.set(cmd.seq, attempts);
+    const fields = {
+      command_id: cmd.command_id,
+      seq: cmd.seq,
+      type: cmd.type,
+      attempts,
+      error: errorText(err),
+    };
+    if (attempts < MAX_COMMAND_ATTEMPTS) {
+      this.log.warn("command could not be applied; retrying", fields);
+      return false;
+    }
+    const error = `Cannot apply command: ${err instanceof Error ? err.message : String(err)}`;
+    try {
+      await this.#complete(cmd, { status: "failed", error });
+      this.log.error("command failed permanently after repeated errors", fields);
+    } catch (completeErr) {
+      this.log.error("cannot record a command that keeps failing; skipping it until restart", {
+        ...fields,
+        complete_error: errorText(completeErr),
+      });
+    }
+    this.#recovering = false;
+    return true;
+  }
+
+  async #backOffDiskFull(cmd: CommandRecord, err: unknown, signal: AbortSignal): Promise<void> {
+    const ms = DISK_FULL_BACKOFF_MS[Math.min(this.#diskFullStreak++, DISK_FULL_BACKOFF_MS.length - 1)];
+    this.log.error("disk full while applying a command; will retry", {
+      command_id: cmd.command_id,
+      seq: cmd.seq,
+      retry_in_ms: ms,
+      error: errorText(err),
+    });
+    await abortableDelay(ms, signal);
   }
 
   async #applyOne(cmd: CommandRecord): Promise<void> {
@@ -54,6 +119,10 @@ export class CommandDrain {
       });
       await this.#recordFailure(cmd, result.error ?? "failed");
     }
+    await this.#complete(cmd, result);
+  }
+
+  #complete(cmd: CommandRecord, result: CommandResult): Promise<void> {
     const outcome: CommandOutcome = {
       command_id: cmd.command_id,
       seq: cmd.seq,
@@ -63,25 +132,33 @@ export class CommandDrain {
       error: result.error,
       applied_at: nowIso(),
     };
-    await this.deps.stores.commands.complete(outcome, RUNNER_CONSUMER);
+    return this.deps.stores.commands.complete(outcome, RUNNER_CONSUMER);
   }
 
   /** A failure record already in the run's ledger means the command failed before a crash. */
   async #failedBeforeCrash(cmd: CommandRecord): Promise<CommandResult | null> {
-    if (!cmd.run_id || !(await this.deps.stores.runs.load(cmd.run_id))) return null;
-    const record = await findByKey(this.deps.stores.ledger, cmd.run_id, `command:${cmd.command_id}`);
+    const run = await loadRunIfValid(this.deps, cmd.run_id);
+    if (!run) return null;
+    const record = await findByKey(this.deps.stores.ledger, run.run_id, `command:${cmd.command_id}`);
     return record ? { status: "failed", error: record.error ?? "failed" } : null;
   }
 
   async #recordFailure(cmd: CommandRecord, error: string): Promise<void> {
     try {
-      const run = cmd.run_id ? await this.deps.stores.runs.load(cmd.run_id) : null;
+      const run = await loadRunIfValid(this.deps, cmd.run_id);
       if (run) await appendCommandFailure(this.deps.stores.ledger, run, cmd, error);
     } catch (err) {
+      if (isDiskFull(err)) throw err;
       this.log.error("could not record command failure in the ledger", {
         command_id: cmd.command_id,
         error: errorText(err),
       });
     }
   }
+}
+
+/** The run a command targets, or null when there is none (an emit_event session id such as "a/b"). */
+function loadRunIfValid(deps: RunnerDeps, runId: string): Promise<RunState | null> {
+  if (!runId || idProblem(runId) !== null) return Promise.resolve(null);
+  return deps.stores.runs.load(runId);
 }

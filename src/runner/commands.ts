@@ -13,6 +13,8 @@ import { isPauseWait } from "../runtime/engine/waits.ts";
 import { listEventWaiters, planEventDelivery } from "./emit_event.ts";
 import type { RunLocks } from "./run_locks.ts";
 import { applyToRunOnce, isPaused, RunNotFoundError } from "./run_once.ts";
+import { appendCommandFailure, findByKey } from "./failure_records.ts";
+import { isDiskFull } from "../util/os_errors.ts";
 import { isRecurrentSchedule } from "./schedule_meta.ts";
 import { findRoot, listTree } from "./tree.ts";
 import { applyScheduleUpdate } from "./update_schedule.ts";
@@ -22,17 +24,21 @@ export interface CommandResult {
   error: string | null;
 }
 
+const errorMessage = (err: unknown): string => err instanceof Error ? err.message : String(err);
+
 export const COMPACT_MEMORY_UNSUPPORTED = "compact_memory is not supported by this gateway yet";
 
 export class CommandApplier {
   constructor(private readonly deps: RunnerDeps, private readonly locks: RunLocks) {}
 
+  /** The command's outcome; a full disk is thrown instead (transient: the drain retries it). */
   async apply(cmd: CommandRecord): Promise<CommandResult> {
     try {
       await this.#dispatch(cmd);
       return { status: "applied", error: null };
     } catch (err) {
-      return { status: "failed", error: err instanceof Error ? err.message : String(err) };
+      if (isDiskFull(err)) throw err;
+      return { status: "failed", error: errorMessage(err) };
     }
   }
 
@@ -59,8 +65,22 @@ export class CommandApplier {
     }
   }
 
-  #onRun(runId: string, seq: number, effect: (run: RunState) => Promise<unknown>) {
-    return this.locks.with(runId, () => applyToRunOnce(this.deps.stores, runId, seq, effect));
+  /**
+   * Applies `effect` to one run exactly once; a failure is recorded in that run's ledger before the
+   * run is marked done, and a re-application after a crash reports that recorded failure again.
+   */
+  #onRun(cmd: CommandRecord, runId: string, effect: (run: RunState) => Promise<unknown>) {
+    const { stores } = this.deps;
+    const recordFailure = async (err: unknown) => {
+      const run = await stores.runs.load(runId);
+      if (run) await appendCommandFailure(stores.ledger, run, cmd, errorMessage(err));
+    };
+    return this.locks.with(runId, async () => {
+      if (await applyToRunOnce(stores, runId, cmd.seq, effect, recordFailure) === "skipped") {
+        const failure = await findByKey(stores.ledger, runId, `command:${cmd.command_id}`);
+        if (failure) throw new CommandError(failure.error ?? "failed");
+      }
+    });
   }
 
   async #tree(runId: string): Promise<RunState[]> {
@@ -118,7 +138,7 @@ export class CommandApplier {
     const payload = cmd.payload.payload;
     if (!isObject(payload)) throw new CommandError("resume payload.payload must be an object");
     const waitKey = optionalString(cmd.payload, "wait_key", "waitKey");
-    await this.#onRun(cmd.run_id, cmd.seq, (run) => {
+    await this.#onRun(cmd, cmd.run_id, (run) => {
       if (isPaused(run)) throw new CommandError("Run is paused");
       return this.deps.runtime.resume(run.run_id, { waitKey, payload, maxSteps: 0 });
     });
@@ -130,13 +150,13 @@ export class CommandApplier {
     const waiters = await listEventWaiters(this.deps.stores.runs, waitKey);
     for (const waiter of waiters) {
       try {
-        await this.#onRun(waiter.run_id, cmd.seq, (run) => {
+        await this.#onRun(cmd, waiter.run_id, (run) => {
           if (run.status !== "waiting" || run.waiting?.wait_key !== waitKey) return Promise.resolve();
           if (isPaused(run)) throw new CommandError("Run is paused");
           return this.deps.runtime.resume(run.run_id, { waitKey, payload: envelope, maxSteps: 0 });
         });
       } catch (err) {
-        errors.push(`${waiter.run_id}: ${err instanceof Error ? err.message : String(err)}`);
+        errors.push(`${waiter.run_id}: ${errorMessage(err)}`);
       }
     }
     if (errors.length > 0) {

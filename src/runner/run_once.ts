@@ -14,6 +14,7 @@
 import type { Json, JsonObject, RunState } from "../runtime/types.ts";
 import type { Stores } from "../store/types.ts";
 import { isObject } from "./command_payload.ts";
+import { isDiskFull } from "../util/os_errors.ts";
 
 export const COMMAND_MARKS_KEY = "commands";
 
@@ -92,13 +93,15 @@ export function fingerprint(run: RunState): string {
 /**
  * Applies `effect` (which saves the run itself, e.g. through the runtime) to `runId` at most once
  * for command `seq`. Resolves "skipped" when it was already done. An effect that throws still
- * marks the command done on this run: failed commands are not retried.
+ * marks the command done on this run (failed commands are not retried), after `onFailure` has made
+ * the failure durable; a full disk (nothing applied) leaves it undone.
  */
 export async function applyToRunOnce(
   stores: Stores,
   runId: string,
   seq: number,
   effect: (run: RunState) => Promise<unknown>,
+  onFailure?: (err: unknown) => Promise<void>,
 ): Promise<"applied" | "skipped"> {
   const run = await stores.runs.load(runId);
   if (!run) throw new RunNotFoundError(runId);
@@ -115,9 +118,15 @@ export async function applyToRunOnce(
   }
   try {
     await effect(run);
-  } finally {
+  } catch (err) {
+    // A full disk is not the command's failure: leave it undone so the drain retries it later.
+    if (isDiskFull(err)) throw err;
+    // The failure must be durable before the "done" mark, or a crash in between reports it applied.
+    await onFailure?.(err);
     await finish(stores, runId, seq);
+    throw err;
   }
+  await finish(stores, runId, seq);
   return "applied";
 }
 

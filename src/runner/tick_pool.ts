@@ -6,6 +6,7 @@
 import { isTerminal, type RunState } from "../runtime/types.ts";
 import { errorText, type Logger } from "../util/log.ts";
 import { nowIso } from "../util/time.ts";
+import { isDiskFull } from "../util/os_errors.ts";
 import type { RunnerDeps } from "./deps.ts";
 import { retimeCronWait } from "./cron_timer.ts";
 import { appendTickFailure } from "./failure_records.ts";
@@ -14,12 +15,16 @@ import type { RunLocks } from "./run_locks.ts";
 /** Workflow ids served by the bundle host: `<bundle>@<version>:<flow>` and `scheduled:<uuid>`. */
 const LOADABLE_ID = /^(scheduled:|[^:@]+@[^:]+:)/;
 const RELOAD_EVERY_MS = 2_000;
+const TICK_BACKOFF_BASE_MS = 250;
+const TICK_BACKOFF_MAX_MS = 30_000;
 
 export class TickPool {
   readonly #inFlight = new Map<string, Promise<void>>();
   readonly #unknownLogged = new Set<string>();
   /** Runs skipped for an unknown workflow are not retried before this time (no hot loop). */
   readonly #skipUntil = new Map<string, number>();
+  /** Consecutive failed ticks per run (for the back-off). */
+  readonly #failures = new Map<string, number>();
   #lastReload = 0;
 
   constructor(
@@ -45,13 +50,30 @@ export class TickPool {
     if ((this.#skipUntil.get(runId) ?? 0) > Date.now()) return false;
     this.#skipUntil.delete(runId);
     const job = this.#tickKnown(run)
-      .catch((err) => this.log.error("tick failed", { run_id: runId, error: errorText(err) }))
+      .then(() => void this.#failures.delete(runId), (err) => this.#backOff(runId, err))
       .finally(() => {
         this.#inFlight.delete(runId);
         this.onDone();
       });
     this.#inFlight.set(runId, job);
     return true;
+  }
+
+  /**
+   * A tick that could not even record its failure (e.g. the disk is full) is retried after a pause
+   * that doubles with each consecutive failure, instead of at once in a hot loop.
+   */
+  #backOff(runId: string, err: unknown): void {
+    const failures = (this.#failures.get(runId) ?? 0) + 1;
+    this.#failures.set(runId, failures);
+    const ms = Math.min(TICK_BACKOFF_BASE_MS * 2 ** (failures - 1), TICK_BACKOFF_MAX_MS);
+    this.#skipUntil.set(runId, Date.now() + ms);
+    this.log.error("tick failed; retrying later", {
+      run_id: runId,
+      failures,
+      retry_in_ms: ms,
+      error: errorText(err),
+    });
   }
 
   /** Waits for the ticks in flight, at most `timeoutMs`; true when all finished. */
@@ -103,6 +125,7 @@ export class TickPool {
         if (retimeCronWait(ticked)) await this.deps.stores.runs.save(ticked);
         return ticked;
       } catch (err) {
+        if (isDiskFull(err)) throw err; // transient: the run is not at fault, retry after a pause
         return await this.#failRun(runId, err);
       }
     });

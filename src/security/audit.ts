@@ -97,6 +97,9 @@ export class AuditLog {
   #pending: string[] = [];
   #drain: Promise<void> | null = null;
 
+  /** Entries lost to write errors (e.g. a full disk) since start; each loss is also logged as an error. */
+  dropped = 0;
+
   constructor(opts: AuditLogOptions) {
     this.#opts = opts;
     this.path = join(opts.dataDir, AUDIT_FILE);
@@ -116,12 +119,19 @@ export class AuditLog {
   async #drainQueue(): Promise<void> {
     try {
       while (this.#pending.length > 0) {
+        const entries = this.#pending.length;
         const batch = this.#pending.join("");
         this.#pending = [];
         try {
           await this.#append(batch);
         } catch (err) {
-          log.warn("audit append failed; entries dropped", { path: this.path, error: errorText(err) });
+          this.dropped += entries;
+          log.error("audit append failed; entries dropped", {
+            path: this.path,
+            dropped: entries,
+            dropped_total: this.dropped,
+            error: errorText(err),
+          });
         }
       }
     } finally {

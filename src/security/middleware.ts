@@ -33,6 +33,8 @@ export interface Security {
   audit: AuditLog;
   /** Waits for pending audit writes. */
   close(): Promise<void>;
+  /** The auth lockout (absent when security is off), shared with routes outside `/api/gateway`. */
+  lockout?: Lockout;
 }
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -122,5 +124,5 @@ export function securityMiddleware(config: Config, deps: SecurityDeps = {}): Sec
     throttleStage(config, throttlePools(config)),
     bodyLimitStage(config),
   ] as MiddlewareHandler[];
-  return { middlewares, audit, close };
+  return { middlewares, audit, close, lockout };
 }

@@ -1,9 +1,13 @@
 /** Entry point of the stores: opens the configured backend on a data dir. */
 import { dirname, join, resolve } from "node:path";
 import type { OpenStoresOptions, Stores } from "./types.ts";
-import { isUnder } from "../config/config.ts";
+import { ConfigError, isUnder } from "../config/config.ts";
 import { openFileStores } from "./file/stores.ts";
 import { openSqliteStores } from "./sqlite/stores.ts";
+import { sweepStaleTemps } from "../util/atomic.ts";
+import { logger } from "../util/log.ts";
+
+const log = logger("store");
 
 export const DEFAULT_DB_FILE = "gateway.sqlite3";
 
@@ -27,9 +31,24 @@ export async function resolveDbPath(dataDir: string, dbPath?: string): Promise<s
   return path;
 }
 
+/** A data dir the gateway cannot write to is a configuration problem: one clear line, exit 2. */
+async function assertWritable(dataDir: string): Promise<void> {
+  const probe = join(dataDir, `.write-probe-${Deno.pid}`);
+  try {
+    await Deno.writeTextFile(probe, "");
+    await Deno.remove(probe);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ConfigError(`Cannot write to the data dir ${dataDir}: ${reason}`);
+  }
+}
+
 export async function openStores(options: OpenStoresOptions): Promise<Stores> {
   const dataDir = resolve(options.dataDir);
   await Deno.mkdir(dataDir, { recursive: true });
+  await assertWritable(dataDir);
+  const swept = await sweepStaleTemps(dataDir);
+  if (swept > 0) log.info("removed temp files left by a crash", { data_dir: dataDir, count: swept });
   switch (options.backend) {
     case "file":
       return openFileStores(dataDir);

@@ -3,21 +3,47 @@ import type { CommandRecord, RunState } from "../runtime/types.ts";
 import type { NewCommand, RunQuery } from "./types.ts";
 import { StoreValidationError } from "./errors.ts";
 
-const hasUnsafeChar = (id: string): boolean => {
+/** Longest id in UTF-8 bytes: `run_<id>.json` and `<id>.meta` stay well under the 255-byte name limit. */
+export const MAX_ID_BYTES = 200;
+const encoder = new TextEncoder();
+
+/** True for C0/C1 control characters, DEL and lone surrogates: never part of an id. */
+const isUnprintable = (c: number): boolean =>
+  c < 0x20 || (c >= 0x7f && c <= 0x9f) || (c >= 0xd800 && c <= 0xdfff);
+
+/**
+ * Why `id` is not a valid identifier, or null when it is: printable, 1..MAX_ID_BYTES bytes, and — where
+ * it becomes a file name (`fileName`) — no "/" or "\" and not a dot name.
+ */
+export function idProblem(id: string, fileName = true): string | null {
+  if (id.length === 0) return "must be a non-empty string";
+  if (encoder.encode(id).length > MAX_ID_BYTES) return `must be at most ${MAX_ID_BYTES} bytes`;
   for (let i = 0; i < id.length; i++) {
     const c = id.charCodeAt(i);
-    if (c < 0x20 || c === 0x2f || c === 0x5c) return true; // control chars, "/" and "\"
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < id.length) {
+      const next = id.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++; // a valid surrogate pair
+        continue;
+      }
+    }
+    if (isUnprintable(c)) return "must not contain control characters";
+    if (fileName && (c === 0x2f || c === 0x5c)) return "must not contain '/' or '\\'";
   }
-  return false;
-};
+  if (fileName && (id === "." || id === "..")) return "must not be '.' or '..'";
+  return null;
+}
 
 /** Ids become file names in the file backend: refuse separators, control characters and dot names. */
 export function assertId(kind: string, id: unknown): asserts id is string {
   if (typeof id !== "string" || id.length === 0) {
     throw new StoreValidationError(`${kind} must be a non-empty string`);
   }
-  if (id.length > 200 || hasUnsafeChar(id) || id === "." || id === "..") {
-    throw new StoreValidationError(`${kind} ${JSON.stringify(id.slice(0, 60))} is not a valid id`);
+  const problem = idProblem(id);
+  if (problem) {
+    throw new StoreValidationError(
+      `${kind} ${JSON.stringify(id.slice(0, 60))} is not a valid id: ${problem}`,
+    );
   }
 }
 
@@ -49,6 +75,11 @@ export function validateCommand(command: NewCommand): void {
   };
   nonEmpty("command_id");
   nonEmpty("run_id");
+  // Both are read back as keys (SQLite would truncate at a NUL); run_id may be a session id (emit_event).
+  for (const field of ["command_id", "run_id"] as const) {
+    const problem = idProblem(command[field], false);
+    if (problem) throw new StoreValidationError(`command.${field} is not a valid id: ${problem}`);
+  }
   nonEmpty("type");
   nonEmpty("ts");
   if (!isPlainObject(command.payload)) {

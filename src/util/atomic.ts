@@ -60,3 +60,40 @@ export async function writeFileAtomic(
   }
   await syncDir(dirname(path));
 }
+
+/** The temp names writeFileAtomic uses: `.<target>.<16 hex>.tmp`. */
+const TEMP_NAME = /^\..+\.[0-9a-f]{16}\.tmp$/;
+/** Younger temps may belong to a write in flight in another process sharing the data dir. */
+export const STALE_TEMP_MS = 60_000;
+
+/**
+ * Removes temp files a crash left behind under `root` (down to `maxDepth` directory levels) that are
+ * older than STALE_TEMP_MS; returns how many. Unreadable directories are skipped.
+ */
+export async function sweepStaleTemps(root: string, maxDepth = 3): Promise<number> {
+  let removed = 0;
+  const cutoff = Date.now() - STALE_TEMP_MS;
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(dir));
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory && depth < maxDepth) await walk(path, depth + 1);
+      else if (entry.isFile && TEMP_NAME.test(entry.name)) {
+        const info = await Deno.lstat(path).catch(() => null);
+        if (
+          info?.mtime && info.mtime.getTime() < cutoff &&
+          await Deno.remove(path).then(() => true, () => false)
+        ) {
+          removed++;
+        }
+      }
+    }
+  };
+  await walk(root, 1);
+  return removed;
+}

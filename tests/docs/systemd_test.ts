@@ -44,6 +44,7 @@ Deno.test({
             "ProtectSystem=strict",
             "NoNewPrivileges=yes",
             "Restart=on-failure",
+            "LimitNOFILE=",
           ]
         ) {
           assert.ok(text.includes(directive), `${name} has ${directive}`);

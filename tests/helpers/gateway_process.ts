@@ -32,9 +32,11 @@ export interface Launch {
   cwd: string;
   /** Deno flags before main.ts (permissions, config). */
   flags: string[];
+  /** A command the process runs under (e.g. `["prlimit", "--nofile=96"]`). */
+  wrapper?: string[];
 }
 
-const FROM_REPO: Launch = { cwd: REPO_ROOT, flags: ["-P=gateway"] };
+export const FROM_REPO: Launch = { cwd: REPO_ROOT, flags: ["-P=gateway"] };
 
 /** Spawns `deno run <launch flags> main.ts <args>` (default: `-P=gateway` from the repo root), output piped. */
 export function spawnGateway(
@@ -42,8 +44,10 @@ export function spawnGateway(
   env: Record<string, string>,
   launch: Launch = FROM_REPO,
 ): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", ...launch.flags, "--no-prompt", MAIN_TS, ...args],
+  const argv = [Deno.execPath(), "run", "-q", ...launch.flags, "--no-prompt", MAIN_TS, ...args];
+  const [cmd, ...rest] = [...(launch.wrapper ?? []), ...argv];
+  return new Deno.Command(cmd, {
+    args: rest,
     cwd: launch.cwd,
     env: childEnv(env),
     clearEnv: true,

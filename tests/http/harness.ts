@@ -25,8 +25,11 @@ export interface TestServer {
     path: string,
     init?: RequestInit & { auth?: boolean },
   ): Promise<{ status: number; body: any; res: Response }>;
-  /** Stops the server and the gateway, waits `downMs`, then opens both again on the same directories. */
-  restart(downMs?: number): Promise<void>;
+  /**
+   * Stops the server and the gateway, waits `downMs`, then opens both again on the same directories
+   * (with or without the runner: `withRunner`, default as started).
+   */
+  restart(downMs?: number, withRunner?: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -91,10 +94,10 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
       }
       return { status: res.status, body, res };
     },
-    async restart(downMs = 0) {
+    async restart(downMs = 0, withRunner = runner) {
       await stop();
       await new Promise((r) => setTimeout(r, downMs));
-      live = await listen(config, runner);
+      live = await listen(config, withRunner);
     },
     async close() {
       await stop();

@@ -2,7 +2,8 @@
 import { z } from "@hono/zod-openapi";
 import type { App } from "../env.ts";
 import { HttpError, runNotFound } from "../errors.ts";
-import { ensureSessionMemoryRun, sessionMemoryRunId, sessionOfMemoryRunId } from "../session_memory.ts";
+import { loadRunForRead, sessionMemoryRunId } from "../session_memory.ts";
+import { servableMediaType } from "../media_type.ts";
 import type { Gateway } from "../../gateway.ts";
 import type { RunState } from "../../runtime/types.ts";
 import type { ArtifactMeta } from "../../store/types.ts";
@@ -52,13 +53,9 @@ const content = gatewayRoute({
 export function registerArtifactRoutes(app: App, gw: Gateway): void {
   const { runs, artifacts } = gw.stores;
 
-  /** The run, creating a session-memory owner run on demand; 404 otherwise. */
+  /** The run (or a session's owner run, unsaved); 404 otherwise. */
   async function loadRun(runId: string): Promise<RunState> {
-    const run = await runs.load(runId);
-    if (run) return run;
-    const sid = sessionOfMemoryRunId(runId);
-    if (sid) return await ensureSessionMemoryRun(runs, sid);
-    throw runNotFound(runId);
+    return await loadRunForRead(runs, runId) ?? Promise.reject(runNotFound(runId));
   }
 
   async function visibleArtifact(run: RunState, artifactId: string): Promise<ArtifactMeta> {
@@ -110,7 +107,7 @@ export function registerArtifactRoutes(app: App, gw: Gateway): void {
     const loaded = await artifacts.load(meta.artifact_id);
     if (!loaded) throw new HttpError(404, `Artifact '${artifact_id}' not found`);
     const headers: Record<string, string> = {
-      "Content-Type": loaded.meta.content_type || "application/octet-stream",
+      "Content-Type": servableMediaType(loaded.meta.content_type),
     };
     if ((query.access_action ?? query.access) === "download") {
       const name = (loaded.meta.filename ?? loaded.meta.artifact_id).replace(/["\\\r\n]/g, "_");

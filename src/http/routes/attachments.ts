@@ -2,8 +2,11 @@
 import { z } from "@hono/zod-openapi";
 import type { App } from "../env.ts";
 import { HttpError } from "../errors.ts";
+import { readMultipart } from "../multipart.ts";
+import { isValidMediaType } from "../media_type.ts";
+import { checkId } from "../input_guard.ts";
 import { artifactPage } from "../artifact_views.ts";
-import { ensureSessionMemoryRun } from "../session_memory.ts";
+import { ensureSessionMemoryRun, sessionMemoryRunId } from "../session_memory.ts";
 import type { Gateway } from "../../gateway.ts";
 import { errorResponses, gatewayRoute, jsonContent, JsonObjectSchema } from "../schemas/common.ts";
 import { ArtifactList, ArtifactListQuery } from "../schemas/artifacts.ts";
@@ -58,30 +61,34 @@ export function registerAttachmentRoutes(app: App, gw: Gateway): void {
   const { runs, artifacts } = gw.stores;
 
   app.openapi(sessionList, async (c) => {
-    const owner = await ensureSessionMemoryRun(runs, c.req.valid("param").session_id);
-    return c.json(artifactPage(await artifacts.listByRun(owner.run_id), c.req.valid("query")), 200);
+    // A GET never creates the session's owner run: an unknown session simply has no artifacts.
+    const owner = await runs.load(sessionMemoryRunId(c.req.valid("param").session_id));
+    const items = owner ? await artifacts.listByRun(owner.run_id) : [];
+    return c.json(artifactPage(items, c.req.valid("query")), 200);
   });
 
   app.openapi(upload, async (c) => {
-    if (!/^multipart\/form-data/i.test(c.req.header("content-type") ?? "")) {
-      throw new HttpError(400, "Attachment upload must be multipart/form-data with 'session_id' and 'file'");
-    }
-    let form: FormData;
-    try {
-      form = await c.req.raw.formData();
-    } catch (err) {
-      throw new HttpError(400, `Invalid multipart body: ${err instanceof Error ? err.message : String(err)}`);
-    }
+    const form = await readMultipart(
+      c,
+      "Attachment upload must be multipart/form-data with 'session_id' and 'file'",
+    );
     const sessionId = formString(form, "session_id");
     if (!sessionId) throw new HttpError(400, "Missing multipart field 'session_id'");
+    checkId("session_id", sessionId);
     const file = form.get("file");
     if (!(file instanceof File)) throw new HttpError(400, "Missing multipart field 'file'");
     const max = gw.config.maxAttachmentBytes;
     if (file.size > max) throw new HttpError(413, `Attachment too large (${file.size} bytes > ${max} bytes)`);
-    const owner = await ensureSessionMemoryRun(runs, sessionId);
     const filename = formString(form, "filename") ?? (file.name || null);
     const contentType = formString(form, "content_type") ?? (file.type || "application/octet-stream");
+    if (!isValidMediaType(contentType)) {
+      throw new HttpError(
+        400,
+        `Invalid content_type ${JSON.stringify(contentType.slice(0, 80))}: expected type/subtype`,
+      );
+    }
     const sourcePath = formString(form, "source_path");
+    const owner = await ensureSessionMemoryRun(runs, sessionId);
     const meta = await artifacts.store(new Uint8Array(await file.arrayBuffer()), {
       run_id: owner.run_id,
       content_type: contentType,

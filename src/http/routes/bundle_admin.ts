@@ -1,6 +1,7 @@
 /** Changing bundles: upload, remove, reload, deprecate and undeprecate entrypoints. */
 import { z } from "@hono/zod-openapi";
 import type { App } from "../env.ts";
+import { readMultipart } from "../multipart.ts";
 import { HttpError } from "../errors.ts";
 import { lookupBundle } from "../bundle_lookup.ts";
 import type { Gateway } from "../../gateway.ts";
@@ -124,15 +125,7 @@ export function registerBundleAdminRoutes(app: App, gw: Gateway): void {
   const { bundles } = gw;
 
   app.openapi(upload, async (c) => {
-    if (!/^multipart\/form-data/i.test(c.req.header("content-type") ?? "")) {
-      throw new HttpError(400, "Bundle upload must be multipart/form-data with a 'file' field");
-    }
-    let form: FormData;
-    try {
-      form = await c.req.raw.formData();
-    } catch (err) {
-      throw new HttpError(400, `Invalid multipart body: ${err instanceof Error ? err.message : String(err)}`);
-    }
+    const form = await readMultipart(c, "Bundle upload must be multipart/form-data with a 'file' field");
     const file = form.get("file");
     if (!(file instanceof File)) {
       throw new HttpError(400, "Missing multipart field 'file' (the .flow bundle)");

@@ -4,6 +4,9 @@ import { HttpError, runNotFound } from "../errors.ts";
 import { parseCommandType, validateCommandPayload } from "../command_validation.ts";
 import type { Gateway } from "../../gateway.ts";
 import { nowIso, parseIso } from "../../util/time.ts";
+import { RUNNER_CONSUMER } from "../../store/types.ts";
+
+const INBOX_RETRY_AFTER_S = 5;
 import { errorResponses, gatewayRoute, jsonContent } from "../schemas/common.ts";
 import { CommandAccepted, CommandBody, CommandIdParam, CommandStatus } from "../schemas/commands.ts";
 
@@ -19,7 +22,10 @@ const append = gatewayRoute({
     "with GET /commands/{command_id}.",
   ].join(" "),
   request: { body: { content: { "application/json": { schema: CommandBody } }, required: true } },
-  responses: { 200: jsonContent(CommandAccepted, "Accepted or duplicate"), ...errorResponses(400, 404, 413) },
+  responses: {
+    200: jsonContent(CommandAccepted, "Accepted or duplicate"),
+    ...errorResponses(400, 404, 413, 503),
+  },
 });
 
 const status = gatewayRoute({
@@ -30,6 +36,21 @@ const status = gatewayRoute({
   request: { params: CommandIdParam },
   responses: { 200: jsonContent(CommandStatus, "The command and its outcome"), ...errorResponses(404) },
 });
+
+/** Backpressure: 503 + Retry-After while more than `maxInboxDepth` commands wait for the runner. */
+async function checkInboxDepth(gw: Gateway): Promise<void> {
+  const max = gw.config.maxInboxDepth;
+  if (max <= 0) return;
+  const { commands } = gw.stores;
+  const depth = (await commands.lastSeq()) - (await commands.loadCursor(RUNNER_CONSUMER));
+  if (depth >= max) {
+    throw new HttpError(
+      503,
+      `Cannot accept the command: ${depth} commands are waiting for the runner (limit ${max}); retry later`,
+      { "Retry-After": String(INBOX_RETRY_AFTER_S) },
+    );
+  }
+}
 
 export function registerCommandRoutes(app: App, gw: Gateway): void {
   const { commands, runs } = gw.stores;
@@ -46,6 +67,7 @@ export function registerCommandRoutes(app: App, gw: Gateway): void {
     const seen = await commands.get(commandId);
     if (seen) return c.json({ accepted: false, duplicate: true, seq: seen.seq }, 200);
 
+    await checkInboxDepth(gw);
     const payload = validateCommandPayload(type, body.payload);
     const ts = body.ts?.trim() || nowIso();
     if (Number.isNaN(parseIso(ts))) throw new HttpError(400, "ts must be an ISO-8601 timestamp");

@@ -6,7 +6,7 @@ import { purgeDrafts } from "../purge_drafts.ts";
 import { runInputData } from "../run_input.ts";
 import { listRuns } from "../run_list.ts";
 import { runSummary } from "../run_summary.ts";
-import { ensureSessionMemoryRun, sessionOfMemoryRunId } from "../session_memory.ts";
+import { loadRunForRead } from "../session_memory.ts";
 import type { Gateway } from "../../gateway.ts";
 import { RUN_STATUSES, type RunState, type RunStatus } from "../../runtime/types.ts";
 import { errorResponses, gatewayRoute, jsonContent, JsonObjectSchema } from "../schemas/common.ts";
@@ -62,11 +62,7 @@ export function registerRunReadRoutes(app: App, gw: Gateway): void {
   const { runs } = gw.stores;
 
   async function loadRun(runId: string): Promise<RunState> {
-    const run = await runs.load(runId);
-    if (run) return run;
-    const sid = sessionOfMemoryRunId(runId);
-    if (sid) return await ensureSessionMemoryRun(runs, sid);
-    throw runNotFound(runId);
+    return await loadRunForRead(runs, runId) ?? Promise.reject(runNotFound(runId));
   }
 
   app.openapi(list, async (c) => {

@@ -59,6 +59,7 @@ const ERROR_TEXT: Record<number, string> = {
   413: "Payload too large",
   422: "Request validation failed",
   429: "Too many requests",
+  503: "Busy: retry after the Retry-After header's seconds",
   500: "Internal error",
 };
 

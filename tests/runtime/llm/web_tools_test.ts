@@ -85,3 +85,29 @@ Deno.test("web_search parses result titles, links and snippets", async () => {
     await server.shutdown();
   }
 });
+
+Deno.test("fetch_url refuses IPv6 literals that embed a loopback or private IPv4 address (SSRF)", async () => {
+  const hosts = [
+    "[::ffff:127.0.0.1]",
+    "[::ffff:10.0.0.1]",
+    "[::ffff:7f00:1]",
+    "[::ffff:192.168.1.20]",
+    "[::127.0.0.1]",
+    "[64:ff9b::a9fe:a9fe]",
+    "[0:0:0:0:0:ffff:172.16.0.1]",
+  ];
+  const results = await call(
+    hosts.map((h, i) => ({ id: `c${i}`, name: "fetch_url", arguments: { url: `http://${h}:9/` } })),
+    false,
+  );
+  for (const [i, r] of results.entries()) {
+    assert.equal(r.success, false, hosts[i]);
+    assert.match(String(r.error), /Refusing to fetch a loopback or private-network address/, hosts[i]);
+  }
+  // A public address embedded the same way is not refused as private (it fails later, offline).
+  const [pub] = await call(
+    [{ id: "p", name: "fetch_url", arguments: { url: "http://[::ffff:8.8.8.8]:9/" } }],
+    false,
+  );
+  assert.doesNotMatch(String(pub.error), /Refusing/);
+});

@@ -10,6 +10,44 @@ import { type Tool, type ToolContext, ToolError } from "./types.ts";
 const PRIVATE_HOST =
   /^(localhost|.*\.localhost|127\.\d+\.\d+\.\d+|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(1[6-9]|2\d|3[01])\.\d+\.\d+|169\.254\.\d+\.\d+|0\.0\.0\.0|\[?::1?\]?|\[?f[cd][0-9a-f]*:.*|\[?fe80:.*)$/i;
 
+/** The 16 bytes of an IPv6 literal (URL hostnames are normalised: no zone, hex groups), or null. */
+function ipv6Bytes(host: string): number[] | null {
+  if (!host.startsWith("[") || !host.endsWith("]")) return null;
+  let text = host.slice(1, -1).toLowerCase();
+  const v4 = text.match(/^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(2).map(Number);
+    text = `${v4[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.includes("::") ? text.split("::") : [text, null];
+  const parse = (part: string) => (part ? part.split(":").map((g) => parseInt(g, 16)) : []);
+  const left = parse(head);
+  const right = tail === null ? [] : parse(tail);
+  const groups = tail === null ? left : [...left, ...Array(8 - left.length - right.length).fill(0), ...right];
+  if (groups.length !== 8 || groups.some((g) => !Number.isInteger(g) || g < 0 || g > 0xffff)) return null;
+  return groups.flatMap((g) => [g >> 8, g & 0xff]);
+}
+
+const isPrivateV4 = ([a, b]: number[]): boolean =>
+  a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) ||
+  (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+
+/**
+ * True for an IPv6 literal that embeds an IPv4 address (mapped `::ffff:a.b.c.d`, compatible
+ * `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`) whose IPv4 address is loopback or private.
+ */
+function isPrivateEmbeddedV4(host: string): boolean {
+  const bytes = ipv6Bytes(host);
+  if (!bytes) return false;
+  const prefix = bytes.slice(0, 12);
+  const zeros = (n: number) => prefix.slice(0, n).every((x) => x === 0);
+  const mapped = zeros(10) && prefix[10] === 0xff && prefix[11] === 0xff;
+  const compatible = zeros(12);
+  const nat64 = prefix[0] === 0 && prefix[1] === 0x64 && prefix[2] === 0xff && prefix[3] === 0x9b &&
+    prefix.slice(4).every((x) => x === 0);
+  return (mapped || compatible || nat64) && isPrivateV4(bytes.slice(12));
+}
+
 function checkedUrl(raw: string, ctx: ToolContext): URL {
   let url: URL;
   try {
@@ -20,7 +58,7 @@ function checkedUrl(raw: string, ctx: ToolContext): URL {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new ToolError(`Only http(s) URLs can be fetched: ${raw}`);
   }
-  if (!ctx.allowPrivateNetwork && PRIVATE_HOST.test(url.hostname)) {
+  if (!ctx.allowPrivateNetwork && (PRIVATE_HOST.test(url.hostname) || isPrivateEmbeddedV4(url.hostname))) {
     throw new ToolError(`Refusing to fetch a loopback or private-network address: ${url.hostname}`);
   }
   return url;

@@ -1,0 +1,77 @@
+/**
+ * Deadlines on reading a request body, on every route (uploads included): a pause longer than
+ * `idleMs` between two pieces, an average rate below `minBytesPerS` once `graceMs` have passed, or
+ * the request's own timeout (`signal`) fail the read with a BodyReadError. The handler reading the
+ * body then fails promptly (408), so a slow or stalled client never holds a slot for longer.
+ */
+
+/** The body could not be read in time; answered 408. */
+export class BodyReadError extends Error {
+  constructor(message: string) {
+    super(`Cannot read the request body: ${message}`);
+    this.name = "BodyReadError";
+  }
+}
+
+export interface BodyDeadlines {
+  idleMs: number;
+  minBytesPerS: number;
+  graceMs: number;
+  signal: AbortSignal;
+}
+
+export function withBodyDeadlines(
+  stream: ReadableStream<Uint8Array>,
+  opts: BodyDeadlines,
+): ReadableStream<Uint8Array> {
+  // The source is locked only once the handler reads (an unread body stays Deno's to discard).
+  let source: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  const started = performance.now();
+  let received = 0;
+  let failAbort: ((err: BodyReadError) => void) | null = null;
+  const onAbort = () => failAbort?.(new BodyReadError("the request timed out"));
+  opts.signal.addEventListener("abort", onAbort, { once: true });
+  const done = () => opts.signal.removeEventListener("abort", onAbort);
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stop = new Promise<never>((_, reject) => {
+        failAbort = reject;
+        if (opts.signal.aborted) reject(new BodyReadError("the request timed out"));
+        timer = setTimeout(
+          () => reject(new BodyReadError(`no data for ${opts.idleMs / 1000} s`)),
+          opts.idleMs,
+        );
+      });
+      try {
+        source ??= stream.getReader();
+        const next = await Promise.race([source.read(), stop]);
+        if (next.done) {
+          done();
+          controller.close();
+          return;
+        }
+        received += next.value.byteLength;
+        const elapsedMs = performance.now() - started;
+        if (
+          opts.minBytesPerS > 0 && elapsedMs > opts.graceMs &&
+          received / (elapsedMs / 1000) < opts.minBytesPerS
+        ) {
+          throw new BodyReadError(`it arrives slower than ${opts.minBytesPerS} bytes/s`);
+        }
+        controller.enqueue(next.value);
+      } catch (err) {
+        done();
+        source?.cancel(err).catch(() => {});
+        controller.error(err);
+      } finally {
+        clearTimeout(timer);
+        failAbort = null;
+      }
+    },
+    cancel(reason) {
+      done();
+      return (source ?? stream).cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+}
