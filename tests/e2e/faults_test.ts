@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Json } from "../helpers/gateway_api.ts";
+import type { Json } from "../helpers/gateway_api.ts";
 import { runGateway, startServe } from "../helpers/gateway_process.ts";
 import { sandboxTempDir } from "../helpers/paths.ts";
 import { fillDisk, mountSmallFs } from "../helpers/tmpfs.ts";

@@ -441,6 +441,7 @@ function bulkArb(routes: Route[]): fc.Arbitrary<BulkRequest> {
     if (method) r.method = method;
     if (contentType) r.headers["content-type"] = contentType;
     if (idempotencyKey) {
+      // deno-lint-ignore no-control-regex -- header values must be visible ASCII
       r.headers["idempotency-key"] = idempotencyKey.replace(/[\u0000-\u001f\u007f-\uffff]/g, "?");
     }
     if (body && !["GET", "HEAD"].includes(r.method)) {
