@@ -107,7 +107,7 @@ async function runAttempts(
       await new Promise((r) => setTimeout(r, host.retryPolicy.backoffSeconds(step.effect, attempt) * 1000));
     }
   }
-  if (maxAttempts > 1 && outcome.status === "failed") {
+  if (outcome.status === "failed") { // upstream's wording, also for a single attempt ("after 1 attempts")
     return { status: "failed", error: `Effect failed after ${maxAttempts} attempts: ${outcome.error}` };
   }
   return outcome;
