@@ -35,8 +35,14 @@ export function artifactDescriptor(meta: ArtifactMeta) {
 /** Content/preview/download URLs through the artifact's owner run. */
 export function artifactAccess(meta: ArtifactMeta, runId = meta.run_id): Record<string, string> {
   if (!runId) return {};
-  const content = `/api/gateway/runs/${encodeURIComponent(runId)}/artifacts/${encodeURIComponent(meta.artifact_id)}/content`;
-  return { content, preview: `${content}?access_action=preview`, download: `${content}?access_action=download` };
+  const content = `/api/gateway/runs/${encodeURIComponent(runId)}/artifacts/${
+    encodeURIComponent(meta.artifact_id)
+  }/content`;
+  return {
+    content,
+    preview: `${content}?access_action=preview`,
+    download: `${content}?access_action=download`,
+  };
 }
 
 /** `artifact_envelope_v1`: one self-describing object a client can keep and render later. */

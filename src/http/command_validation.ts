@@ -34,7 +34,10 @@ function optionalBool(payload: JsonObject, key: string): void {
 }
 
 /** Returns the payload (absent → {}), or throws a 400 naming the field that is wrong (the schema made it an object). */
-export function validateCommandPayload(type: CommandType, raw: Record<string, unknown> | null | undefined): JsonObject {
+export function validateCommandPayload(
+  type: CommandType,
+  raw: Record<string, unknown> | null | undefined,
+): JsonObject {
   const payload = (raw ?? {}) as JsonObject;
   switch (type) {
     case "pause":

@@ -58,6 +58,11 @@ export interface EffectContext {
   idempotency_key: string;
   services: EffectServices;
   signal?: AbortSignal;
+  /**
+   * The answer a person gave to this effect's tool-approval wait. Set only by the engine when it
+   * resumes that wait (never from a payload), so a workflow cannot approve its own calls.
+   */
+  approval?: JsonObject;
 }
 
 /** One handler per effect type; hosts register the LLM/tool ones (src/runtime/llm/). */

@@ -111,7 +111,12 @@ Deno.test("command validation at submit time (scenario 25, stricter than upstrea
       assert.ok(res.body.detail.startsWith(message), `${res.body.detail} should start with ${message}`);
     }
     // A rejected command does not consume its id.
-    const arrayPayload = await command(s, { command_id: "bad-array", run_id: runId, type: "pause", payload: [1] });
+    const arrayPayload = await command(s, {
+      command_id: "bad-array",
+      run_id: runId,
+      type: "pause",
+      payload: [1],
+    });
     assert.equal(arrayPayload.status, 422);
     assert.deepEqual(arrayPayload.body.detail[0].loc, ["body", "payload"]);
     const later = await command(s, { command_id: "bad-0", run_id: runId, type: "pause" });

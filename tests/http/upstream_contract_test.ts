@@ -17,7 +17,12 @@ const failingFlow: VisualFlow = {
   name: "fails",
   entryNode: "start",
   nodes: [
-    { id: "start", type: "on_flow_start", position: { x: 0, y: 0 }, data: { inputs: [], outputs: [EXEC_OUT] } },
+    {
+      id: "start",
+      type: "on_flow_start",
+      position: { x: 0, y: 0 },
+      data: { inputs: [], outputs: [EXEC_OUT] },
+    },
     {
       id: "say",
       type: "llm_call",
@@ -42,29 +47,32 @@ Deno.test("upstream HTTP contract: capabilities, history_bundle, 422 bodies, ses
     }],
   });
   try {
-    await t.step("discovery contracts carry every client's run surface; the flow editor is available", async () => {
-      const { body } = await s.json("/api/gateway/discovery/capabilities");
-      const c = body.capabilities.contracts;
-      assert.equal(c.version, 1);
-      assert.equal(c.common.attachments.upload.endpoint, "/api/gateway/attachments/upload");
-      assert.equal(c.common.workspace.policy_endpoint, "/api/gateway/workspace/policy");
-      assert.equal(c.flow_editor.available, true);
-      assert.equal(c.flow_editor.version, 1);
-      assert.equal(
-        c.flow_editor.run_input_schema.endpoint,
-        "/api/gateway/bundles/{bundle_id}/flows/{flow_id}/input_schema",
-      );
-      assert.equal(c.flow_editor.bundles.upload.available, true);
-      for (const client of [c.common, c.flow_editor, c.assistant, c.abstractcode]) {
-        assert.deepEqual(client.runs, c.common.runs);
-        assert.deepEqual(client.ledger, c.common.ledger);
-        assert.deepEqual(client.artifacts, c.common.artifacts);
-      }
-      assert.equal(c.assistant.available, true);
-      assert.equal(c.abstractcode.available, true);
-      assert.equal(c.abstractcode.version, 1);
-      assert.equal(c.abstractcode.workspace.policy_endpoint, "/api/gateway/workspace/policy");
-    });
+    await t.step(
+      "discovery contracts carry every client's run surface; the flow editor is available",
+      async () => {
+        const { body } = await s.json("/api/gateway/discovery/capabilities");
+        const c = body.capabilities.contracts;
+        assert.equal(c.version, 1);
+        assert.equal(c.common.attachments.upload.endpoint, "/api/gateway/attachments/upload");
+        assert.equal(c.common.workspace.policy_endpoint, "/api/gateway/workspace/policy");
+        assert.equal(c.flow_editor.available, true);
+        assert.equal(c.flow_editor.version, 1);
+        assert.equal(
+          c.flow_editor.run_input_schema.endpoint,
+          "/api/gateway/bundles/{bundle_id}/flows/{flow_id}/input_schema",
+        );
+        assert.equal(c.flow_editor.bundles.upload.available, true);
+        for (const client of [c.common, c.flow_editor, c.assistant, c.abstractcode]) {
+          assert.deepEqual(client.runs, c.common.runs);
+          assert.deepEqual(client.ledger, c.common.ledger);
+          assert.deepEqual(client.artifacts, c.common.artifacts);
+        }
+        assert.equal(c.assistant.available, true);
+        assert.equal(c.abstractcode.available, true);
+        assert.equal(c.abstractcode.version, 1);
+        assert.equal(c.abstractcode.workspace.policy_endpoint, "/api/gateway/workspace/policy");
+      },
+    );
 
     const runId = await startRun(s, { bundle_id: "demo", session_id: "s1" });
     await waitForRun(s, runId);
@@ -106,7 +114,12 @@ Deno.test("upstream HTTP contract: capabilities, history_bundle, 422 bodies, ses
         headers: { "Content-Type": "application/json" },
       });
       assert.equal(empty.status, 422);
-      assert.deepEqual(empty.body.detail, [{ type: "missing", loc: ["body"], msg: "Field required", input: null }]);
+      assert.deepEqual(empty.body.detail, [{
+        type: "missing",
+        loc: ["body"],
+        msg: "Field required",
+        input: null,
+      }]);
 
       const wrongType = await s.json("/api/gateway/runs/start", postJson({ bundle_id: 5 }));
       assert.equal(wrongType.status, 422);

@@ -54,7 +54,10 @@ const artifactsContract = () => ({
 
 /** What a client needs to run flows: every client contract carries these (fresh copies, as upstream). */
 const runSurface = () => ({ runs: runsContract(), ledger: ledgerContract(), artifacts: artifactsContract() });
-const workspaceContract = () => ({ policy_endpoint: `${G}/workspace/policy`, policy: on(`${G}/workspace/policy`) });
+const workspaceContract = () => ({
+  policy_endpoint: `${G}/workspace/policy`,
+  policy: on(`${G}/workspace/policy`),
+});
 const attachmentsContract = () => ({ upload: on(`${G}/attachments/upload`) });
 
 /** The `contracts` block real clients gate features on (flow editor, assistant, AbstractCode). */

@@ -156,7 +156,7 @@ function withTraceMetadata(effect: Effect, stepId: string, key: string, attempt:
   };
 }
 
-function servicesFor(host: EngineHost, run: RunState): EffectServices {
+export function servicesFor(host: EngineHost, run: RunState): EffectServices {
   return {
     startChild: (o) =>
       host.start({

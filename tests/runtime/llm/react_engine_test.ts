@@ -134,9 +134,17 @@ Deno.test("ReAct: read (auto) → write (approval wait) → approve → final an
   }
   assert.equal((first.usage as JsonObject).total_tokens, 19);
   assert.equal(llmDone[0].effect!.payload.provider, "lmstudio");
-  assert.ok(ledger.some((r) => r.effect?.type === "tool_calls" && r.status === "waiting"));
-  assert.ok(ledger.some((r) => r.effect?.type === "resume"));
-  assert.ok(ledger.some((r) => r.node_id === "act_approved" && r.status === "completed"));
+  // As upstream: the approved batch runs inside the resume; its waiting step gets a completed twin
+  // (same step id and idempotency key, carrying the results) just before the resume record.
+  const waiting = ledger.find((r) => r.effect?.type === "tool_calls" && r.status === "waiting")!;
+  const twin = ledger.findIndex((r) => r.step_id === waiting.step_id && r.status === "completed");
+  assert.ok(twin > 0, "the waiting tool step is completed");
+  assert.equal(ledger[twin].idempotency_key, waiting.idempotency_key);
+  assert.deepEqual(((ledger[twin].result as JsonObject).results as JsonObject[]).map((r) => r.success), [
+    true,
+  ]);
+  assert.equal(ledger[twin + 1].effect?.type, "resume");
+  assert.equal(ledger.filter((r) => r.effect?.type === "tool_calls" && r.status === "started").length, 2);
 });
 
 Deno.test("ReAct: a denied write is observed as an error and the agent still answers", async () => {
