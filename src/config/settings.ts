@@ -30,6 +30,39 @@ const mounts = z.string().transform((v, ctx) => {
   return out;
 });
 
+/** One LLM provider's endpoint (ABSTRACTGATEWAY_LLM_PROVIDERS entries). */
+export interface LlmProvider {
+  base_url: string;
+  api_key?: string;
+  model?: string;
+  models?: Record<string, string>;
+}
+
+const providerEntry = z.object({
+  base_url: url,
+  api_key: z.string().min(1).optional(),
+  model: z.string().min(1).optional(),
+  models: z.record(z.string(), z.string().min(1)).optional(),
+}).strict();
+/** JSON text → provider name (lower case) → endpoint. */
+const llmProviders = z.string().transform((v, ctx) => {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(v);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "not JSON" });
+    return z.NEVER;
+  }
+  const parsed = z.record(z.string().min(1), providerEntry).safeParse(raw);
+  if (!parsed.success) {
+    ctx.addIssue({ code: "custom", message: parsed.error.message });
+    return z.NEVER;
+  }
+  const out: Record<string, LlmProvider> = {};
+  for (const [name, entry] of Object.entries(parsed.data)) out[name.trim().toLowerCase()] = entry;
+  return out;
+});
+
 export interface Setting {
   /** Key in the Config object. */
   key: string;
@@ -374,9 +407,8 @@ export const SETTINGS: Setting[] = [
     schema: url,
     default: undefined,
     allowed: "an http(s) URL of an OpenAI-compatible API (…/v1)",
-    help:
-      "Default LLM endpoint for llm_call and agent nodes. Provider names in bundles (openai, lmstudio, …) " +
-      "are labels only: every call goes to this one OpenAI-compatible endpoint (or a node's own base_url).",
+    help: "Default LLM endpoint for llm_call and agent nodes: calls naming no provider, or every call when " +
+      "ABSTRACTGATEWAY_LLM_PROVIDERS is unset. Provider names are then labels; a node's base_url comes first.",
   },
   {
     key: "llmModel",
@@ -418,6 +450,16 @@ export const SETTINGS: Setting[] = [
     default: "3",
     allowed: "an integer 0..20",
     help: "Retries on 429/5xx/network errors, with exponential backoff.",
+  },
+  {
+    key: "llmProviders",
+    env: "ABSTRACTGATEWAY_LLM_PROVIDERS",
+    schema: llmProviders,
+    default: undefined,
+    secret: true,
+    allowed: 'JSON: {"<provider>": {"base_url", "api_key"?, "model"?, "models"?}}',
+    help: "Per-provider LLM endpoints: a node's provider goes to its base_url/api_key, model via `models` " +
+      "(else as named, else `model`). Unlisted provider: the step fails.",
   },
   // Runtime hand-off
   {

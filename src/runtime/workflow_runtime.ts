@@ -64,6 +64,7 @@ export class WorkflowRuntime implements Runtime, EngineHost {
       model: c.llmModel,
       modelOverride: c.llmModelOverride,
       apiKey: c.llmApiKey,
+      providers: c.llmProviders,
       timeoutS: c.llmTimeoutS,
       maxRetries: c.llmMaxRetries,
       toolMode: c.toolMode,

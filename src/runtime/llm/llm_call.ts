@@ -60,7 +60,7 @@ export function createLlmCallHandler(options: LlmCallOptions): EffectHandler {
   return async (ctx) => {
     const prepared = prepareCall(ctx.effect.payload, ctx.run, options);
     if (typeof prepared === "string") return { status: "failed", error: prepared };
-    const client: ChatClientOptions = { ...options, baseUrl: prepared.baseUrl };
+    const client: ChatClientOptions = { ...options, baseUrl: prepared.baseUrl, apiKey: prepared.apiKey };
     const started = performance.now();
     const payload = ctx.effect.payload;
     const adjustments: string[] = [];
