@@ -4,6 +4,7 @@ import { loadConfig, processEnv } from "../config/config.ts";
 import { entrypointInputs } from "../bundles/inspect.ts";
 import { nodeTypeOf } from "../bundles/namespace.ts";
 import { readFlowBundle } from "../bundles/reader.ts";
+import { describeUnrunnable, unrunnableInTree } from "../bundles/runnable.ts";
 import { scanFlowsDir } from "../bundles/scan.ts";
 import type { LoadedBundle } from "../bundles/types.ts";
 import { latestVersion, versionChannel } from "../bundles/versions.ts";
@@ -13,7 +14,8 @@ export const BUNDLE_HELP = [
   "Usage:",
   "  gateway bundle list [--json] [--flows-dir D]      Loaded bundles (id@version, entrypoints) and bad files",
   "  gateway bundle inspect <file.flow | id[@version]> Manifest, flows and entrypoint inputs as JSON",
-  "  gateway bundle validate <file.flow>...            Exit 0 when every file is a valid bundle, else 1",
+  "  gateway bundle validate <file.flow>...            Exit 0 when every file is a valid bundle, else 1;",
+  "                                                    also lists reachable nodes this gateway cannot run",
   "",
   "Flags:",
   "  --json             (list) Print JSON instead of a table.",
@@ -117,6 +119,16 @@ async function validate(files: string[]): Promise<number> {
     try {
       const b = readFlowBundle(await Deno.readFile(file));
       console.log(`ok ${file}: ${b.ref} (${Object.keys(b.flows).length} flows)`);
+      // valid, but a run would fail on these: reported, the exit code stays 0
+      const seen = new Set<string>();
+      const byId = new Map(Object.values(b.flows).map((f) => [f.id, f]));
+      for (const flowId of byId.keys()) {
+        for (const n of unrunnableInTree(flowId, (id) => byId.get(id))) {
+          const line = `cannot run ${file}: ${describeUnrunnable(n)}`;
+          if (!seen.has(line)) console.log(line);
+          seen.add(line);
+        }
+      }
     } catch (err) {
       invalid++;
       console.error(`invalid ${file}: ${err instanceof Error ? err.message : String(err)}`);

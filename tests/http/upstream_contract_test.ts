@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { VisualFlow } from "../../src/bundles/types.ts";
-import { startEndFlow } from "../helpers/bundles.ts";
+import { startEndFlow, unrunnableFlow } from "../helpers/bundles.ts";
 import { postJson, startRun, startServer, waitForRun } from "./harness.ts";
 
 const EXEC_IN = { id: "exec-in", label: "", type: "execution" };
@@ -42,7 +42,7 @@ Deno.test("upstream HTTP contract: capabilities, history_bundle, 422 bodies, ses
     bundles: [{
       bundleId: "demo",
       version: "0.0.1",
-      flows: { root: startEndFlow("root"), fails: failingFlow },
+      flows: { root: startEndFlow("root"), fails: failingFlow, media: unrunnableFlow("media") },
       defaultEntrypoint: "root",
     }],
   });
@@ -170,6 +170,22 @@ Deno.test("upstream HTTP contract: capabilities, history_bundle, 422 bodies, ses
       assert.equal(content.status, 200);
       await content.body?.cancel();
     });
+
+    await t.step(
+      "runs/start refuses a flow with a reachable node type it cannot run (400 naming both)",
+      async () => {
+        const res = await s.json(
+          "/api/gateway/runs/start",
+          postJson({ bundle_id: "demo", flow_id: "media" }),
+        );
+        assert.equal(res.status, 400);
+        assert.match(
+          res.body.detail,
+          /^Cannot start run: node 'img' of flow '.*media' has type 'generate_image'/,
+        );
+        assert.doesNotMatch(res.body.detail, /orphan/);
+      },
+    );
 
     await t.step("a failed effect reads 'Effect failed after N attempts: …'", async () => {
       const failed = await waitForRun(s, await startRun(s, { bundle_id: "demo", flow_id: "fails" }));
