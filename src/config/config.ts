@@ -49,6 +49,8 @@ export interface Config {
   llmMaxRetries: number;
   /** Provider name (lower case) → its endpoint; empty = every call uses the default endpoint. */
   llmProviders: Record<string, LlmProvider>;
+  mediaBaseUrl: string | undefined;
+  mediaApiKey: string | undefined;
   toolMode: "approval" | "passthrough" | "delegated" | "local";
   promptCache: boolean | undefined;
   enableTooling: boolean;

@@ -461,6 +461,24 @@ export const SETTINGS: Setting[] = [
     help: "Per-provider LLM endpoints: a node's provider goes to its base_url/api_key, model via `models` " +
       "(else as named, else `model`). Unlisted provider: the step fails.",
   },
+  {
+    key: "mediaBaseUrl",
+    env: "ABSTRACTGATEWAY_MEDIA_BASE_URL",
+    schema: url,
+    default: undefined,
+    allowed: "an http(s) URL of an OpenAI-compatible API (…/v1)",
+    help: "Media endpoint of generate_image, generate_voice and transcribe_audio (images/generations, " +
+      "audio/speech, audio/transcriptions); outputs become run artifacts. Unset: those steps fail.",
+  },
+  {
+    key: "mediaApiKey",
+    env: "ABSTRACTGATEWAY_MEDIA_API_KEY",
+    schema: str.min(1),
+    default: undefined,
+    secret: true,
+    allowed: "an API key",
+    help: "API key sent as a bearer token to the media endpoint.",
+  },
   // Runtime hand-off
   {
     key: "toolMode",

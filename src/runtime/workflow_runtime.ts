@@ -65,6 +65,8 @@ export class WorkflowRuntime implements Runtime, EngineHost {
       modelOverride: c.llmModelOverride,
       apiKey: c.llmApiKey,
       providers: c.llmProviders,
+      mediaBaseUrl: c.mediaBaseUrl,
+      mediaApiKey: c.mediaApiKey,
       timeoutS: c.llmTimeoutS,
       maxRetries: c.llmMaxRetries,
       toolMode: c.toolMode,

@@ -59,7 +59,7 @@ Deno.test("cli bundle: validate reports reachable nodes this gateway cannot run 
   assert.equal(res.code, 0, "still a valid bundle");
   assert.match(
     res.out,
-    /cannot run .*media\.flow: node 'img' of flow 'media@0\.0\.0:root' has type 'generate_image', which this gateway cannot run/,
+    /cannot run .*media\.flow: node 'img' of flow 'media@0\.0\.0:root' has type 'generate_music', which this gateway cannot run/,
   );
   assert.doesNotMatch(res.out, /orphan/);
 });

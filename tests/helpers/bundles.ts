@@ -153,9 +153,9 @@ export async function writeBundle(dir: string, spec: BundleSpec): Promise<string
   return path;
 }
 
-/** start → generate_image (no media backend here) → end, plus an orphan `code` node nothing reaches. */
+/** start → generate_music (no backend for it) → end, plus an orphan `code` node nothing reaches. */
 export function unrunnableFlow(id: string): VisualFlow {
-  const flow = throughFlow(id, node("img", "generate_image", { label: "Generate Image" }));
+  const flow = throughFlow(id, node("img", "generate_music", { label: "Generate Music" }));
   flow.nodes.push(node("orphan", "code", { label: "Code" }));
   return flow;
 }

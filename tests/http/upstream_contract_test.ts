@@ -181,7 +181,7 @@ Deno.test("upstream HTTP contract: capabilities, history_bundle, 422 bodies, ses
         assert.equal(res.status, 400);
         assert.match(
           res.body.detail,
-          /^Cannot start run: node 'img' of flow '.*media' has type 'generate_image'/,
+          /^Cannot start run: node 'img' of flow '.*media' has type 'generate_music'/,
         );
         assert.doesNotMatch(res.body.detail, /orphan/);
       },

@@ -138,8 +138,10 @@ export function registerDiscoveryRoutes(app: App, gw: Gateway): void {
         tools: { mode: gw.config.toolMode },
         operator_tooling: toolingStatus(gw.config),
         visualflow: { installed: true },
-        media: { available: false },
-        contracts: contracts(false),
+        media: gw.config.mediaBaseUrl !== undefined
+          ? { available: true, tasks: ["image_generation", "tts", "transcription"] }
+          : { available: false },
+        contracts: contracts(gw.config.mediaBaseUrl !== undefined),
       },
     }, 200);
   });

@@ -179,5 +179,13 @@ export function servicesFor(host: EngineHost, run: RunState): EffectServices {
       }
     },
     nowIso,
+    storeArtifact: (bytes, o) =>
+      host.stores.artifacts.store(bytes, {
+        run_id: run.run_id,
+        content_type: o.content_type,
+        filename: o.filename ?? null,
+        tags: { ...(run.session_id ? { session_id: run.session_id } : {}), ...o.tags },
+      }),
+    loadArtifact: (artifactId) => host.stores.artifacts.load(artifactId),
   };
 }

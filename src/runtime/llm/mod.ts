@@ -17,6 +17,9 @@ export interface LlmEffectOptions {
   apiKey?: string;
   /** Provider name (lower case) → endpoint (ABSTRACTGATEWAY_LLM_PROVIDERS). */
   providers?: Record<string, LlmProvider>;
+  /** OpenAI-compatible media endpoint (images, speech, transcription). */
+  mediaBaseUrl?: string;
+  mediaApiKey?: string;
   timeoutS: number;
   maxRetries: number;
   toolMode: ToolMode;

@@ -45,10 +45,6 @@ export function prepareCall(
   run: RunState,
   defaults: EndpointDefaults,
 ): PreparedCall | string {
-  const output = isObject(payload.output) ? payload.output : null;
-  if (output && typeof output.modality === "string" && output.modality !== "text") {
-    return `Media generation (${output.modality}) is not supported: this gateway only talks to an OpenAI-compatible chat endpoint`;
-  }
   if (Array.isArray(payload.media) && payload.media.length) {
     return "Media inputs (attachments) are not supported by this gateway's LLM client";
   }

@@ -17,6 +17,7 @@ import { ExecContext } from "./exec_context.ts";
 import type { ExecFn } from "./families.ts";
 import { FlowGraph, type FlowNode } from "./graph.ts";
 import { LITERAL_NODES } from "./literals.ts";
+import { MEDIA_EXEC_NODES, MEDIA_OUTPUTS } from "./media.ts";
 import { LOGIC_NODES } from "./logic.ts";
 import { MATH_NODES } from "./math.ts";
 import { type PinCatalog, PinResolver, type PureFn } from "./pins.ts";
@@ -36,8 +37,9 @@ const EXEC: Record<string, ExecFn> = {
   ...CONTROL_NODES,
   ...VAR_EXEC_NODES,
   ...EFFECT_EXEC_NODES,
+  ...MEDIA_EXEC_NODES,
 };
-const OUTPUTS = { ...EFFECT_OUTPUTS, ...EVENT_OUTPUTS };
+const OUTPUTS = { ...EFFECT_OUTPUTS, ...EVENT_OUTPUTS, ...MEDIA_OUTPUTS };
 
 const CATALOG: PinCatalog = {
   pure: (type) => PURE[type],
