@@ -78,6 +78,9 @@ async function toolWaitOutcome(
   payload: JsonObject,
   answered: boolean,
 ): Promise<{ value: JsonObject; record: StepRecord | null }> {
+  const executed = payload.mode === "executed" && Array.isArray(payload.results);
+  const approval = wait.wait_key?.startsWith("tool_approval:") === true;
+  if (!executed && !approval) return { value: payload, record: null }; // not a tool wait: no ledger scan
   const waiting = await scanFromNewest<StepRecord | null>(host.stores.ledger, run.run_id, (r) => {
     const w = isObject(r.result) && isObject(r.result.wait) ? r.result.wait : null;
     return r.status === "waiting" && r.effect?.type === "tool_calls" && w?.wait_key === wait.wait_key
@@ -85,13 +88,11 @@ async function toolWaitOutcome(
       : undefined;
   }, null);
   if (!waiting?.effect) return { value: payload, record: null };
-  let result: JsonObject | null = null;
-  if (payload.mode === "executed" && Array.isArray(payload.results)) result = payload;
-  else if (wait.wait_key?.startsWith("tool_approval:")) {
-    result = answered
-      ? await recordedResult(host, run.run_id, waiting)
-      : await runApprovedBatch(host, run, waiting, payload);
-  }
+  const result = executed
+    ? payload
+    : answered
+    ? await recordedResult(host, run.run_id, waiting)
+    : await runApprovedBatch(host, run, waiting, payload);
   if (!result) return { value: payload, record: null };
   const record = answered ? null : stepRecord(run, {
     step_id: waiting.step_id,
