@@ -9,8 +9,8 @@
  * Handlers are pure functions of the run state: effect-emitting nodes (reason, act)
  * never mutate vars, and the nodes that do (init, parse, observe) only derive the new state from
  * persisted vars, so re-running any node after a crash gives the same result. Output:
- * `{answer, iterations, messages}` as upstream, plus `response`, `success`, `tool_calls`,
- * `tool_results` and `scratchpad` for the Agent node's pins.
+ * `{answer, iterations, messages}` as upstream; the Agent node derives its tool pins from the
+ * child's node traces.
  */
 import type { StepPlan, WorkflowSpec } from "../spec.ts";
 import type { Json, JsonObject, RunState } from "../types.ts";
@@ -201,16 +201,7 @@ function finish(run: RunState, node: "done" | "max_iterations", agentConfig: Jso
   const bucketed = peekAgent(run);
   const answer = node === "done" ? String(bucketed.answer ?? "") : lastAssistantText(run) ??
     `Stopped after ${maxIterations(run, agentConfig)} iterations without a final answer.`;
-  const output: JsonObject = {
-    answer,
-    iterations: iteration(run),
-    messages: peekMessages(run),
-    response: answer,
-    success: true,
-    tool_calls: peekArray(bucketed, "tool_calls"),
-    tool_results: peekArray(bucketed, "tool_results"),
-    scratchpad: peek(run.vars, "scratchpad"),
-  };
-  if (node === "max_iterations") output.max_iterations_reached = true;
+  // upstream's child output keys; the parent reads tool activity from the child's node traces
+  const output: JsonObject = { answer, iterations: iteration(run), messages: peekMessages(run) };
   return { node_id: node, complete_output: structuredClone(output) };
 }
