@@ -47,33 +47,53 @@ function copy(ctx: ExecContext, inputs: JsonObject, output: JsonObject, keys: st
   return output;
 }
 
+/** A generation node: its output selector (task, default format, settings, provider/model pins) and its text pins. */
+function generation(
+  modality: string,
+  task: string,
+  format: string,
+  settings: string[],
+  backend: "image" | "tts",
+  textPins: string[],
+): ExecFn {
+  return (ctx) => {
+    const i = ctx.inputs();
+    const output = copy(ctx, i, {
+      modality,
+      task,
+      format: text(pick(ctx, i, "format", "response_format") ?? format).toLowerCase(),
+    }, settings);
+    const camel = backend === "image" ? "image" : "tts";
+    const provider = pick(ctx, i, `${backend}_provider`, `${camel}Provider`);
+    const model = pick(ctx, i, `${backend}_model`, `${camel}Model`);
+    if (typeof provider === "string") output.provider = provider;
+    if (typeof model === "string") output.model = model;
+    return mediaEffect(ctx, text(pick(ctx, i, ...textPins)), output);
+  };
+}
+
 export const MEDIA_EXEC_NODES: Record<string, ExecFn> = {
-  generate_image: (ctx) => {
-    const i = ctx.inputs();
-    const output = copy(ctx, i, {
-      modality: "image",
-      task: "image_generation",
-      format: text(pick(ctx, i, "format", "response_format") ?? "png").toLowerCase(),
-    }, ["size", "negative_prompt", "quality", "style", "width", "height", "seed", "steps"]);
-    const provider = pick(ctx, i, "image_provider", "imageProvider"),
-      model = pick(ctx, i, "image_model", "imageModel");
-    if (typeof provider === "string") output.provider = provider;
-    if (typeof model === "string") output.model = model;
-    return mediaEffect(ctx, text(pick(ctx, i, "prompt")), output);
-  },
-  generate_voice: (ctx) => {
-    const i = ctx.inputs();
-    const output = copy(ctx, i, {
-      modality: "voice",
-      task: "tts",
-      format: text(pick(ctx, i, "format", "response_format") ?? "wav").toLowerCase(),
-    }, ["voice", "profile", "instructions", "speed"]);
-    const provider = pick(ctx, i, "tts_provider", "ttsProvider"),
-      model = pick(ctx, i, "tts_model", "ttsModel");
-    if (typeof provider === "string") output.provider = provider;
-    if (typeof model === "string") output.model = model;
-    return mediaEffect(ctx, text(pick(ctx, i, "text", "prompt")), output);
-  },
+  generate_image: generation(
+    "image",
+    "image_generation",
+    "png",
+    [
+      "size",
+      "negative_prompt",
+      "quality",
+      "style",
+      "width",
+      "height",
+      "seed",
+      "steps",
+    ],
+    "image",
+    ["prompt"],
+  ),
+  generate_voice: generation("voice", "tts", "wav", ["voice", "profile", "instructions", "speed"], "tts", [
+    "text",
+    "prompt",
+  ]),
   transcribe_audio: (ctx) => {
     const i = ctx.inputs();
     const output = copy(ctx, i, { modality: "text", task: "transcription" }, ["language", "format", "model"]);
