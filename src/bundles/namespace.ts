@@ -5,7 +5,7 @@
 import type { VisualFlow, VisualNode } from "./types.ts";
 
 /** Node data keys that name another workflow (subflow nodes). */
-const SUBFLOW_REF_KEYS = ["subflowId", "flowId", "workflowId", "workflow_id"] as const;
+export const SUBFLOW_REF_KEYS = ["subflowId", "flowId", "workflowId", "workflow_id"] as const;
 
 export function workflowIdOf(bundleId: string, version: string, flowId: string): string {
   return `${bundleId}@${version}:${flowId}`;

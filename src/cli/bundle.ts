@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, processEnv } from "../config/config.ts";
 import { entrypointInputs } from "../bundles/inspect.ts";
 import { nodeTypeOf } from "../bundles/namespace.ts";
 import { readFlowBundle } from "../bundles/reader.ts";
+import { describeUnrunnable, unrunnableInTree } from "../bundles/runnable.ts";
 import { scanFlowsDir } from "../bundles/scan.ts";
 import type { LoadedBundle } from "../bundles/types.ts";
 import { latestVersion, versionChannel } from "../bundles/versions.ts";
@@ -15,7 +16,8 @@ export const BUNDLE_HELP = [
   "Usage:",
   "  gateway bundle list [--json] [--flows-dir D]      Loaded bundles (id@version, entrypoints) and bad files",
   "  gateway bundle inspect <file.flow | id[@version]> Manifest, flows and entrypoint inputs as JSON",
-  "  gateway bundle validate <file.flow | ->...        Exit 0 when every file is a valid bundle, else 1",
+  "  gateway bundle validate <file.flow | ->...        Exit 0 when every file is a valid bundle, else 1;",
+  "                                                    also lists reachable nodes this gateway cannot run",
   "",
   "`-` reads one bundle from stdin, so a file the binary may not open itself can still be checked:",
   "  gateway bundle validate - < ~/Downloads/x.flow",
@@ -148,6 +150,16 @@ async function validate(files: string[]): Promise<number> {
     try {
       const b = readFlowBundle(await readBundleArg(file));
       console.log(`ok ${file}: ${b.ref} (${Object.keys(b.flows).length} flows)`);
+      // valid, but a run would fail on these: reported, the exit code stays 0
+      const seen = new Set<string>();
+      const byId = new Map(Object.values(b.flows).map((f) => [f.id, f]));
+      for (const flowId of byId.keys()) {
+        for (const n of unrunnableInTree(flowId, (id) => byId.get(id))) {
+          const line = `cannot run ${file}: ${describeUnrunnable(n)}`;
+          if (!seen.has(line)) console.log(line);
+          seen.add(line);
+        }
+      }
     } catch (err) {
       if (err instanceof ConfigError) throw err;
       invalid++;

@@ -1,6 +1,6 @@
 /** Loads, validates and resolves the effective configuration from flags and environment. */
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { type Setting, SETTINGS } from "./settings.ts";
+import { type LlmProvider, type Setting, SETTINGS } from "./settings.ts";
 
 export interface Config {
   host: string;
@@ -52,6 +52,10 @@ export interface Config {
   llmApiKey: string | undefined;
   llmTimeoutS: number;
   llmMaxRetries: number;
+  /** Provider name (lower case) → its endpoint; empty = every call uses the default endpoint. */
+  llmProviders: Record<string, LlmProvider>;
+  mediaBaseUrl: string | undefined;
+  mediaApiKey: string | undefined;
   toolMode: "approval" | "passthrough" | "delegated" | "local";
   promptCache: boolean | undefined;
   enableTooling: boolean;
@@ -120,6 +124,7 @@ export function loadConfig(env: Env, flags: Record<string, unknown> = {}, cwd = 
   if (cfg.workspaceDir) cfg.workspaceDir = resolve(cwd, expandHome(cfg.workspaceDir, env));
   cfg.workspaceMounts ??= {};
   cfg.outboundHosts ??= [];
+  cfg.llmProviders ??= {};
   if (cfg.toolingCommands) cfg.toolingCommands = resolve(cwd, expandHome(cfg.toolingCommands, env));
   const dbSource = rawValue(SETTINGS.find((s) => s.key === "dbPath")!, env, flags).source;
   cfg.dbPath = cfg.dbPath ? resolve(cwd, expandHome(cfg.dbPath, env)) : join(cfg.dataDir, "gateway.sqlite3");

@@ -31,6 +31,39 @@ const mounts = z.string().transform((v, ctx) => {
   return out;
 });
 
+/** One LLM provider's endpoint (ABSTRACTGATEWAY_LLM_PROVIDERS entries). */
+export interface LlmProvider {
+  base_url: string;
+  api_key?: string;
+  model?: string;
+  models?: Record<string, string>;
+}
+
+const providerEntry = z.object({
+  base_url: url,
+  api_key: z.string().min(1).optional(),
+  model: z.string().min(1).optional(),
+  models: z.record(z.string(), z.string().min(1)).optional(),
+}).strict();
+/** JSON text → provider name (lower case) → endpoint. */
+const llmProviders = z.string().transform((v, ctx) => {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(v);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "not JSON" });
+    return z.NEVER;
+  }
+  const parsed = z.record(z.string().min(1), providerEntry).safeParse(raw);
+  if (!parsed.success) {
+    ctx.addIssue({ code: "custom", message: parsed.error.message });
+    return z.NEVER;
+  }
+  const out: Record<string, LlmProvider> = {};
+  for (const [name, entry] of Object.entries(parsed.data)) out[name.trim().toLowerCase()] = entry;
+  return out;
+});
+
 export interface Setting {
   /** Key in the Config object. */
   key: string;
@@ -375,9 +408,8 @@ export const SETTINGS: Setting[] = [
     schema: url,
     default: undefined,
     allowed: "an http(s) URL of an OpenAI-compatible API (…/v1)",
-    help:
-      "Default LLM endpoint for llm_call and agent nodes. Provider names in bundles (openai, lmstudio, …) " +
-      "are labels only: every call goes to this one OpenAI-compatible endpoint (or a node's own base_url).",
+    help: "Default LLM endpoint for llm_call and agent nodes: calls naming no provider, or every call when " +
+      "ABSTRACTGATEWAY_LLM_PROVIDERS is unset. Provider names are then labels; a node's base_url comes first.",
   },
   {
     key: "llmModel",
@@ -419,6 +451,34 @@ export const SETTINGS: Setting[] = [
     default: "3",
     allowed: "an integer 0..20",
     help: "Retries on 429/5xx/network errors, with exponential backoff.",
+  },
+  {
+    key: "llmProviders",
+    env: "ABSTRACTGATEWAY_LLM_PROVIDERS",
+    schema: llmProviders,
+    default: undefined,
+    secret: true,
+    allowed: 'JSON: {"<provider>": {"base_url", "api_key"?, "model"?, "models"?}}',
+    help: "Per-provider LLM endpoints: a node's provider goes to its base_url/api_key, model via `models` " +
+      "(else as named, else `model`). Unlisted provider: the step fails.",
+  },
+  {
+    key: "mediaBaseUrl",
+    env: "ABSTRACTGATEWAY_MEDIA_BASE_URL",
+    schema: url,
+    default: undefined,
+    allowed: "an http(s) URL of an OpenAI-compatible API (…/v1)",
+    help: "Media endpoint of generate_image, generate_voice and transcribe_audio (images/generations, " +
+      "audio/speech, audio/transcriptions); outputs become run artifacts. Unset: those steps fail.",
+  },
+  {
+    key: "mediaApiKey",
+    env: "ABSTRACTGATEWAY_MEDIA_API_KEY",
+    schema: str.min(1),
+    default: undefined,
+    secret: true,
+    allowed: "an API key",
+    help: "API key sent as a bearer token to the media endpoint.",
   },
   // Runtime hand-off
   {
@@ -488,8 +548,9 @@ export const SETTINGS: Setting[] = [
     ),
     default: undefined,
     allowed: "comma-separated host, host:port, *.domain[:port] or [v6][:port] entries",
-    help: "The only hosts the gateway connects to (LLM providers, later a database), besides the host of " +
-      "ABSTRACTGATEWAY_LLM_BASE_URL; bundles can reach nothing else. Without a port, every port of the host.",
+    help: "The only hosts the gateway connects to (LLM providers, later a database), besides the hosts of " +
+      "ABSTRACTGATEWAY_LLM_BASE_URL, _LLM_PROVIDERS and _MEDIA_BASE_URL; bundles can reach nothing else. " +
+      "Without a port, every port of the host.",
   },
   // Reliability under abuse (slow clients, backlogs)
   {

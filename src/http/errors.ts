@@ -35,6 +35,31 @@ export interface ValidationItem {
   loc: (string | number)[];
   msg: string;
   input: unknown;
+  ctx?: Record<string, unknown>;
+}
+
+/** pydantic v2's type codes and wording for a value of the wrong JSON type. */
+const PYDANTIC_TYPES: Record<string, [string, string]> = {
+  string: ["string_type", "Input should be a valid string"],
+  number: ["float_type", "Input should be a valid number"],
+  int: ["int_type", "Input should be a valid integer"],
+  boolean: ["bool_type", "Input should be a valid boolean"],
+  array: ["list_type", "Input should be a valid list"],
+  object: ["dict_type", "Input should be a valid dictionary"],
+  record: ["dict_type", "Input should be a valid dictionary"],
+};
+
+/** The 422 items for a body that is not JSON (`json_invalid`) or is missing (`missing`), as FastAPI. */
+function bodyParseItems(reason: string | null): ValidationItem[] {
+  if (reason === null) return [{ type: "missing", loc: ["body"], msg: "Field required", input: null }];
+  const at = /position (\d+)/.exec(reason);
+  return [{
+    type: "json_invalid",
+    loc: ["body", at ? Number(at[1]) : 0],
+    msg: "JSON decode error",
+    input: {},
+    ctx: { error: reason },
+  }];
 }
 
 /** Thrown by the zod hook; rendered as 422 with FastAPI's list shape. */
@@ -72,9 +97,13 @@ export function validationItems(target: string, error: ZodError, data: unknown):
     if (issue.code === "invalid_type" && input === undefined) {
       return { type: "missing", loc, msg: "Field required", input: valueAt(data, path.slice(0, -1)) ?? null };
     }
-    const type = issue.code === "invalid_type"
-      ? `${issue.expected}_type`
-      : issue.code === "too_small"
+    if (issue.code === "invalid_type") {
+      const [type, msg] = path.length === 0 && target === "json"
+        ? ["model_attributes_type", "Input should be a valid dictionary or object to extract fields from"]
+        : PYDANTIC_TYPES[String(issue.expected)] ?? [`${issue.expected}_type`, issue.message];
+      return { type, loc, msg, input: input ?? null };
+    }
+    const type = issue.code === "too_small"
       ? "greater_than_equal"
       : issue.code === "too_big"
       ? "less_than_equal"
@@ -95,8 +124,8 @@ export function validationHook(
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /**
- * Parses a JSON request body up front so a malformed one gets `400 Invalid JSON body: …` naming the
- * problem (the validators then reuse the cached parse).
+ * Parses a JSON request body up front so a malformed or empty one gets upstream's 422
+ * (`json_invalid` with the parser's reason in `ctx.error`, or `missing`); validators reuse the cached parse.
  */
 export const jsonBodyGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
   const type = c.req.header("content-type") ?? "";
@@ -104,7 +133,7 @@ export const jsonBodyGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
     // Read as text first (Hono caches it for the validators); a body-less DELETE is fine.
     const text = await c.req.text();
     if (text.trim() === "") {
-      if (c.req.method !== "DELETE") throw new HttpError(400, "Invalid JSON body: the body is empty");
+      if (c.req.method !== "DELETE") throw new RequestValidationError(bodyParseItems(null));
     } else {
       checkJsonDepth(text);
       let body: unknown;
@@ -112,7 +141,7 @@ export const jsonBodyGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
         body = JSON.parse(text);
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
-        throw new HttpError(400, `Invalid JSON body: ${reason}`);
+        throw new RequestValidationError(bodyParseItems(reason));
       }
       checkBodyIds(body);
     }

@@ -35,6 +35,13 @@ function artifactRef(meta: ArtifactMeta): JsonObject {
   };
 }
 
+/** Milliseconds between two ISO stamps; null when either is missing or unreadable. */
+function durationMs(start: Json | undefined, end: Json | undefined): number | null {
+  if (typeof start !== "string" || typeof end !== "string") return null;
+  const ms = Date.parse(end) - Date.parse(start);
+  return Number.isFinite(ms) ? Math.max(0, Math.round(ms)) : null;
+}
+
 function findSnapshot(artifacts: ArtifactMeta[]): ArtifactMeta | undefined {
   return artifacts.find((a) => a.tags.kind === SNAPSHOT_KIND);
 }
@@ -116,6 +123,7 @@ export async function historyBundle(stores: Stores, run: RunState, o: HistoryOpt
         effect_type: (rec.effect as JsonObject | null)?.type ?? null,
         started_at: rec.started_at,
         ended_at: rec.ended_at,
+        duration_ms: durationMs(rec.started_at, rec.ended_at),
       });
     }
   }
@@ -133,6 +141,8 @@ export async function historyBundle(stores: Stores, run: RunState, o: HistoryOpt
         content_type: snapshot.content_type,
         size_bytes: snapshot.size_bytes,
         workflow_id: run.workflow_id,
+        format: SNAPSHOT_KIND,
+        created_at: snapshot.created_at,
       }
       : null,
     input_data: publicVars(run.vars),

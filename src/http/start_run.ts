@@ -4,6 +4,7 @@
  */
 import { resolveStartTarget, StartTargetError } from "../bundles/start_target.ts";
 import { isDraftVersion } from "../bundles/versions.ts";
+import { describeUnrunnable, unrunnableInTree } from "../bundles/runnable.ts";
 import type { Gateway } from "../gateway.ts";
 import type { JsonObject } from "../runtime/types.ts";
 import { validateArtifactRefs } from "./artifact_refs.ts";
@@ -46,6 +47,10 @@ export async function prepareStart(gw: Gateway, req: StartRequest): Promise<Reso
   } catch (err) {
     if (err instanceof StartTargetError) throw new HttpError(err.status, err.message);
     throw new HttpError(400, `Failed to start run: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const unrunnable = unrunnableInTree(target.workflowId, (id) => gw.bundles.getWorkflow(id));
+  if (unrunnable.length > 0) {
+    throw new HttpError(400, `Cannot start run: ${unrunnable.map(describeUnrunnable).join("; ")}`);
   }
   const version = target.bundle?.manifest.bundle_version;
   if (

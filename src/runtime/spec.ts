@@ -4,6 +4,7 @@
  * persisted: only RunState and the ledger are.
  */
 import type { Effect, Json, JsonObject, RunState, StepRecord, WaitState } from "./types.ts";
+import type { ArtifactMeta } from "../store/types.ts";
 
 /** What a node handler asks the runtime to do next (runtime-model.md §1.5). */
 export interface StepPlan {
@@ -47,6 +48,13 @@ export interface EffectServices {
   readLedger(runId: string): Promise<StepRecord[]>;
   /** Used by handlers for deterministic ids/keys. */
   nowIso(): string;
+  /** Stores bytes as an artifact of the current run (media outputs). */
+  storeArtifact(
+    bytes: Uint8Array,
+    options: { content_type: string; filename?: string; tags?: Record<string, string> },
+  ): Promise<ArtifactMeta>;
+  /** Bytes of an artifact (media inputs), or null when unknown. */
+  loadArtifact(artifactId: string): Promise<{ meta: ArtifactMeta; content: Uint8Array } | null>;
 }
 
 export interface EffectContext {
@@ -58,6 +66,11 @@ export interface EffectContext {
   idempotency_key: string;
   services: EffectServices;
   signal?: AbortSignal;
+  /**
+   * The answer a person gave to this effect's tool-approval wait. Set only by the engine when it
+   * resumes that wait (never from a payload), so a workflow cannot approve its own calls.
+   */
+  approval?: JsonObject;
 }
 
 /** One handler per effect type; hosts register the LLM/tool ones (src/runtime/llm/). */

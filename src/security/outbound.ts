@@ -99,8 +99,12 @@ export function outboundPolicy(
 }
 
 /** The operator's policy for a config: ABSTRACTGATEWAY_OUTBOUND_HOSTS plus the LLM base URL's host. */
-export function configOutboundPolicy(config: Pick<Config, "outboundHosts" | "llmBaseUrl">): OutboundPolicy {
-  return outboundPolicy(config.outboundHosts, [config.llmBaseUrl]);
+export function configOutboundPolicy(
+  config: Pick<Config, "outboundHosts" | "llmBaseUrl" | "llmProviders" | "mediaBaseUrl">,
+): OutboundPolicy {
+  // Every endpoint the operator configured is named by that very setting.
+  const providers = Object.values(config.llmProviders ?? {}).map((p) => p.base_url);
+  return outboundPolicy(config.outboundHosts, [config.llmBaseUrl, config.mediaBaseUrl, ...providers]);
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);

@@ -16,6 +16,9 @@ const KNOWN_TYPES = new Set([
   "if",
   "wait_event",
   "agent",
+  "on_event",
+  "break_object",
+  "literal_string",
 ]);
 
 Deno.test("bundles: rebuilding from bundles/src gives the committed bytes", async () => {
@@ -23,6 +26,7 @@ Deno.test("bundles: rebuilding from bundles/src gives the committed bytes", asyn
   assert.deepEqual(built.map((b) => b.fileName), [
     "approval@1.0.0.flow",
     "assistant@1.0.0.flow",
+    "events@1.0.0.flow",
     "hello@1.0.0.flow",
   ]);
   for (const b of built) {
@@ -39,7 +43,9 @@ Deno.test("bundles: rebuilding from bundles/src gives the committed bytes", asyn
 });
 
 Deno.test("bundles: our example bundles are valid and use known node types", async () => {
-  for (const name of ["approval@1.0.0.flow", "assistant@1.0.0.flow", "hello@1.0.0.flow"]) {
+  for (
+    const name of ["approval@1.0.0.flow", "assistant@1.0.0.flow", "events@1.0.0.flow", "hello@1.0.0.flow"]
+  ) {
     const b = readFlowBundle(await Deno.readFile(join(BUNDLES_DIR, name)));
     for (const flow of Object.values(b.flows)) {
       for (const node of flow.nodes) assert.ok(KNOWN_TYPES.has(nodeTypeOf(node)), `${name}: ${node.type}`);

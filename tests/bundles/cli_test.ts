@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { bundleCommand } from "../../src/cli/bundle.ts";
 import { OUR_BUNDLES } from "../helpers/paths.ts";
+import { unrunnableFlow } from "../helpers/bundles.ts";
 import { makeBundle, tempDir } from "./fixtures.ts";
 
 /** Runs the command with console.log/error captured. */
@@ -48,6 +49,19 @@ Deno.test("cli bundle: validate exits 0 when all are valid, 1 with one line per 
   assert.equal(lines.length, 2);
   assert.match(lines[0], /^invalid .*bad\.flow: Not a \.flow bundle: not a zip archive/);
   assert.match(lines[1], /^invalid .*missing\.flow: /);
+});
+
+Deno.test("cli bundle: validate reports reachable nodes this gateway cannot run (orphans ignored)", async () => {
+  await using tmp = await tempDir();
+  const file = join(tmp.path, "media.flow");
+  await Deno.writeFile(file, makeBundle({ id: "media", flows: { root: unrunnableFlow("root") } }));
+  const res = await run("validate", file);
+  assert.equal(res.code, 0, "still a valid bundle");
+  assert.match(
+    res.out,
+    /cannot run .*media\.flow: node 'img' of flow 'media@0\.0\.0:root' has type 'generate_music', which this gateway cannot run/,
+  );
+  assert.doesNotMatch(res.out, /orphan/);
 });
 
 Deno.test("cli bundle: list shows bundles and bad files", async () => {

@@ -56,7 +56,12 @@ Deno.test("host: our example bundles dir, and a single .flow file as the flows d
   await using tmp = await tempDir();
   const host = await openBundleHost({ flowsDir: OUR_BUNDLES, dataDir: tmp.path, maxBundleBytes: MAX });
   assert.deepEqual(host.errors(), []);
-  assert.deepEqual(host.list().map((b) => b.ref), ["approval@1.0.0", "assistant@1.0.0", "hello@1.0.0"]);
+  assert.deepEqual(host.list().map((b) => b.ref), [
+    "approval@1.0.0",
+    "assistant@1.0.0",
+    "events@1.0.0",
+    "hello@1.0.0",
+  ]);
   assert.equal(host.defaultBundleId(), null);
   assert.equal(host.getWorkflow("approval@1.0.0:wait-decision")?.id, "approval@1.0.0:wait-decision");
 

@@ -20,7 +20,7 @@ Deno.test("a binary started in an empty directory writes ./data, seeds ./bundles
       const auth = { Authorization: `Bearer ${token}` };
       const list = await (await fetch(`${gw.url}/api/gateway/bundles`, { headers: auth })).json();
       const ids = list.items.map((b: { bundle_id: string }) => b.bundle_id).sort();
-      assert.deepEqual(ids, ["approval", "assistant", "hello"]);
+      assert.deepEqual(ids, ["approval", "assistant", "events", "hello"]);
       const names = [];
       for await (const e of Deno.readDir(join(home, "bundles"))) names.push(e.name);
       assert.deepEqual(names.sort(), ["approval@1.0.0.flow", "assistant@1.0.0.flow", "hello@1.0.0.flow"]);

@@ -152,3 +152,10 @@ export async function writeBundle(dir: string, spec: BundleSpec): Promise<string
   await Deno.writeFile(path, makeBundle(spec));
   return path;
 }
+
+/** start → generate_music (no backend for it) → end, plus an orphan `code` node nothing reaches. */
+export function unrunnableFlow(id: string): VisualFlow {
+  const flow = throughFlow(id, node("img", "generate_music", { label: "Generate Music" }));
+  flow.nodes.push(node("orphan", "code", { label: "Code" }));
+  return flow;
+}

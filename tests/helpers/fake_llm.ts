@@ -6,7 +6,10 @@
  *   ...
  *   await llm.close();
  *
- * Routes: `POST /v1/chat/completions`, `GET /v1/models`. Everything else is 404.
+ * Routes: `POST /v1/chat/completions`, `GET /v1/models`, and the media routes: `POST
+ * /v1/images/generations` (a base64 image), `/v1/audio/speech` (bytes `FAKEWAV:<input>`) and
+ * `/v1/audio/transcriptions` (text = the uploaded file without that prefix, so speech → transcription
+ * round-trips). Everything else is 404.
  *
  * The script is either
  *   - an array of replies, consumed in order, one per chat request, or
@@ -81,6 +84,11 @@ export function startFakeLlm(script: FakeLlmScript = []): Promise<FakeLlm> {
     if (req.method === "GET" && path === "/v1/models") {
       return Response.json({ object: "list", data: models.map((id) => ({ id, object: "model" })) });
     }
+    if (req.method === "POST" && path in MEDIA_ROUTES) {
+      const { request, response } = await MEDIA_ROUTES[path](req);
+      requests.push({ path, headers: Object.fromEntries(req.headers), body: request });
+      return response;
+    }
     if (req.method !== "POST" || path !== "/v1/chat/completions") {
       await req.body?.cancel();
       return Response.json({ error: { message: `no route ${req.method} ${path}` } }, { status: 404 });
@@ -102,6 +110,34 @@ export function startFakeLlm(script: FakeLlmScript = []): Promise<FakeLlm> {
     },
   });
 }
+
+type MediaRoute = (req: Request) => Promise<{ request: JsonObject; response: Response }>;
+
+const MEDIA_ROUTES: Record<string, MediaRoute> = {
+  "/v1/images/generations": async (req) => {
+    const request = await req.json() as JsonObject;
+    const image = btoa(`FAKEPNG:${request.prompt}`);
+    return { request, response: Response.json({ created: 0, data: [{ b64_json: image }] }) };
+  },
+  "/v1/audio/speech": async (req) => {
+    const request = await req.json() as JsonObject;
+    return {
+      request,
+      response: new Response(`FAKEWAV:${request.input}`, { headers: { "content-type": "audio/wav" } }),
+    };
+  },
+  "/v1/audio/transcriptions": async (req) => {
+    const form = await req.formData();
+    const file = form.get("file") as File;
+    const heard = (await file.text()).replace(/^FAKEWAV:/, "");
+    const request: JsonObject = {
+      model: form.get("model") as string | null,
+      file_name: file.name,
+      file_type: file.type,
+    };
+    return { request, response: Response.json({ text: heard }) };
+  },
+};
 
 function normaliseScript(script: FakeLlmScript) {
   if (Array.isArray(script)) return { replies: script, respond: undefined, models: ["fake-model"] };

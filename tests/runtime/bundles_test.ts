@@ -1,4 +1,4 @@
-/** Every upstream bundle runs to completion (scripted fake LLM) or fails with a clear unsupported-node error. */
+/** Every upstream bundle runs to completion (scripted fake LLM) or fails with a clear error (no media endpoint). */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readFlowBundle } from "../../src/bundles/reader.ts";
@@ -145,19 +145,21 @@ for (
 }
 
 for (
-  const [workflowId, node, type] of [
-    ["features@dev:bde7850f", "node-2", "generate_image"],
-    ["Untitled-Flow@draft.7dc05dbc-58d5-4175-b58f-3531f5548246:0d021714", "node-10", "generate_voice"],
+  const [workflowId, task] of [
+    ["features@dev:bde7850f", "image_generation"],
+    ["Untitled-Flow@draft.7dc05dbc-58d5-4175-b58f-3531f5548246:0d021714", "tts"],
   ] as const
 ) {
-  compatTest(`${workflowId}: fails with a clear unsupported-node error`, async () => {
+  compatTest(`${workflowId}: its media node fails clearly when no media endpoint is configured`, async () => {
     await withBundles(async (h) => {
       const run = await h.runtime.start({ workflowId, vars: {} });
       const done = await drive(h, run.run_id);
       assert.equal(done.status, "failed");
-      assert.equal(done.error, `Unsupported node type '${type}' (node ${node})`);
+      const reason =
+        `Cannot run media task '${task}': no media backend is configured (set ABSTRACTGATEWAY_MEDIA_BASE_URL)`;
+      assert.equal(done.error, `Effect failed after 1 attempts: ${reason}`);
       const failed = (await ledgerOf(h, run.run_id)).find((r) => r.status === "failed");
-      assert.equal(failed?.error, done.error);
+      assert.equal(failed?.error, reason);
     });
   });
 }

@@ -128,12 +128,12 @@ Deno.test("missing handler, throwing handler: clear failures; terminal effect co
   });
   try {
     const a = await h.runtime.tick((await h.runtime.start({ workflowId: "nohandler", vars: {} })).run_id);
-    assert.equal(a.error, "No effect handler registered for nope");
+    assert.equal(a.error, "Effect failed after 1 attempts: No effect handler registered for nope"); // upstream wording
     const b = await h.runtime.tick((await h.runtime.start({ workflowId: "boom", vars: {} })).run_id);
-    assert.equal(b.error, "Effect handler raised exception: Error: boom");
+    assert.equal(b.error, "Effect failed after 1 attempts: Effect handler raised exception: Error: boom");
     const failedRecord = (await ledgerOf(h, b.run_id))[1];
     assert.equal(failedRecord.status, "failed");
-    assert.equal(failedRecord.error, b.error);
+    assert.equal(failedRecord.error, "Effect handler raised exception: Error: boom"); // the attempt's own error
     const c = await h.runtime.tick((await h.runtime.start({ workflowId: "terminal", vars: {} })).run_id);
     assert.deepEqual(c.output, { success: true, result: { v: 1 } });
     assert.deepEqual((await ledgerOf(h, c.run_id)).map((r) => r.status), [

@@ -100,7 +100,7 @@ for (const backend of ["file", "sqlite"] as const) {
 Deno.test("an unsupported reachable node fails the run naming it; unsupported orphans are ignored", async () => {
   const flow = visualFlow("media", [
     ["start", "on_flow_start", start([])],
-    ["img", "generate_image", pins(["prompt"], ["image_artifact"])],
+    ["img", "generate_music", pins(["prompt"], ["image_artifact"])],
     ["orphan", "code", pins([], [])],
   ], ["start:exec-out->img:exec-in"]);
   const h = await openHarness({ flows: [flow] });
@@ -108,11 +108,11 @@ Deno.test("an unsupported reachable node fails the run naming it; unsupported or
     const run = await h.runtime.start({ workflowId: "media", vars: {} });
     const failed = await h.runtime.tick(run.run_id);
     assert.equal(failed.status, "failed");
-    assert.equal(failed.error, "Unsupported node type 'generate_image' (node img)");
+    assert.equal(failed.error, "Unsupported node type 'generate_music' (node img)");
     const ledger = await ledgerOf(h, run.run_id);
     assert.equal(ledger[0].status, "failed");
     assert.equal(ledger[0].node_id, "img");
-    assert.equal(ledger[0].error, "Unsupported node type 'generate_image' (node img)");
+    assert.equal(ledger[0].error, "Unsupported node type 'generate_music' (node img)");
     assert.equal(ledger[1].idempotency_key, "system:terminal_status:failed");
   } finally {
     await h.close();

@@ -62,3 +62,87 @@ Deno.test("use_context llm_call nodes share a durable conversation in vars.conte
     await llm.close();
   }
 });
+
+/** start → llm_call(provider, model[, resp_schema]) → end.response */
+function oneCallFlow(id: string, pinDefaults: JsonObject) {
+  return visualFlow(id, [
+    ["start", "on_flow_start", { inputs: [], outputs: [{ id: "exec-out", type: "execution" }] }],
+    ["llm", "llm_call", {
+      ...pins([...LLM_IN, "resp_schema"], ["response", "success", "meta", "tool_calls"]),
+      pinDefaults: { prompt: "hello", ...pinDefaults },
+    }],
+    ["end", "on_flow_end", {
+      inputs: [{ id: "exec-in", type: "execution" }, { id: "response", type: "string" }],
+      outputs: [],
+    }],
+  ], ["start:exec-out->llm:exec-in", "llm:exec-out->end:exec-in", "llm:response->end:response"]);
+}
+
+Deno.test("llm_call structured output is sent as upstream's LLM_StructuredOutput schema", async () => {
+  const llm = await startFakeLlm();
+  const schema = { type: "object", properties: { ok: { type: "boolean" } }, required: ["ok"] };
+  const h = await openHarness({
+    flows: [oneCallFlow("structured", { resp_schema: schema })],
+    env: { ABSTRACTGATEWAY_LLM_BASE_URL: llm.baseUrl, ABSTRACTGATEWAY_LLM_MODEL: "m" },
+  });
+  try {
+    const done = await drive(h, (await h.runtime.start({ workflowId: "structured", vars: {} })).run_id);
+    assert.equal(done.status, "completed", done.error ?? "");
+    const format = llm.requests[0].body.response_format as JsonObject;
+    assert.equal((format.json_schema as JsonObject).name, "LLM_StructuredOutput");
+  } finally {
+    await h.close();
+    await llm.close();
+  }
+});
+
+Deno.test("providers: each named provider goes to its own endpoint, key and model mapping; unknown fails", async () => {
+  const local = await startFakeLlm();
+  const cloud = await startFakeLlm();
+  const fallback = await startFakeLlm();
+  const providers = {
+    LMStudio: { base_url: local.baseUrl, models: { "qwen/qwen3-next-80b": "served-qwen" } },
+    openai: { base_url: cloud.baseUrl, api_key: "sk-cloud", model: "gpt-default" },
+  };
+  const h = await openHarness({
+    flows: [
+      oneCallFlow("to-local", { provider: "lmstudio", model: "qwen/qwen3-next-80b" }),
+      oneCallFlow("to-cloud", { provider: "openai", model: "gpt-5-mini" }),
+      oneCallFlow("to-default", {}),
+      oneCallFlow("to-unknown", { provider: "ollama", model: "llama3" }),
+    ],
+    env: {
+      ABSTRACTGATEWAY_LLM_BASE_URL: fallback.baseUrl,
+      ABSTRACTGATEWAY_LLM_MODEL: "default-model",
+      ABSTRACTGATEWAY_LLM_API_KEY: "sk-default",
+      ABSTRACTGATEWAY_LLM_PROVIDERS: JSON.stringify(providers),
+    },
+  });
+  const runFlow = async (id: string) =>
+    await drive(h, (await h.runtime.start({ workflowId: id, vars: {} })).run_id);
+  try {
+    for (const id of ["to-local", "to-cloud", "to-default"]) {
+      const done = await runFlow(id);
+      assert.equal(done.status, "completed", `${id}: ${done.error}`);
+    }
+    assert.equal(local.requests.length, 1);
+    assert.equal(local.requests[0].body.model, "served-qwen");
+    assert.equal(local.requests[0].headers.authorization, undefined, "no key leaks to a keyless provider");
+    assert.equal(cloud.requests.length, 1);
+    assert.equal(cloud.requests[0].body.model, "gpt-5-mini");
+    assert.equal(cloud.requests[0].headers.authorization, "Bearer sk-cloud");
+    assert.equal(fallback.requests.length, 1);
+    assert.equal(fallback.requests[0].body.model, "default-model");
+    assert.equal(fallback.requests[0].headers.authorization, "Bearer sk-default");
+
+    const unknown = await runFlow("to-unknown");
+    assert.equal(unknown.status, "failed");
+    assert.match(
+      String(unknown.error),
+      /Cannot call LLM provider 'ollama': it is not configured \(.*lmstudio, openai\)/,
+    );
+  } finally {
+    await h.close();
+    await Promise.all([local.close(), cloud.close(), fallback.close()]);
+  }
+});

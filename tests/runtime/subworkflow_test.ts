@@ -97,7 +97,10 @@ Deno.test("a failed or cancelled child does not fail the parent: success:false e
     assert.equal((await h.runtime.tick(c1)).status, "failed");
     await h.runtime.resumeParentsOf(c1);
     const out1 = ((await h.runtime.tick(p1.run_id)).output as JsonObject).sub as JsonObject;
-    assert.deepEqual(out1.output, { success: false, error: "answer_user requires a 'message'" });
+    assert.deepEqual(out1.output, {
+      success: false,
+      error: "Effect failed after 1 attempts: answer_user requires a 'message'",
+    });
 
     const p2 = await h.runtime.start({ workflowId: "p-ask", vars: {} });
     const c2 = ((await h.runtime.tick(p2.run_id)).waiting?.details as JsonObject).sub_run_id as string;

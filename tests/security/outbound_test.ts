@@ -9,7 +9,12 @@ import { loadConfig } from "../../src/config/config.ts";
 import { createLlmEffectHandlers } from "../../src/runtime/llm/mod.ts";
 import type { WorkflowSpec } from "../../src/runtime/spec.ts";
 import type { JsonObject } from "../../src/runtime/types.ts";
-import { guardedFetch, outboundPolicy, OutboundRefusedError } from "../../src/security/outbound.ts";
+import {
+  configOutboundPolicy,
+  guardedFetch,
+  outboundPolicy,
+  OutboundRefusedError,
+} from "../../src/security/outbound.ts";
 import { startFakeLlm } from "../helpers/fake_llm.ts";
 import { effectCtx, makeRun } from "../runtime/llm/support.ts";
 import { drive, openHarness } from "../runtime/harness.ts";
@@ -57,6 +62,15 @@ function llmCallSpec(baseUrl: string): WorkflowSpec {
     },
   };
 }
+
+Deno.test("outbound: the provider and media endpoints the operator configured count as named", () => {
+  const p = configOutboundPolicy(loadConfig({
+    ABSTRACTGATEWAY_LLM_PROVIDERS: JSON.stringify({ ollama: { base_url: "http://10.1.2.3:11434/v1" } }),
+    ABSTRACTGATEWAY_MEDIA_BASE_URL: "https://media.example/v1",
+  }));
+  assert.ok(p.allows("10.1.2.3", 11434) && p.allows("media.example", 443));
+  assert.ok(!p.allows("10.1.2.3", 80) && !p.allows("other.example", 443));
+});
 
 Deno.test("outbound: a workflow's own LLM base_url to a port the operator did not name is refused", async () => {
   const named = await startFakeLlm();

@@ -7,7 +7,7 @@ import { servableMediaType } from "../media_type.ts";
 import type { Gateway } from "../../gateway.ts";
 import type { RunState } from "../../runtime/types.ts";
 import type { ArtifactMeta } from "../../store/types.ts";
-import { artifactPage, modality } from "../artifact_views.ts";
+import { artifactAccess, artifactDescriptor, artifactEnvelope, artifactPage } from "../artifact_views.ts";
 import { errorResponses, gatewayRoute, jsonContent } from "../schemas/common.ts";
 import {
   ArtifactList,
@@ -82,9 +82,6 @@ export function registerArtifactRoutes(app: App, gw: Gateway): void {
   app.openapi(metadata, async (c) => {
     const { run_id, artifact_id } = c.req.valid("param");
     const meta = await visibleArtifact(await loadRun(run_id), artifact_id);
-    const contentUrl = `/api/gateway/runs/${encodeURIComponent(run_id)}/artifacts/${
-      encodeURIComponent(meta.artifact_id)
-    }/content`;
     return c.json({
       artifact_id: meta.artifact_id,
       blob_id: meta.blob_id,
@@ -94,9 +91,9 @@ export function registerArtifactRoutes(app: App, gw: Gateway): void {
       run_id: meta.run_id,
       tags: meta.tags,
       metadata: meta.metadata,
-      descriptor: { filename: meta.filename, modality: modality(meta.content_type), sha256: meta.blob_id },
-      access: { content: contentUrl },
-      artifact_envelope_v1: {},
+      descriptor: artifactDescriptor(meta),
+      access: artifactAccess(meta, run_id),
+      artifact_envelope_v1: artifactEnvelope(meta, run_id),
     }, 200);
   });
 

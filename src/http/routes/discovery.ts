@@ -15,47 +15,60 @@ const on = (endpoint: string, extra: Record<string, unknown> = {}) => ({
 });
 const off = { available: false };
 
-function contracts() {
+function runsContract() {
+  return {
+    start: on(`${G}/runs/start`, {
+      thinking_control: {
+        field: "thinking",
+        runtime_field: "_runtime.thinking",
+        values: ["off", "low", "medium", "high", "xhigh"],
+      },
+      idempotency: { field: "idempotency_key", header: "Idempotency-Key" },
+    }),
+    schedule: on(`${G}/runs/schedule`),
+    summary: on(`${G}/runs/{run_id}`),
+    list: on(`${G}/runs`),
+    purge_drafts: on(`${G}/runs/purge_drafts`),
+    input_data: on(`${G}/runs/{run_id}/input_data`),
+    history_bundle: on(`${G}/runs/{run_id}/history_bundle`),
+    commands: on(`${G}/commands`, { types: [...COMMAND_TYPES], status: `${G}/commands/{command_id}` }),
+  };
+}
+
+const ledgerContract = () => ({
+  replay: on(`${G}/runs/{run_id}/ledger`),
+  batch: on(`${G}/runs/ledger/batch`),
+  stream: on(`${G}/runs/{run_id}/ledger/stream`, { transport: "sse", resume: ["after", "Last-Event-ID"] }),
+});
+
+const artifactsContract = () => ({
+  list: on(`${G}/runs/{run_id}/artifacts`),
+  metadata: on(`${G}/runs/{run_id}/artifacts/{artifact_id}`),
+  content: on(`${G}/runs/{run_id}/artifacts/{artifact_id}/content`),
+  session_list: on(`${G}/sessions/{session_id}/artifacts`),
+  attachments_upload: on(`${G}/attachments/upload`),
+  search: { ...off, endpoint: `${G}/artifacts/search` },
+  import: { ...off, endpoint: `${G}/artifacts/import` },
+  export: { ...off, endpoint: `${G}/runs/{run_id}/artifacts/{artifact_id}/export` },
+});
+
+/** What a client needs to run flows: every client contract carries these (fresh copies, as upstream). */
+const runSurface = () => ({ runs: runsContract(), ledger: ledgerContract(), artifacts: artifactsContract() });
+const workspaceContract = () => ({
+  policy_endpoint: `${G}/workspace/policy`,
+  policy: on(`${G}/workspace/policy`),
+});
+const attachmentsContract = () => ({ upload: on(`${G}/attachments/upload`) });
+
+/** The `contracts` block real clients gate features on (flow editor, assistant, AbstractCode). */
+function contracts(mediaConfigured: boolean) {
   return {
     version: 1,
-    common: {
-      runs: {
-        start: on(`${G}/runs/start`, {
-          thinking_control: {
-            field: "thinking",
-            runtime_field: "_runtime.thinking",
-            values: ["off", "low", "medium", "high", "xhigh"],
-          },
-          idempotency: { field: "idempotency_key", header: "Idempotency-Key" },
-        }),
-        schedule: on(`${G}/runs/schedule`),
-        summary: on(`${G}/runs/{run_id}`),
-        list: on(`${G}/runs`),
-        purge_drafts: on(`${G}/runs/purge_drafts`),
-        input_data: on(`${G}/runs/{run_id}/input_data`),
-        history_bundle: on(`${G}/runs/{run_id}/history_bundle`),
-        commands: on(`${G}/commands`, { types: [...COMMAND_TYPES], status: `${G}/commands/{command_id}` }),
-      },
-      ledger: {
-        replay: on(`${G}/runs/{run_id}/ledger`),
-        batch: on(`${G}/runs/ledger/batch`),
-        stream: on(`${G}/runs/{run_id}/ledger/stream`, {
-          transport: "sse",
-          resume: ["after", "Last-Event-ID"],
-        }),
-      },
-      artifacts: {
-        list: on(`${G}/runs/{run_id}/artifacts`),
-        metadata: on(`${G}/runs/{run_id}/artifacts/{artifact_id}`),
-        content: on(`${G}/runs/{run_id}/artifacts/{artifact_id}/content`),
-        session_list: on(`${G}/sessions/{session_id}/artifacts`),
-        attachments_upload: on(`${G}/attachments/upload`),
-        search: { ...off, endpoint: `${G}/artifacts/search` },
-        import: { ...off, endpoint: `${G}/artifacts/import` },
-        export: { ...off, endpoint: `${G}/runs/{run_id}/artifacts/{artifact_id}/export` },
-      },
-    },
+    common: { ...runSurface(), attachments: attachmentsContract(), workspace: workspaceContract() },
     flow_editor: {
+      available: true,
+      version: 1,
+      ...runSurface(),
       bundles: {
         list: on(`${G}/bundles`),
         inspect: on(`${G}/bundles/{bundle_id}`),
@@ -67,7 +80,20 @@ function contracts() {
         flow: on(`${G}/bundles/{bundle_id}/flows/{flow_id}`),
         input_schema: on(`${G}/bundles/{bundle_id}/flows/{flow_id}/input_schema`),
       },
+      run_input_schema: on(`${G}/bundles/{bundle_id}/flows/{flow_id}/input_schema`),
+      // server-side VisualFlow drafts are not kept: the editor publishes by uploading a bundle
+      visualflows: { crud: off, publish: off },
     },
+    assistant: {
+      available: true,
+      version: 1,
+      ...runSurface(),
+      attachments: attachmentsContract(),
+      voice: { tts: off, stt: off },
+      media: { generated_image: { workflow: mediaConfigured, direct_endpoint: false } },
+      prompt_cache: { provider_controls: false, session_lifecycle: false },
+    },
+    abstractcode: { available: true, version: 1, ...runSurface(), workspace: workspaceContract() },
   };
 }
 
@@ -112,8 +138,10 @@ export function registerDiscoveryRoutes(app: App, gw: Gateway): void {
         tools: { mode: gw.config.toolMode },
         operator_tooling: toolingStatus(gw.config),
         visualflow: { installed: true },
-        media: { available: false },
-        contracts: contracts(),
+        media: gw.config.mediaBaseUrl !== undefined
+          ? { available: true, tasks: ["image_generation", "tts", "transcription"] }
+          : { available: false },
+        contracts: contracts(gw.config.mediaBaseUrl !== undefined),
       },
     }, 200);
   });

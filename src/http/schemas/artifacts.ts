@@ -30,6 +30,10 @@ export const ArtifactItem = z.object({
   modality: z.string(),
   ref: z.object({ $artifact: z.string() }),
   session_id: z.string().nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+  descriptor: z.record(z.string(), z.unknown()),
+  access: z.record(z.string(), z.string()),
+  artifact_envelope_v1: z.record(z.string(), z.unknown()),
 }).openapi("ArtifactListItem");
 
 export const ArtifactList = z.object({

@@ -6,7 +6,8 @@ export const CommandBody = z.object({
   command_id: z.string().openapi({ description: "Client idempotency key (UUID recommended)" }),
   run_id: z.string().openapi({ description: "Target run, or the session id for emit_event" }),
   type: z.string().openapi({ enum: [...COMMAND_TYPES] }),
-  payload: z.unknown().optional().openapi({ type: "object" }),
+  // a non-object payload is a wrong field type: upstream's 422 (`dict_type`), before any other check
+  payload: z.record(z.string(), z.unknown()).nullish(),
   ts: z.string().nullish(),
   client_id: z.string().nullish(),
 }).openapi("CommandRequest");

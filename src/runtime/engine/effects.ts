@@ -107,7 +107,7 @@ async function runAttempts(
       await new Promise((r) => setTimeout(r, host.retryPolicy.backoffSeconds(step.effect, attempt) * 1000));
     }
   }
-  if (maxAttempts > 1 && outcome.status === "failed") {
+  if (outcome.status === "failed") { // upstream's wording, also for a single attempt ("after 1 attempts")
     return { status: "failed", error: `Effect failed after ${maxAttempts} attempts: ${outcome.error}` };
   }
   return outcome;
@@ -156,7 +156,7 @@ function withTraceMetadata(effect: Effect, stepId: string, key: string, attempt:
   };
 }
 
-function servicesFor(host: EngineHost, run: RunState): EffectServices {
+export function servicesFor(host: EngineHost, run: RunState): EffectServices {
   return {
     startChild: (o) =>
       host.start({
@@ -179,5 +179,13 @@ function servicesFor(host: EngineHost, run: RunState): EffectServices {
       }
     },
     nowIso,
+    storeArtifact: (bytes, o) =>
+      host.stores.artifacts.store(bytes, {
+        run_id: run.run_id,
+        content_type: o.content_type,
+        filename: o.filename ?? null,
+        tags: { ...(run.session_id ? { session_id: run.session_id } : {}), ...o.tags },
+      }),
+    loadArtifact: (artifactId) => host.stores.artifacts.load(artifactId),
   };
 }

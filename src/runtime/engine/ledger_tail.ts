@@ -8,14 +8,15 @@ import type { LedgerStore } from "../../store/types.ts";
 const PAGE = 200;
 
 /**
- * Visits the records newest first until `visit` gives a verdict (true or false) and resolves with
- * it; false when the ledger runs out first.
+ * Visits the records newest first until `visit` gives a verdict (anything but undefined) and
+ * resolves with it; `fallback` (false unless given) when the ledger runs out first.
  */
-export async function scanFromNewest(
+export async function scanFromNewest<T = boolean>(
   ledger: LedgerStore,
   runId: string,
-  visit: (record: StepRecord) => boolean | undefined,
-): Promise<boolean> {
+  visit: (record: StepRecord) => T | undefined,
+  fallback: T = false as T,
+): Promise<T> {
   for (let end = await ledger.count(runId); end > 0;) {
     const start = Math.max(0, end - PAGE);
     const page = await ledger.read(runId, start, end - start);
@@ -25,5 +26,5 @@ export async function scanFromNewest(
     }
     end = start;
   }
-  return false;
+  return fallback;
 }

@@ -1,10 +1,11 @@
 /** `resume` (runtime-model.md §1.6): answer the run's current wait, append the resume record. */
 import { isDeepStrictEqual } from "node:util";
 import type { ResumeOptions } from "../runtime.ts";
-import type { JsonObject, RunState, StepRecord } from "../types.ts";
+import type { JsonObject, RunState, StepRecord, WaitState } from "../types.ts";
 import { RuntimeError } from "../errors.ts";
 import type { EngineHost } from "./host.ts";
-import { setPath } from "./json.ts";
+import { isObject, setPath } from "./json.ts";
+import { servicesFor } from "./effects.ts";
 import { scanFromNewest } from "./ledger_tail.ts";
 import { resumeCompletionRecord, resumeRecord, stepRecord } from "./records.ts";
 import { isPaused } from "./run_vars.ts";
@@ -24,13 +25,13 @@ export async function resumeRun(host: EngineHost, runId: string, options: Resume
     );
   }
   const payload = options.payload;
-  if (wait.result_key) setPath(run.vars, wait.result_key, payload);
   const resume = resumeRecord(run, wait, payload);
   const answered = await alreadyResumed(host, run.run_id, resume);
+  const tool = await toolWaitOutcome(host, run, wait, payload, answered);
+  if (wait.result_key) setPath(run.vars, wait.result_key, tool.value);
   const records: StepRecord[] = [];
   if (!answered) {
-    const toolRecord = await toolWaitCompletion(host, run, payload);
-    if (toolRecord) records.push(toolRecord);
+    if (tool.record) records.push(tool.record);
     records.push(resume);
   }
   if (!wait.resume_to_node) {
@@ -62,27 +63,78 @@ function alreadyResumed(host: EngineHost, runId: string, resume: StepRecord): Pr
 }
 
 /**
- * A TOOL_CALLS wait answered with a tool-results envelope (`{mode:"executed", results:[…]}`, passthrough /
- * delegated executors) gets a synthetic COMPLETED copy of its waiting record carrying those results, so
- * ledger-only UIs stop showing the calls as pending. Approval answers (`{approved}`) carry no results:
- * the approved calls run as their own effect, so no synthetic record (it would poison idempotent reuse).
+ * A TOOL_CALLS wait gets a synthetic COMPLETED copy of its waiting record (same idempotency key),
+ * so ledger-only UIs see the step finish, carrying the tool-results envelope the wait's
+ * `result_key` receives:
+ * - answered with an envelope (`{mode:"executed", results}`: passthrough/delegated executors): that;
+ * - a tool-approval wait answered by a person: the batch runs (or is denied as a whole) here,
+ *   inside the resume, as upstream does. A redo after a crash reuses the recorded results.
+ * Any other wait, or answer, passes the payload through unchanged.
  */
-async function toolWaitCompletion(
+async function toolWaitOutcome(
   host: EngineHost,
   run: RunState,
+  wait: WaitState,
   payload: JsonObject,
-): Promise<StepRecord | null> {
-  if (payload.mode !== "executed" || !Array.isArray(payload.results)) return null;
-  const count = await host.stores.ledger.count(run.run_id);
-  const tail = await host.stores.ledger.read(run.run_id, Math.max(0, count - 20), 20);
-  const waiting = [...tail.items].reverse().find((r) => r.status === "waiting");
-  if (!waiting || waiting.effect?.type !== "tool_calls") return null;
-  return stepRecord(run, {
+  answered: boolean,
+): Promise<{ value: JsonObject; record: StepRecord | null }> {
+  const executed = payload.mode === "executed" && Array.isArray(payload.results);
+  const approval = wait.wait_key?.startsWith("tool_approval:") === true;
+  if (!executed && !approval) return { value: payload, record: null }; // not a tool wait: no ledger scan
+  const waiting = await scanFromNewest<StepRecord | null>(host.stores.ledger, run.run_id, (r) => {
+    const w = isObject(r.result) && isObject(r.result.wait) ? r.result.wait : null;
+    return r.status === "waiting" && r.effect?.type === "tool_calls" && w?.wait_key === wait.wait_key
+      ? r
+      : undefined;
+  }, null);
+  if (!waiting?.effect) return { value: payload, record: null };
+  const result = executed
+    ? payload
+    : answered
+    ? await recordedResult(host, run.run_id, waiting)
+    : await runApprovedBatch(host, run, waiting, payload);
+  if (!result) return { value: payload, record: null };
+  const record = answered ? null : stepRecord(run, {
+    step_id: waiting.step_id,
     node_id: waiting.node_id,
     status: "completed",
     effect: waiting.effect,
-    result: payload,
+    result,
     idempotency_key: waiting.idempotency_key,
     attempt: waiting.attempt,
   });
+  return { value: result, record };
+}
+
+/** The `tool_calls` handler runs the waiting batch with the person's answer. */
+async function runApprovedBatch(
+  host: EngineHost,
+  run: RunState,
+  waiting: StepRecord,
+  answer: JsonObject,
+): Promise<JsonObject | null> {
+  const handler = host.effectHandler("tool_calls");
+  if (!handler || !waiting.effect || !waiting.idempotency_key) return null;
+  const outcome = await handler({
+    run,
+    effect: waiting.effect,
+    node_id: waiting.node_id,
+    step_id: waiting.step_id,
+    attempt: waiting.attempt,
+    idempotency_key: waiting.idempotency_key,
+    services: servicesFor(host, run),
+    approval: answer,
+  });
+  return outcome.status === "completed" && isObject(outcome.result) ? outcome.result : null;
+}
+
+/** The results a resume already recorded for this wait (newest first, stopping at the wait). */
+function recordedResult(host: EngineHost, runId: string, waiting: StepRecord): Promise<JsonObject | null> {
+  return scanFromNewest<JsonObject | null>(host.stores.ledger, runId, (r) => {
+    if (r.step_id === waiting.step_id && r.status === "waiting") return null;
+    return r.status === "completed" && r.effect?.type === "tool_calls" &&
+        r.idempotency_key === waiting.idempotency_key && isObject(r.result)
+      ? r.result
+      : undefined;
+  }, null);
 }

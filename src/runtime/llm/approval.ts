@@ -1,11 +1,10 @@
 /**
- * Tool approval: the WAITING(user) state asking a person to allow a batch, and reading the answer
- * back from the ledger (the `resume` record written when the wait was answered). Reading the ledger,
- * not the payload, means a workflow cannot approve its own calls.
+ * Tool approval: the WAITING(user) state asking a person to allow a batch, and reading the answer.
+ * The engine applies the answer inside the resume of that wait (`EffectContext.approval`), so a
+ * workflow cannot approve its own calls.
  */
-import type { EffectServices } from "../spec.ts";
 import type { Json, JsonObject, WaitState } from "../types.ts";
-import { batchSignature, type ToolCall } from "./tools/executor.ts";
+import type { ToolCall } from "./tools/executor.ts";
 import { isObject } from "../engine/json.ts";
 
 export type ToolMode = "approval" | "passthrough" | "delegated" | "local";
@@ -70,38 +69,4 @@ export function approvalAnswer(payload: Json | undefined): ApprovalDecision | nu
   const text = typeof payload.response === "string" ? payload.response : null;
   if (text === null || Array.isArray(payload.results)) return null;
   return { approved: YES.has(text.trim().toLowerCase()), reason: reason ?? (text.trim() || null) };
-}
-
-/**
- * The answer to the latest tool-approval wait of this run whose batch equals `calls`, or null when
- * no such answered wait exists.
- */
-export async function findApproval(
-  services: EffectServices,
-  runId: string,
-  calls: ToolCall[],
-): Promise<ApprovalDecision | null> {
-  const ledger = await services.readLedger(runId);
-  const wanted = batchSignature(calls);
-  for (let i = ledger.length - 1; i >= 0; i--) {
-    const record = ledger[i];
-    const resume = record.effect?.type === "resume" ? record.effect.payload : null;
-    const key = resume?.wait_key;
-    if (typeof key !== "string" || !key.startsWith("tool_approval:")) continue;
-    const waiting = ledger.slice(0, i).reverse().find((r) => {
-      const wait = isObject(r.result) && isObject(r.result.wait) ? r.result.wait : null;
-      return r.status === "waiting" && r.effect?.type === "tool_calls" && wait?.wait_key === key;
-    });
-    const wait = waiting && isObject(waiting.result) && isObject(waiting.result.wait)
-      ? waiting.result.wait
-      : null;
-    const asked = isObject(wait?.details) && Array.isArray(wait.details.tool_calls)
-      ? wait.details.tool_calls
-      : [];
-    if (
-      batchSignature(asked.filter(isObject).map((c) => ({ name: c.name, arguments: c.arguments }))) !== wanted
-    ) continue;
-    return approvalAnswer(resume?.payload) ?? { approved: false, reason: "unrecognised approval answer" };
-  }
-  return null;
 }

@@ -40,20 +40,49 @@ export class LlmRequestError extends Error {
   }
 }
 
-export function chatCompletionsUrl(baseUrl: string): string {
-  return `${baseUrl.replace(/\/+$/, "")}/chat/completions`;
-}
-
 export async function postChatCompletion(
   options: ChatClientOptions,
   body: JsonObject,
   signal?: AbortSignal,
 ): Promise<ChatResponse> {
-  const url = chatCompletionsUrl(options.baseUrl);
+  const answer = await postModelApi(options, "chat/completions", body, signal);
+  const text = new TextDecoder().decode(answer.bytes);
+  try {
+    const json = JSON.parse(text);
+    if (isObject(json)) return { url: answer.url, json, attempts: answer.attempts };
+  } catch {
+    // reported below
+  }
+  throw new LlmRequestError(
+    `LLM request failed: invalid JSON response from ${answer.url}: ${
+      scrub(text, options.apiKey).slice(0, 200)
+    }`,
+    false,
+  );
+}
+
+export interface ModelApiAnswer {
+  url: string;
+  bytes: Uint8Array;
+  contentType: string;
+  attempts: number;
+}
+
+/**
+ * The one place the gateway calls a model API (chat, images, speech, transcription): `POST
+ * {baseUrl}/{path}` with a JSON or multipart body, bearer key, timeout and retries.
+ */
+export async function postModelApi(
+  options: ChatClientOptions,
+  path: string,
+  body: JsonObject | FormData,
+  signal?: AbortSignal,
+): Promise<ModelApiAnswer> {
+  const url = `${options.baseUrl.replace(/\/+$/, "")}/${path}`;
   const attempts = Math.max(0, Math.floor(options.maxRetries)) + 1;
   for (let attempt = 1;; attempt++) {
     try {
-      return { url, json: await attemptOnce(options, url, body, signal), attempts: attempt };
+      return { ...await attemptOnce(options, url, body, signal), url, attempts: attempt };
     } catch (error) {
       if (!(error instanceof LlmRequestError)) throw error;
       if (!error.retryable || attempt >= attempts || signal?.aborted) {
@@ -72,36 +101,38 @@ export async function postChatCompletion(
 async function attemptOnce(
   options: ChatClientOptions,
   url: string,
-  body: JsonObject,
+  body: JsonObject | FormData,
   signal?: AbortSignal,
-): Promise<JsonObject> {
+): Promise<{ bytes: Uint8Array; contentType: string }> {
   const timeout = AbortSignal.timeout(options.timeoutS * 1000);
-  const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
+  const multipart = body instanceof FormData;
+  const headers: Record<string, string> = multipart ? {} : { "content-type": "application/json" };
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
   let response: Response;
   try {
     response = await (options.fetch ?? fetch)(url, {
       method: "POST",
       headers,
-      body: JSON.stringify(body),
+      body: multipart ? body : JSON.stringify(body),
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
   } catch (error) {
     throw transportError(error, url, options, signal);
   }
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await response.text();
+    bytes = new Uint8Array(await response.arrayBuffer());
   } catch (error) {
     throw transportError(error, url, options, signal);
   }
   if (!response.ok) {
+    const text = new TextDecoder().decode(bytes);
     const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
     const detail = scrub(text, options.apiKey).slice(0, 500);
     const retryable = response.status === 429 || response.status >= 500;
     const hint = response.status === 401 || response.status === 403
       ? " (check ABSTRACTGATEWAY_LLM_API_KEY)"
-      : response.status === 404 && !/\/v\d+\/chat\/completions$/.test(url)
+      : response.status === 404 && !/\/v\d+\/[a-z/]+$/.test(url)
       ? " (OpenAI-compatible base URLs usually end with /v1)"
       : "";
     throw new LlmRequestError(
@@ -111,16 +142,7 @@ async function attemptOnce(
       response.status,
     );
   }
-  try {
-    const json = JSON.parse(text);
-    if (isObject(json)) return json;
-  } catch {
-    // reported below
-  }
-  throw new LlmRequestError(
-    `invalid JSON response from ${url}: ${scrub(text, options.apiKey).slice(0, 200)}`,
-    false,
-  );
+  return { bytes, contentType: response.headers.get("content-type") ?? "application/octet-stream" };
 }
 
 function transportError(

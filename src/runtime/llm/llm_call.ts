@@ -12,6 +12,7 @@ import type { JsonObject } from "../types.ts";
 import { type ChatClientOptions, type ChatResponse, LlmRequestError, postChatCompletion } from "./client.ts";
 import { adjustRejected } from "./compat.ts";
 import { type EndpointDefaults, prepareCall } from "./request.ts";
+import { mediaCall, type MediaOptions, mediaTask } from "./media.ts";
 import { type NormalisedResponse, normaliseResponse } from "./response.ts";
 import { parseJsonLenient, toStructuredData } from "./structured.ts";
 
@@ -54,13 +55,14 @@ async function send(
   }
 }
 
-export interface LlmCallOptions extends Omit<ChatClientOptions, "baseUrl">, EndpointDefaults {}
+export interface LlmCallOptions extends Omit<ChatClientOptions, "baseUrl">, EndpointDefaults, MediaOptions {}
 
 export function createLlmCallHandler(options: LlmCallOptions): EffectHandler {
   return async (ctx) => {
+    if (mediaTask(ctx.effect.payload) !== null) return await mediaCall(ctx, options);
     const prepared = prepareCall(ctx.effect.payload, ctx.run, options);
     if (typeof prepared === "string") return { status: "failed", error: prepared };
-    const client: ChatClientOptions = { ...options, baseUrl: prepared.baseUrl };
+    const client: ChatClientOptions = { ...options, baseUrl: prepared.baseUrl, apiKey: prepared.apiKey };
     const started = performance.now();
     const payload = ctx.effect.payload;
     const adjustments: string[] = [];

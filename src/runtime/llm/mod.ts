@@ -8,6 +8,7 @@ import type { ToolMode } from "./approval.ts";
 import { createLlmCallHandler } from "./llm_call.ts";
 import { createToolCallsHandler } from "./tool_calls.ts";
 import type { ToolContext } from "./tools/types.ts";
+import type { LlmProvider } from "../../config/settings.ts";
 
 export interface LlmEffectOptions {
   baseUrl?: string;
@@ -15,6 +16,11 @@ export interface LlmEffectOptions {
   /** Send `model` on every call, ignoring the model a payload names. */
   modelOverride?: boolean;
   apiKey?: string;
+  /** Provider name (lower case) → endpoint (ABSTRACTGATEWAY_LLM_PROVIDERS). */
+  providers?: Record<string, LlmProvider>;
+  /** OpenAI-compatible media endpoint (images, speech, transcription). */
+  mediaBaseUrl?: string;
+  mediaApiKey?: string;
   timeoutS: number;
   maxRetries: number;
   toolMode: ToolMode;

@@ -4,13 +4,13 @@
  *   init → reason (llm_call with tools) → parse ─ tool calls → act (tool_calls) → observe → reason …
  *                                             └─ final text → done
  *   reason → max_iterations when the budget is used up; act waits for approval when the tool
- *   policy says so; an approval answered with `{approved}` goes observe → act_approved → observe.
+ *   policy says so; the resume that answers it runs (or denies) the batch, then observe.
  *
- * Handlers are pure functions of the run state: effect-emitting nodes (reason, act, act_approved)
+ * Handlers are pure functions of the run state: effect-emitting nodes (reason, act)
  * never mutate vars, and the nodes that do (init, parse, observe) only derive the new state from
  * persisted vars, so re-running any node after a crash gives the same result. Output:
- * `{answer, iterations, messages}` as upstream, plus `response`, `success`, `tool_calls`,
- * `tool_results` and `scratchpad` for the Agent node's pins.
+ * `{answer, iterations, messages}` as upstream; the Agent node derives its tool pins from the
+ * child's node traces.
  */
 import type { StepPlan, WorkflowSpec } from "../spec.ts";
 import type { Json, JsonObject, RunState } from "../types.ts";
@@ -34,7 +34,6 @@ import {
   temp,
 } from "./react_state.ts";
 import { isObject } from "../engine/json.ts";
-import { approvalAnswer } from "./approval.ts";
 import { toolSpecsFor } from "./tools/registry.ts";
 
 const BASE_PROMPT = "You are an autonomous agent completing the user's task step by step. " +
@@ -50,8 +49,7 @@ export function reactAgentSpec(reactWorkflowId: string, agentConfig: JsonObject)
       init: (run) => init(run, agentConfig),
       reason: (run) => reason(run, agentConfig),
       parse: (run) => parse(run),
-      act: (run) => act(run, agentConfig, false),
-      act_approved: (run) => act(run, agentConfig, true),
+      act: (run) => act(run, agentConfig),
       observe: (run) => observe(run),
       max_iterations: (run) => finish(run, "max_iterations", agentConfig),
       done: (run) => finish(run, "done", agentConfig),
@@ -147,8 +145,7 @@ function parse(run: RunState): StepPlan {
   return { node_id: "parse", next_node: "done" };
 }
 
-function act(run: RunState, agentConfig: JsonObject, afterApproval: boolean): StepPlan {
-  const node = afterApproval ? "act_approved" : "act";
+function act(run: RunState, agentConfig: JsonObject): StepPlan {
   const payload: JsonObject = {
     tool_calls: structuredClone(peekArray(peekAgent(run), "pending_tool_calls")),
     allowed_tools: allowedTools(run, agentConfig),
@@ -156,9 +153,8 @@ function act(run: RunState, agentConfig: JsonObject, afterApproval: boolean): St
     iteration: iteration(run),
     resume_to_node: "observe",
   };
-  if (afterApproval) payload.after_approval = true;
   return {
-    node_id: node,
+    node_id: "act",
     effect: { type: "tool_calls", payload, result_key: "_temp.tool_results" },
     next_node: "observe",
   };
@@ -168,8 +164,6 @@ function observe(run: RunState): StepPlan {
   const outcome = temp(run).tool_results;
   const bucketed = agentTemp(run);
   const pending = array(bucketed, "pending_tool_calls").filter(isObject);
-  // The raw answer to an approval wait: run the batch according to it.
-  if (approvalAnswer(outcome)) return { node_id: "observe", next_node: "act_approved" };
   const given = isObject(outcome) && Array.isArray(outcome.results) ? outcome.results.filter(isObject) : [];
   // One result per pending call (providers reject tool turns without a matching call), matched by
   // call id; results with unknown ids fill the remaining calls in order; the rest get an error.
@@ -207,16 +201,7 @@ function finish(run: RunState, node: "done" | "max_iterations", agentConfig: Jso
   const bucketed = peekAgent(run);
   const answer = node === "done" ? String(bucketed.answer ?? "") : lastAssistantText(run) ??
     `Stopped after ${maxIterations(run, agentConfig)} iterations without a final answer.`;
-  const output: JsonObject = {
-    answer,
-    iterations: iteration(run),
-    messages: peekMessages(run),
-    response: answer,
-    success: true,
-    tool_calls: peekArray(bucketed, "tool_calls"),
-    tool_results: peekArray(bucketed, "tool_results"),
-    scratchpad: peek(run.vars, "scratchpad"),
-  };
-  if (node === "max_iterations") output.max_iterations_reached = true;
+  // upstream's child output keys; the parent reads tool activity from the child's node traces
+  const output: JsonObject = { answer, iterations: iteration(run), messages: peekMessages(run) };
   return { node_id: node, complete_output: structuredClone(output) };
 }

@@ -1,25 +1,33 @@
 /**
- * Builds the chat-completions request of an llm_call payload. Provider names (openai, lmstudio, …)
- * are labels only: every call goes to one OpenAI-compatible endpoint — `params.base_url` /
- * `base_url` of the payload, else the configured ABSTRACTGATEWAY_LLM_BASE_URL. The payload's
- * `model` is sent as is (else ABSTRACTGATEWAY_LLM_MODEL), unless the model override is on: then
- * the configured model is always sent, since bundles pin models of other providers.
+ * Builds the chat-completions request of an llm_call payload and picks its endpoint:
+ * - a provider the node names that is listed in ABSTRACTGATEWAY_LLM_PROVIDERS → that provider's
+ *   base URL and key, the node's model through the provider's `models` mapping (else the node's
+ *   model, else the provider's `model`);
+ * - no provider, or no providers configured → the default ABSTRACTGATEWAY_LLM_BASE_URL/KEY, the
+ *   payload's model (else ABSTRACTGATEWAY_LLM_MODEL; always it under the model override);
+ * - providers configured but the named one missing → the step fails naming it.
+ * A `base_url` in the payload (or its params) wins over both.
  */
 import type { Json, JsonObject, RunState } from "../types.ts";
 import { buildMessages, trimToBudget } from "./messages.ts";
 import { normaliseSchema, responseFormat } from "./structured.ts";
 import { toOpenAiTool } from "./tools/registry.ts";
 import { isObject } from "../engine/json.ts";
+import type { LlmProvider } from "../../config/settings.ts";
 
 export interface EndpointDefaults {
   baseUrl?: string;
   model?: string;
+  apiKey?: string;
   /** Send `model` whatever the payload names (ABSTRACTGATEWAY_LLM_MODEL_OVERRIDE). */
   modelOverride?: boolean;
+  /** Provider name (lower case) → endpoint (ABSTRACTGATEWAY_LLM_PROVIDERS). */
+  providers?: Record<string, LlmProvider>;
 }
 
 export interface PreparedCall {
   baseUrl: string;
+  apiKey?: string;
   body: JsonObject;
   /** Object schema when structured output was requested. */
   schema: JsonObject | null;
@@ -37,10 +45,6 @@ export function prepareCall(
   run: RunState,
   defaults: EndpointDefaults,
 ): PreparedCall | string {
-  const output = isObject(payload.output) ? payload.output : null;
-  if (output && typeof output.modality === "string" && output.modality !== "text") {
-    return `Media generation (${output.modality}) is not supported: this gateway only talks to an OpenAI-compatible chat endpoint`;
-  }
   if (Array.isArray(payload.media) && payload.media.length) {
     return "Media inputs (attachments) are not supported by this gateway's LLM client";
   }
@@ -49,10 +53,11 @@ export function prepareCall(
   const hasInput = ["prompt", "text"].some((k) => typeof payload[k] === "string") ||
     (Array.isArray(payload.messages) && payload.messages.length > 0);
   if (!hasInput) return "llm_call needs a prompt, messages or text";
-  const baseUrl = text(params.base_url) ?? text(payload.base_url) ?? defaults.baseUrl;
+  const endpoint = route(payload, defaults);
+  if (typeof endpoint === "string") return endpoint;
+  const baseUrl = text(params.base_url) ?? text(payload.base_url) ?? endpoint.baseUrl;
   if (!baseUrl) return "No LLM endpoint configured (set ABSTRACTGATEWAY_LLM_BASE_URL)";
-  const requested = defaults.modelOverride ? null : text(payload.model);
-  const model = requested && requested.toLowerCase() !== "default" ? requested : defaults.model;
+  const model = endpoint.model;
   if (!model) return "No LLM model configured (set ABSTRACTGATEWAY_LLM_MODEL or give the node a model)";
 
   let schema: JsonObject | null;
@@ -79,5 +84,31 @@ export function prepareCall(
   const tools = Array.isArray(payload.tools) ? payload.tools.map(toOpenAiTool).filter((t) => t !== null) : [];
   if (tools.length) body.tools = tools as JsonObject[];
   if (schema) body.response_format = responseFormat(schema, payload.response_schema_name);
-  return { baseUrl, body, schema };
+  return { baseUrl, apiKey: endpoint.apiKey, body, schema };
+}
+
+/** The endpoint, key and model for the provider a payload names (see the module comment). */
+function route(
+  payload: JsonObject,
+  defaults: EndpointDefaults,
+): { baseUrl?: string; apiKey?: string; model?: string } | string {
+  const named = text(payload.provider)?.toLowerCase() ?? null;
+  const requestedRaw = text(payload.model);
+  const requested = requestedRaw && requestedRaw.toLowerCase() !== "default" ? requestedRaw : null;
+  const providers = defaults.providers ?? {};
+  const configured = Object.keys(providers);
+  if (named && named !== "default" && configured.length > 0) {
+    const p = providers[named];
+    if (!p) {
+      return `Cannot call LLM provider '${named}': it is not configured ` +
+        `(ABSTRACTGATEWAY_LLM_PROVIDERS lists ${configured.sort().join(", ")})`;
+    }
+    const model = requested ? p.models?.[requested] ?? requested : p.model;
+    return { baseUrl: p.base_url, apiKey: p.api_key, model };
+  }
+  return {
+    baseUrl: defaults.baseUrl,
+    apiKey: defaults.apiKey,
+    model: (defaults.modelOverride ? null : requested) ?? defaults.model,
+  };
 }

@@ -6,13 +6,13 @@
  * - passthrough: every batch waits for approval;
  * - delegated: never run; WAITING(job) `tool_calls:<run_id>:<node>` for an external worker that
  *   resumes with `{"mode":"executed","results":[…]}`.
- * Payload `after_approval: true` (the ReAct agent's step after an approval wait) runs the batch
- * according to the recorded answer: approved → all calls; denied → read-only ones only.
+ * A person's answer to an approval wait is applied by the engine inside the resume (`ctx.approval`):
+ * approved → every call runs; denied → every call of the batch gets a "denied" result.
  * Unknown, malformed or non-allowlisted calls get error results and never block a batch.
  */
 import type { EffectContext, EffectHandler, EffectOutcome } from "../spec.ts";
 import type { Json, JsonObject } from "../types.ts";
-import { approvalWait, callView, findApproval, type ToolMode } from "./approval.ts";
+import { approvalAnswer, approvalWait, callView, type ToolMode } from "./approval.ts";
 import {
   executedEnvelope,
   normaliseCalls,
@@ -38,21 +38,23 @@ export function createToolCallsHandler(options: ToolCallsOptions): EffectHandler
     const payload = ctx.effect.payload;
     const calls = normaliseCalls(payload.tool_calls, ctx.idempotency_key);
     const allowed = Array.isArray(payload.allowed_tools) ? new Set(payload.allowed_tools.map(String)) : null;
-    const runnable = calls.filter((c) => refusal(c, allowed) === null);
+    const tools = toolContext(ctx, options);
+    // calls that cannot run here get their error result directly and never wait for a person
+    const runnable = calls.filter((c) => refusal(c, allowed, tools) === null);
     const needsApproval = runnable.filter((c) => !isSafeTool(c.name)).map((c) => c.name);
 
-    if (payload.after_approval === true) {
-      const decision = await findApproval(ctx.services, ctx.run.run_id, calls);
-      if (!decision) {
-        return { status: "failed", error: "No answered tool-approval wait matches these tool calls" };
-      }
-      const denied = decision.approved
-        ? null
-        : `Tool call denied by the user${decision.reason ? `: ${decision.reason}` : ""}`;
-      const gated = (c: ToolCall) => options.toolMode === "passthrough" || !isSafeTool(c.name);
-      return execute(ctx, calls, allowed, options, (c) => denied !== null && gated(c) ? denied : null);
+    if (ctx.approval !== undefined) {
+      // Inside the resume of this batch's approval wait: approved runs every call, denied denies the whole batch.
+      const decision = approvalAnswer(ctx.approval) ??
+        { approved: false, reason: "unrecognised approval answer" };
+      if (decision.approved) return await execute(calls, allowed, tools);
+      const denied = `Tool call denied by the user${decision.reason ? `: ${decision.reason}` : ""}`;
+      return {
+        status: "completed",
+        result: executedEnvelope(calls.map((c) => resultItem(c, false, null, denied))),
+      };
     }
-    if (!runnable.length || options.toolMode === "local") return execute(ctx, calls, allowed, options);
+    if (!runnable.length || options.toolMode === "local") return execute(calls, allowed, tools);
     const resumeTo = typeof payload.resume_to_node === "string" ? payload.resume_to_node : null;
     if (options.toolMode === "delegated") {
       return {
@@ -73,7 +75,7 @@ export function createToolCallsHandler(options: ToolCallsOptions): EffectHandler
       };
     }
     const gate = options.toolMode === "passthrough" ? runnable.map((c) => c.name) : needsApproval;
-    if (!gate.length) return execute(ctx, calls, allowed, options);
+    if (!gate.length) return execute(calls, allowed, tools);
     return {
       status: "waiting",
       wait: approvalWait({
@@ -88,24 +90,22 @@ export function createToolCallsHandler(options: ToolCallsOptions): EffectHandler
   };
 }
 
-async function execute(
-  ctx: EffectContext,
-  calls: ToolCall[],
-  allowed: ReadonlySet<string> | null,
-  options: ToolCallsOptions,
-  blocked: (call: ToolCall) => string | null = () => null,
-): Promise<EffectOutcome> {
+function toolContext(ctx: EffectContext, options: ToolCallsOptions): ToolContext {
   const workspace = ctx.run.vars.workspace_root;
-  const toolContext: ToolContext = {
+  return {
     canRun: runPermitted,
     ...options.toolContext,
     workspaceRoot: typeof workspace === "string" && workspace ? workspace : null,
     signal: ctx.signal,
   };
+}
+
+async function execute(
+  calls: ToolCall[],
+  allowed: ReadonlySet<string> | null,
+  tools: ToolContext,
+): Promise<EffectOutcome> {
   const results: JsonObject[] = [];
-  for (const call of calls) {
-    const reason = blocked(call);
-    results.push(reason ? resultItem(call, false, null, reason) : await runCall(call, allowed, toolContext));
-  }
+  for (const call of calls) results.push(await runCall(call, allowed, tools));
   return { status: "completed", result: executedEnvelope(results) as Json };
 }

@@ -7,7 +7,7 @@ import type { StepPlan } from "../spec.ts";
 import type { Effect, Json, JsonObject } from "../types.ts";
 import { getPath, isObject, objectAt } from "../engine/json.ts";
 import { addFlowWarning, DEFAULT_LIMITS } from "../engine/run_vars.ts";
-import { parseLenient } from "./data.ts";
+import { parseJsonText } from "./json_text.ts";
 import { ExecContext } from "./exec_context.ts";
 import type { ExecFn } from "./families.ts";
 import { configOf } from "./effects.ts";
@@ -262,7 +262,7 @@ export function agentNode(reactWorkflowId: (nodeId: string) => string): ExecFn {
     let data: Json = structured.data ?? null;
     if (data === null && typeof structured.content === "string") {
       try {
-        data = parseLenient(structured.content);
+        data = parseJsonText(structured.content);
       } catch {
         data = { value: structured.content };
       }

@@ -17,6 +17,7 @@ import { ExecContext } from "./exec_context.ts";
 import type { ExecFn } from "./families.ts";
 import { FlowGraph, type FlowNode } from "./graph.ts";
 import { LITERAL_NODES } from "./literals.ts";
+import { MEDIA_EXEC_NODES, MEDIA_OUTPUTS } from "./media.ts";
 import { LOGIC_NODES } from "./logic.ts";
 import { MATH_NODES } from "./math.ts";
 import { type PinCatalog, PinResolver, type PureFn } from "./pins.ts";
@@ -36,8 +37,9 @@ const EXEC: Record<string, ExecFn> = {
   ...CONTROL_NODES,
   ...VAR_EXEC_NODES,
   ...EFFECT_EXEC_NODES,
+  ...MEDIA_EXEC_NODES,
 };
-const OUTPUTS = { ...EFFECT_OUTPUTS, ...EVENT_OUTPUTS };
+const OUTPUTS = { ...EFFECT_OUTPUTS, ...EVENT_OUTPUTS, ...MEDIA_OUTPUTS };
 
 const CATALOG: PinCatalog = {
   pure: (type) => PURE[type],
@@ -159,4 +161,39 @@ function joinHandler(graph: FlowGraph, target: string): NodeHandler {
     objectAt(run.vars, "_temp.node_outputs")[JOIN_PREFIX + target] = out;
     return { node_id: JOIN_PREFIX + target, next_node: target };
   };
+}
+
+export interface UnrunnableNode {
+  flow_id: string;
+  node_id: string;
+  type: string;
+}
+
+/**
+ * Nodes a run of `flow` could reach: exec nodes reachable from the entry or from an On Event
+ * listener, plus the pure nodes feeding them (data edges, transitively). Orphans are left out, as
+ * at run time.
+ */
+export function reachableNodes(flow: VisualFlow): FlowNode[] {
+  const graph = new FlowGraph(flow, flow.id, (t) => t in PURE && !(t in EXEC));
+  const listeners = [...graph.nodes.values()].filter((n) => n.type === "on_event").map((n) => n.id);
+  const seen = new Set<string>();
+  const queue = [...new Set([graph.entry(), ...listeners].flatMap((s) => graph.reachable(s)))];
+  while (queue.length > 0) {
+    const id = queue.shift()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    for (const src of graph.dataIn.get(id)?.values() ?? []) queue.push(src.node);
+  }
+  return [...seen].map((id) => graph.node(id));
+}
+
+/** The reachable nodes of `flow` whose type this gateway cannot run. */
+export function unrunnableNodes(flow: VisualFlow): UnrunnableNode[] {
+  const supported = new Set(SUPPORTED_NODE_TYPES);
+  return reachableNodes(flow).filter((n) => !supported.has(n.type)).map((n) => ({
+    flow_id: flow.id,
+    node_id: n.id,
+    type: n.type,
+  }));
 }

@@ -3,34 +3,23 @@ import type { Json, JsonObject } from "../types.ts";
 import { nowIso } from "../../util/time.ts";
 import { getPath, isObject } from "../engine/json.ts";
 import type { PureFn } from "./pins.ts";
-import { toNumber } from "./py.ts";
+import { parseJsonText } from "./json_text.ts";
+import { pyStr, truthy } from "./py.ts";
 
 const asArray = (
   v: Json | undefined,
 ): Json[] => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]);
 
-/** Lenient JSON: strict parse, then ``` fences stripped, then the first {…}/[…] block. */
-export function parseLenient(text: string): Json {
-  const attempts = [text.trim()];
-  const fenced = text.match(/```(?:json)?\s*([\s\S]*?)```/i);
-  if (fenced) attempts.push(fenced[1].trim());
-  const block = text.match(/[{[][\s\S]*[}\]]/);
-  if (block) attempts.push(block[0]);
-  for (const a of attempts) {
-    try {
-      return JSON.parse(a);
-    } catch {
-      // try the next, more lenient reading
-    }
-  }
-  throw new Error(`parse_json: not valid JSON: ${text.slice(0, 120)}`);
-}
-
-function parseJson(v: Json | undefined): Json {
-  if (Array.isArray(v) || isObject(v)) return v;
-  if (typeof v !== "string") return { value: v ?? null };
-  const parsed = parseLenient(v);
-  return Array.isArray(parsed) || isObject(parsed) ? parsed : { value: parsed };
+/** parse_json: objects/arrays pass through; text is read leniently; scalars wrap as `{value}` unless `wrap_scalar` is false. */
+function parseJson(i: JsonObject): Json {
+  const raw = i.text;
+  let parsed: Json;
+  if (Array.isArray(raw) || isObject(raw)) parsed = raw;
+  else if (raw === undefined || raw === null) {
+    throw new Error("parse_json requires a non-empty 'text' input.");
+  } else parsed = parseJsonText(pyStr(raw));
+  const wrap = i.wrap_scalar === undefined ? true : truthy(i.wrap_scalar);
+  return wrap && !Array.isArray(parsed) && !isObject(parsed) ? { value: parsed } : parsed;
 }
 
 /** Python `json.dumps` default spacing (`, ` and `: `). */
@@ -42,25 +31,46 @@ function pyDumps(v: Json): string {
   return JSON.stringify(v);
 }
 
+/** Upstream's index coercion: booleans and unreadable values are 0, floats truncate. */
+function elementIndex(v: Json | undefined): number {
+  if (typeof v === "number") return Math.trunc(v);
+  if (typeof v === "string" && v.trim() !== "") {
+    const n = Number(v.trim());
+    return Number.isNaN(n) ? 0 : Math.trunc(n);
+  }
+  return 0;
+}
+
 function getElement(i: JsonObject): JsonObject {
-  const arr = asArray(i.array);
-  const raw = i.index === undefined || i.index === null ? 0 : Math.trunc(toNumber(i.index, "index"));
+  const arr = Array.isArray(i.array) ? i.array : [];
+  const raw = elementIndex(i.index);
   const idx = raw < 0 ? arr.length + raw : raw;
   const found = idx >= 0 && idx < arr.length;
   return { result: found ? arr[idx] : (i.default ?? null), found };
 }
 
+/** Dotted lookup through objects and digit-indexed lists; anything else reads as null. */
+function dottedPath(value: Json | undefined, path: string): Json {
+  let cur: Json | undefined = value;
+  for (const part of path.split(".")) {
+    if (isObject(cur)) cur = cur[part];
+    else if (Array.isArray(cur) && /^\d+$/.test(part)) cur = cur[Number(part)];
+    else return null;
+  }
+  return cur ?? null;
+}
+
 function breakObject(i: JsonObject, paths: string[]): JsonObject {
   let obj = i.object;
-  if (typeof obj === "string") {
+  if (typeof obj === "string" && obj.trim()) {
     try {
-      obj = parseLenient(obj);
+      obj = parseJson({ text: obj });
     } catch {
-      obj = null;
+      // an unreadable string stays a string: every path reads null
     }
   }
   const out: JsonObject = {};
-  for (const p of paths) out[p] = getPath(obj ?? null, p) ?? null;
+  for (const p of paths.map((p) => p.trim()).filter((p) => p)) out[p] = dottedPath(obj, p);
   return out;
 }
 
@@ -73,7 +83,7 @@ export const DATA_NODES: Record<string, PureFn> = {
     const pins = node.inputs.filter((p) => p.type !== "execution").map((p) => p.id);
     return { result: pins.flatMap((p) => asArray(i[p])) };
   },
-  array_length: (i) => ({ result: asArray(i.array).length }),
+  array_length: (i) => ({ result: Array.isArray(i.array) ? i.array.length : 0 }),
   array_append: (i) => ({ result: [...asArray(i.array), i.item ?? null] }),
   array_dedup: (i) => {
     const seen = new Set<string>();
@@ -82,10 +92,13 @@ export const DATA_NODES: Record<string, PureFn> = {
     };
   },
   get_element: getElement,
-  parse_json: (i) => ({ result: parseJson(i.text ?? i.value ?? i.json) }),
+  parse_json: (i) => ({ result: parseJson(i) }),
   break_object: (i, node) => {
     const cfg = node.data.breakConfig as { selectedPaths?: string[] } | undefined;
-    return breakObject(i, Array.isArray(cfg?.selectedPaths) ? cfg.selectedPaths : []);
+    const paths = Array.isArray(cfg?.selectedPaths)
+      ? cfg.selectedPaths.filter((p) => typeof p === "string")
+      : [];
+    return breakObject(i, paths);
   },
   stringify_json: (i) => {
     const v = i.value ?? null;

@@ -75,7 +75,7 @@ function llmCall(ctx: ExecContext) {
   body.include_context = includeContext;
   if (isObject(i.resp_schema)) {
     body.response_schema = i.resp_schema;
-    body.response_schema_name = `LLM_${ctx.node.id}`;
+    body.response_schema_name = "LLM_StructuredOutput"; // upstream names every llm_call schema this way
   }
   if (typeof i.max_in_tokens === "number") body.max_input_tokens = i.max_in_tokens;
   if (includeContext) {

@@ -64,8 +64,10 @@ export const EVENT_EXEC_NODES: Record<string, ExecFn> = {
   }),
   on_flow_end: (ctx) => {
     const i = ctx.inputs();
-    const out: JsonObject = {};
-    for (const pin of ctx.graph.declaredInputs(ctx.node)) out[pin] = i[pin] ?? null;
+    const declared = ctx.graph.declaredInputs(ctx.node);
+    // no declared pins: upstream ends with everything the node received (the data bus)
+    const out: JsonObject = declared.length === 0 ? { ...i } : {};
+    for (const pin of declared) out[pin] = i[pin] ?? null;
     out.success = true;
     ctx.setOutputs(out, { lastOutput: true });
     return { node_id: ctx.node.id, complete_output: out };

@@ -1,7 +1,7 @@
 /** Logic nodes: compare (Python semantics), not, and, or, coalesce. */
 import type { Json, JsonObject } from "../types.ts";
 import type { PureFn } from "./pins.ts";
-import { pyEquals, pyOrder, truthy } from "./py.ts";
+import { pyEquals, pyOrder, pyStr, truthy } from "./py.ts";
 
 function compare(a: Json | undefined, b: Json | undefined, op: string): boolean {
   if (op === "==") return pyEquals(a, b);
@@ -19,7 +19,8 @@ function compare(a: Json | undefined, b: Json | undefined, op: string): boolean 
 }
 
 export const LOGIC_NODES: Record<string, PureFn> = {
-  compare: (i: JsonObject) => ({ result: compare(i.a, i.b, typeof i.op === "string" && i.op ? i.op : "==") }),
+  // `str(inputs.get("op", "=="))`: only an unset op defaults; "" or null is an unknown operator
+  compare: (i: JsonObject) => ({ result: compare(i.a, i.b, i.op === undefined ? "==" : pyStr(i.op)) }),
   not: (i) => ({ result: !truthy(i.value) }),
   and: (i) => ({ result: truthy(i.a) && truthy(i.b) }),
   or: (i) => ({ result: truthy(i.a) || truthy(i.b) }),

@@ -52,15 +52,59 @@ export function pyOrder(a: Json | undefined, b: Json | undefined): number | null
   const na = numeric(a), nb = numeric(b);
   if (na !== null && nb !== null) return na - nb;
   if (typeof a === "string" && typeof b === "string") return a < b ? -1 : a > b ? 1 : 0;
+  if (Array.isArray(a) && Array.isArray(b)) { // lexicographic, as Python lists
+    for (let k = 0; k < Math.min(a.length, b.length); k++) {
+      if (pyEquals(a[k], b[k])) continue;
+      return pyOrder(a[k], b[k]);
+    }
+    return a.length - b.length;
+  }
   return null;
 }
 
-/** `float(x)` for math nodes; null/undefined → 0 is NOT allowed upstream (TypeError), so it throws. */
+/** Python `float()` text syntax (surrounding whitespace and digit underscores allowed). */
+const PY_FLOAT = /^[+-]?((\d(_?\d)*)?\.?\d(_?\d)*([eE][+-]?\d(_?\d)*)?|(\d(_?\d)*)\.|inf(inity)?|nan)$/i;
+
+/** `float(x)`: numbers, booleans and numeric text; anything else (null, lists, prose) is an error. */
 export function toNumber(v: Json | undefined, pin: string): number {
   if (typeof v === "number") return v;
   if (typeof v === "boolean") return v ? 1 : 0;
-  if (typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v))) return Number(v);
+  if (typeof v === "string" && PY_FLOAT.test(v.trim())) {
+    const t = v.trim().replace(/_/g, "").toLowerCase().replace(/^([+-]?)inf(inity)?$/, "$1Infinity");
+    return Number(t);
+  }
   throw new Error(`pin '${pin}' is not a number: ${JSON.stringify(v ?? null)}`);
+}
+
+/** `int(x)` for count-like pins: floats truncate, integer text only. */
+export function toInt(v: Json | undefined, pin: string): number {
+  if (typeof v === "number" && Number.isFinite(v)) return Math.trunc(v);
+  if (typeof v === "boolean") return v ? 1 : 0;
+  if (typeof v === "string" && /^[+-]?\d(_?\d)*$/.test(v.trim())) return Number(v.trim().replace(/_/g, ""));
+  throw new Error(`pin '${pin}' is not an integer: ${JSON.stringify(v ?? null)}`);
+}
+
+/** Exact `m * 2^e` decomposition of a finite double. */
+function binaryParts(x: number): { m: bigint; e: number } {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, Math.abs(x));
+  const bits = view.getBigUint64(0);
+  const exp = Number((bits >> 52n) & 0x7ffn);
+  const frac = bits & 0xfffffffffffffn;
+  return exp === 0 ? { m: frac, e: -1074 } : { m: frac | (1n << 52n), e: exp - 1075 };
+}
+
+/** Python's `round(x, ndigits)`: half to even on the exact binary value (round(2.5) == 2, round(2.675, 2) == 2.67). */
+export function pyRound(x: number, ndigits: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  const { m, e } = binaryParts(x);
+  const num = m * 10n ** BigInt(Math.max(ndigits, 0)) * 2n ** BigInt(Math.max(e, 0));
+  const den = 10n ** BigInt(Math.max(-ndigits, 0)) * 2n ** BigInt(Math.max(-e, 0));
+  let q = num / den;
+  const twice = (num % den) * 2n;
+  if (twice > den || (twice === den && q % 2n === 1n)) q += 1n;
+  const out = Number(`${q}e${-ndigits}`);
+  return x < 0 ? -out : out;
 }
 
 /** Decodes `\n`, `\t`, `\r` escapes typed into separator/delimiter configs. */

@@ -123,7 +123,9 @@ compatTest("test bundle: execute_command waits for approval, then runs in the wo
     assert.equal(root.status, "completed", root.error ?? "");
     assert.equal(root.output!.output, "It prints hello.");
     const childLedger = await ledgerOf(h, agent.run_id);
-    const executed = childLedger.find((r) => r.node_id === "act_approved" && r.status === "completed")!;
+    // the approved batch ran inside the resume: the waiting step's completed twin holds its results
+    const waited = childLedger.find((r) => r.effect?.type === "tool_calls" && r.status === "waiting")!;
+    const executed = childLedger.find((r) => r.step_id === waited.step_id && r.status === "completed")!;
     const result = (executed.result as JsonObject).results as JsonObject[];
     assert.equal(result[0].success, true);
     assert.match(String(result[0].output), /print\('hello'\)/);

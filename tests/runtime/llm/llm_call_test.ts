@@ -225,7 +225,10 @@ Deno.test("llm_call without an endpoint, model or input fails with a clear error
     output: { modality: "image", task: "image_generation" },
   });
   assert.equal(media.status, "failed");
-  assert.match((media as { error: string }).error, /^Media generation \(image\) is not supported/);
+  assert.match(
+    (media as { error: string }).error,
+    /^Cannot run media task 'image_generation': no media backend/,
+  );
 });
 
 Deno.test("llm_call uses params.base_url over the configured endpoint and reports HTTP errors", async () => {

@@ -88,7 +88,7 @@ Deno.test("ReAct node handlers are deterministic and effect nodes do not mutate 
       "done",
     ]);
     assert.equal(run.output!.answer, "Buy milk.");
-    const results = run.output!.tool_results as JsonObject[];
+    const results = ((run.vars._temp as JsonObject).agent as JsonObject).tool_results as JsonObject[];
     assert.deepEqual(results.map((r) => [r.name, r.success]), [["read_file", true], ["read_file", true], [
       "nope",
       false,

@@ -29,6 +29,8 @@ export function servicesWith(ledger: StepRecord[] = []): EffectServices {
     loadRun: () => Promise.resolve(null),
     readLedger: () => Promise.resolve(ledger),
     nowIso: () => isoUtc(),
+    storeArtifact: () => Promise.reject(new Error("not used")),
+    loadArtifact: () => Promise.resolve(null),
   };
 }
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createLlmEffectHandlers, type ToolMode } from "../../../src/runtime/llm/mod.ts";
 import type { EffectHandler, EffectOutcome } from "../../../src/runtime/spec.ts";
-import type { JsonObject, StepRecord, WaitState } from "../../../src/runtime/types.ts";
+import type { JsonObject, WaitState } from "../../../src/runtime/types.ts";
 import { effectCtx, makeRun, scratchDir } from "./support.ts";
 
 interface Fixture {
@@ -47,16 +47,15 @@ async function runTools(
   root: string | null,
   calls: Call[],
   extra: JsonObject = {},
-  ledger: StepRecord[] = [],
+  approval?: JsonObject,
 ): Promise<EffectOutcome> {
   const run = makeRun(root ? { workspace_root: root } : {});
-  return await h(
-    effectCtx(run, {
-      type: "tool_calls",
-      payload: { tool_calls: calls, ...extra },
-      result_key: "_temp.tool_results",
-    }, ledger),
-  );
+  const ctx = effectCtx(run, {
+    type: "tool_calls",
+    payload: { tool_calls: calls, ...extra },
+    result_key: "_temp.tool_results",
+  });
+  return await h(approval === undefined ? ctx : { ...ctx, approval });
 }
 
 function results(outcome: EffectOutcome): JsonObject[] {
@@ -161,6 +160,23 @@ Deno.test("unknown tools, bad arguments, allowlist and missing workspace give er
   assert.match(String(noWs[0].error), /no workspace/);
 });
 
+Deno.test("approval mode never asks a person to approve a call this deployment cannot run", async () => {
+  await using fx = await fixture();
+  const out = results(
+    await runTools(handler("approval", false), fx.root, [
+      { name: "execute_command", arguments: { command: "ls" } },
+      { name: "read_file", arguments: { file_path: "hello.py" } },
+    ]),
+  );
+  assert.match(String(out[0].error), /^execute_command is not available in this deployment/);
+  assert.equal(out[1].success, true);
+  const gated = await runTools(handler("approval", true), fx.root, [{
+    name: "execute_command",
+    arguments: { command: "ls" },
+  }]);
+  assert.equal(gated.status, "waiting");
+});
+
 Deno.test("execute_command is a clear tool error when running processes is not permitted", async () => {
   await using fx = await fixture();
   const out = results(
@@ -202,29 +218,26 @@ Deno.test("approval mode: a batch with write_file waits for the user with the to
   assert.deepEqual(((details.executor as JsonObject).policy as JsonObject).requires_approval, ["write_file"]);
   await assert.rejects(Deno.stat(join(fx.root, "out.txt")), Deno.errors.NotFound);
 
-  // The answer is read back from the ledger's resume record (not from the payload).
-  const ledger = approvalLedger(wait, { approved: false, reason: "no writes" });
+  // The engine hands the person's answer to the handler inside the resume: a denial denies the
+  // whole batch (the read-only call too); an approval runs every call.
   const denied = results(
-    await runTools(handler("approval"), fx.root, calls, { after_approval: true }, ledger),
+    await runTools(handler("approval"), fx.root, calls, {}, { approved: false, reason: "no writes" }),
   );
-  assert.equal(denied[0].success, true);
-  assert.equal(denied[1].error, "Tool call denied by the user: no writes");
-  const approved = results(
-    await runTools(
-      handler("approval"),
-      fx.root,
-      calls,
-      { after_approval: true },
-      approvalLedger(wait, { approved: true }),
-    ),
-  );
+  assert.deepEqual(denied.map((r) => r.error), [
+    "Tool call denied by the user: no writes",
+    "Tool call denied by the user: no writes",
+  ]);
+  await assert.rejects(Deno.stat(join(fx.root, "out.txt")), Deno.errors.NotFound);
+  const approved = results(await runTools(handler("approval"), fx.root, calls, {}, { approved: true }));
+  assert.equal(approved[0].success, true);
   assert.equal(approved[1].success, true);
   assert.equal(await Deno.readTextFile(join(fx.root, "out.txt")), "hey");
-  const forged = await runTools(handler("approval"), fx.root, calls, { after_approval: true }, []);
-  assert.deepEqual(forged, {
-    status: "failed",
-    error: "No answered tool-approval wait matches these tool calls",
+  // A payload cannot approve: without the engine's answer the batch waits again.
+  const forged = await runTools(handler("approval"), fx.root, calls, {
+    approved: true,
+    after_approval: true,
   });
+  assert.equal(forged.status, "waiting");
 });
 
 Deno.test("passthrough waits for approval of every batch; delegated waits for a job", async () => {
@@ -239,38 +252,3 @@ Deno.test("passthrough waits for approval of every batch; delegated waits for a 
   assert.equal(wait.reason, "job");
   assert.match(String(wait.wait_key), /^tool_calls:[0-9a-f-]+:node-1$/);
 });
-
-function approvalLedger(wait: WaitState, answer: JsonObject): StepRecord[] {
-  const record = (
-    status: StepRecord["status"],
-    effect: StepRecord["effect"],
-    result: StepRecord["result"],
-  ): StepRecord => ({
-    run_id: "r",
-    step_id: crypto.randomUUID(),
-    node_id: "act",
-    status,
-    effect,
-    result,
-    error: null,
-    started_at: "",
-    ended_at: null,
-    actor_id: null,
-    session_id: null,
-    attempt: 1,
-    idempotency_key: null,
-    prev_hash: null,
-    record_hash: null,
-    signature: null,
-  });
-  return [
-    record("waiting", { type: "tool_calls", payload: {}, result_key: null }, {
-      wait: wait as unknown as JsonObject,
-    }),
-    record("completed", {
-      type: "resume",
-      payload: { wait_reason: "user", wait_key: wait.wait_key, payload: answer },
-      result_key: null,
-    }, { resumed: true }),
-  ];
-}

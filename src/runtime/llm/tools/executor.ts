@@ -2,7 +2,6 @@
 import type { Json, JsonObject } from "../../types.ts";
 import { getTool } from "./registry.ts";
 import { type ToolContext, ToolError } from "./types.ts";
-import { canonicalJson } from "../../engine/idempotency.ts";
 import { isObject } from "../../engine/json.ts";
 
 export interface ToolCall {
@@ -52,12 +51,17 @@ export function normaliseCalls(raw: Json | undefined, idempotencyKey: string): T
   });
 }
 
-/** Why a call cannot run, or null when it can (unknown tool, not allowlisted, malformed). */
-export function refusal(call: ToolCall, allowed: ReadonlySet<string> | null): string | null {
+/** Why a call cannot run, or null when it can (malformed, unknown, not allowlisted, unavailable here). */
+export function refusal(
+  call: ToolCall,
+  allowed: ReadonlySet<string> | null,
+  ctx: ToolContext,
+): string | null {
   if (call.invalid) return call.invalid;
-  if (!getTool(call.name)) return `Unknown tool: ${call.name}`;
+  const tool = getTool(call.name);
+  if (!tool) return `Unknown tool: ${call.name}`;
   if (allowed && !allowed.has(call.name)) return `Tool "${call.name}" is not in this node's allowed tools`;
-  return null;
+  return tool.unavailable?.(ctx) ?? null;
 }
 
 export function resultItem(call: ToolCall, success: boolean, output: Json, error: string | null): JsonObject {
@@ -76,7 +80,7 @@ export async function runCall(
   allowed: ReadonlySet<string> | null,
   ctx: ToolContext,
 ): Promise<JsonObject> {
-  const refused = refusal(call, allowed);
+  const refused = refusal(call, allowed, ctx);
   if (refused) return resultItem(call, false, null, refused);
   try {
     const output = await getTool(call.name)!.run(call.arguments, ctx);
@@ -97,8 +101,3 @@ export async function runCall(
 
 /** The upstream tool-results envelope. */
 export const executedEnvelope = (results: JsonObject[]): JsonObject => ({ mode: "executed", results });
-
-/** Canonical signature of a batch (names + arguments) to match an approval to the calls it covers. */
-export function batchSignature(calls: readonly { name: Json; arguments: Json }[]): string {
-  return canonicalJson(calls.map((c) => [c.name, c.arguments]));
-}

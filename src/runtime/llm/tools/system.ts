@@ -22,13 +22,12 @@ export const executeCommand: Tool = {
       timeout: { type: "integer", description: "Seconds before the command is killed", default: 60 },
     },
   },
+  unavailable: (ctx) =>
+    ctx.canRun()
+      ? null
+      : "execute_command is not available in this deployment: the gateway's permission sandbox does not allow running processes",
   async run(args, ctx) {
     const command = str(args, "command");
-    if (!ctx.canRun()) {
-      throw new ToolError(
-        "execute_command is not available in this deployment: the gateway's permission sandbox does not allow running processes",
-      );
-    }
     const cwd = await resolveInWorkspace(
       await openWorkspace(ctx.workspaceRoot),
       str(args, "working_directory", "."),

@@ -35,6 +35,8 @@ export interface Tool {
   spec: ToolSpec;
   /** Read-only tools run without approval in `approval` mode. */
   safe: boolean;
+  /** Why this deployment cannot run the tool at all (then nobody is asked to approve it), or null. */
+  unavailable?(ctx: ToolContext): string | null;
   run(args: JsonObject, ctx: ToolContext): Promise<Json>;
 }
 
