@@ -8,6 +8,7 @@ import { scanFlowsDir } from "../bundles/scan.ts";
 import type { LoadedBundle } from "../bundles/types.ts";
 import { latestVersion, versionChannel } from "../bundles/versions.ts";
 import { parseFlags, settingFlags, settingFlagsHelp, UsageError } from "./args.ts";
+import { table } from "./remote.ts";
 
 export const BUNDLE_HELP = [
   "Usage:",
@@ -22,11 +23,6 @@ export const BUNDLE_HELP = [
 
 function flowsDirOf(values: Record<string, unknown>): string {
   return loadConfig(processEnv(), { "flows-dir": values["flows-dir"] }).flowsDir;
-}
-
-function table(rows: string[][]): string[] {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd());
 }
 
 async function list(values: Record<string, unknown>): Promise<number> {

@@ -57,6 +57,8 @@ export interface Config {
   toolingCommands: string | undefined;
   toolingMaxFileBytes: number;
   logLevel: "debug" | "info" | "warn" | "error" | "none";
+  /** Base URL the command-line client talks to. */
+  url: string;
 }
 
 /** A bad setting: the message is one line naming the variable (or flag) and what is allowed. */

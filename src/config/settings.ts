@@ -51,6 +51,8 @@ export interface Setting {
 const SERVE = ["serve"];
 const DATA = ["serve", "runner", "migrate", "config", "tail"];
 const RUN = ["serve", "runner"];
+/** Subcommands that talk to a running gateway over HTTP. */
+export const CLIENT_COMMANDS = ["runs", "commands", "bundles", "tail"];
 
 export const SETTINGS: Setting[] = [
   // Listening
@@ -486,5 +488,16 @@ export const SETTINGS: Setting[] = [
     default: "info",
     allowed: "debug | info | warn | error | none",
     help: "Level of the JSON log lines on stderr.",
+  },
+  // Command-line client
+  {
+    key: "url",
+    env: "ABSTRACTGATEWAY_URL",
+    flag: "url",
+    commands: CLIENT_COMMANDS,
+    schema: url,
+    default: "http://127.0.0.1:8080",
+    allowed: "an http(s) URL",
+    help: "Gateway base URL used by `gateway runs|commands|bundles|tail`.",
   },
 ];

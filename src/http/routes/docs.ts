@@ -1,8 +1,10 @@
 /** `/openapi.json` (generated from the route schemas, computed once) and the offline `/docs` page. */
 import type { App } from "../env.ts";
 import { DOCS_HTML } from "./docs_page.ts";
+import { VERSION } from "../../cli/version.ts";
 
 const API_TITLE = "AbstractGateway";
+/** The upstream AbstractGateway version whose contract we implement (reported by discovery). */
 export const API_VERSION = "0.2.27";
 const DESCRIPTION = "Durable Run Gateway for AbstractRuntime (commands + ledger replay/stream).";
 
@@ -20,7 +22,7 @@ export function registerDocRoutes(app: App): void {
   app.get("/openapi.json", (c) => {
     cached ??= JSON.stringify(app.getOpenAPIDocument({
       openapi: "3.0.3",
-      info: { title: API_TITLE, version: API_VERSION, description: DESCRIPTION },
+      info: { title: API_TITLE, version: VERSION, description: DESCRIPTION },
     }));
     return c.body(cached, 200, { "Content-Type": "application/json" });
   });
