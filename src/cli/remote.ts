@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { GatewayClient, GatewayHttpError } from "../client/client.ts";
 import { loadConfig, processEnv } from "../config/config.ts";
-import { TOKEN_FILE } from "../security/startup.ts";
+import { readTokenFile, TOKEN_FILE } from "../security/startup.ts";
 import { settingFlags, UsageError } from "./args.ts";
 
 /** Flags every client subcommand takes (plus `--json`). */
@@ -38,14 +38,6 @@ export async function connect(values: Record<string, unknown>): Promise<GatewayC
     );
   }
   return new GatewayClient({ baseUrl: config.url, token, fetch: describedFetch(config.url) });
-}
-
-async function readTokenFile(file: string): Promise<string | undefined> {
-  try {
-    return (await Deno.readTextFile(file)).trim() || undefined;
-  } catch {
-    return undefined; // absent or not readable: the caller gives the hint
-  }
 }
 
 /** fetch whose network failures say which gateway could not be reached. */

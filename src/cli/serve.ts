@@ -6,6 +6,7 @@ import { ensureServeAuth } from "../security/startup.ts";
 import { logger, setLogLevel } from "../util/log.ts";
 import { parseFlags, settingFlags, settingFlagsHelp } from "./args.ts";
 import { untilSignal } from "./signals.ts";
+import { listen } from "./listen.ts";
 
 export const SERVE_HELP = [
   "Usage: gateway serve [flags]",
@@ -37,19 +38,10 @@ export async function serveCommand(args: string[]): Promise<number> {
 
   const gw = await openGateway(config, { runner: config.runner });
   const http = createGatewayServer(gw);
-  const listening = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve(
-    { hostname: config.host, port: config.port, onListen: (addr) => listening.resolve(addr) },
-    http.fetch,
-  );
-  const addr = await listening.promise;
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-  console.log(
-    `gateway listening on http://${host}:${addr.port} (runner: ${config.runner ? "in-process" : "off"})`,
-  );
+  const { server, url } = await listen(config.host, config.port, http.fetch, "--port / ABSTRACTGATEWAY_PORT");
+  console.log(`gateway listening on ${url} (runner: ${config.runner ? "in-process" : "off"})`);
   log.info("listening", {
-    host: addr.hostname,
-    port: addr.port,
+    url,
     runner: config.runner,
     store: config.storeBackend,
   });

@@ -59,6 +59,8 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error" | "none";
   /** Base URL the command-line client talks to. */
   url: string;
+  /** Port of the standalone runner's metrics and health listener (none when undefined). */
+  runnerMetricsPort: number | undefined;
 }
 
 /** A bad setting: the message is one line naming the variable (or flag) and what is allowed. */

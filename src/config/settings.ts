@@ -500,4 +500,15 @@ export const SETTINGS: Setting[] = [
     allowed: "an http(s) URL",
     help: "Gateway base URL used by `gateway runs|commands|bundles|tail`.",
   },
+  {
+    key: "runnerMetricsPort",
+    env: "ABSTRACTGATEWAY_RUNNER_METRICS_PORT",
+    flag: "metrics-port",
+    commands: ["runner"],
+    schema: int(0, 65535),
+    default: undefined,
+    allowed: "an integer 0..65535 (0 = any free port)",
+    help:
+      "`gateway runner` serves /metrics, /api/health and /api/health/ready on this port (ABSTRACTGATEWAY_HOST).",
+  },
 ];

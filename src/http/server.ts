@@ -3,14 +3,12 @@
  * CORS, plus request metrics and `GET /metrics`, the audit tail route, and the operator tooling routes
  * (which answer 404 unless tooling is enabled). `serve`, the e2e-style tests and the bench build it here.
  */
-import type { Context } from "hono";
 import type { Gateway } from "../gateway.ts";
-import { metricsMiddleware, metricsRoute } from "../metrics/http.ts";
+import { bearerCheck, metricsMiddleware, metricsRoute } from "../metrics/http.ts";
 import type { AuditLog } from "../security/audit.ts";
 import { registerAuditRoutes } from "../security/audit_routes.ts";
 import { corsMiddleware } from "../security/cors.ts";
 import { securityMiddleware } from "../security/middleware.ts";
-import { bearerToken, TokenVerifier } from "../security/tokens.ts";
 import { toolingRoutes } from "../tooling/routes.ts";
 import { createApp } from "./app.ts";
 import type { App } from "./env.ts";
@@ -40,11 +38,7 @@ export function createGatewayServer(gw: Gateway): GatewayServer {
   });
   registerAuditRoutes(app, security.audit);
   app.route("/api/gateway", tooling.app);
-  const tokens = new TokenVerifier(config.authTokens);
-  const authCheck = async (c: Context) => {
-    const token = bearerToken(c.req.header("authorization"));
-    return token !== null && await tokens.verify(token);
-  };
+  const authCheck = bearerCheck(config.authTokens);
   app.route("/", metricsRoute(gw.metrics, { open: config.metricsOpen || !config.security, authCheck }));
   return {
     app,

@@ -8,6 +8,7 @@ import { errorText, logger } from "../util/log.ts";
 import { nowIso } from "../util/time.ts";
 import { CommandApplier } from "./commands.ts";
 import { CommandDrain } from "./command_drain.ts";
+import { beat } from "./heartbeat.ts";
 import type { RunnerDeps } from "./deps.ts";
 import { isCronSchedule, retimeCronWait } from "./cron_timer.ts";
 import { RunnerLock } from "./lock.ts";
@@ -108,6 +109,8 @@ export class Runner {
       this.#deps.stores.wake.subscribe(topic, () => this.kick())
     );
     this.#ready.resolve(true);
+    const heart = new AbortController();
+    const beating = beat(this.#deps.config.dataDir, heart.signal);
     try {
       while (!signal.aborted) {
         this.#kicked = false;
@@ -125,6 +128,8 @@ export class Runner {
         await this.#sleep(sleepMs);
       }
     } finally {
+      heart.abort();
+      await beating;
       unsubscribe.forEach((off) => off());
       if (await this.#ticks.drain(STOP_TICK_GRACE_MS)) {
         await this.#locks.idle();

@@ -88,7 +88,7 @@ function checkTokenStrength(config: Config, loopback: boolean, print: (line: str
 }
 
 /** The stored token, or null when there is no file. Refuses files others can read or symlinks. */
-async function readTokenFile(file: string): Promise<string | null> {
+export async function readTokenFile(file: string): Promise<string | null> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.lstat(file);
