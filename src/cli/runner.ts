@@ -5,7 +5,7 @@ import { runnerHttpApp } from "../metrics/runner_http.ts";
 import { readTokenFile, TOKEN_FILE } from "../security/startup.ts";
 import { listen, type Listening } from "./listen.ts";
 import { openGateway } from "../gateway.ts";
-import { errorText, logger, setLogLevel } from "../util/log.ts";
+import { errorText, logger, setLogFormat, setLogLevel } from "../util/log.ts";
 import { parseFlags, settingFlags, settingFlagsHelp } from "./args.ts";
 import { untilSignal } from "./signals.ts";
 
@@ -29,6 +29,7 @@ export async function runnerCommand(args: string[]): Promise<number> {
   const config = loadConfig(processEnv(), values);
   config.runner = true;
   setLogLevel(config.logLevel);
+  setLogFormat(config.logFormat);
   const log = logger("runner");
   const stopping = untilSignal();
   const tokens = config.authTokens.length

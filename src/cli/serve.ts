@@ -3,7 +3,7 @@ import { loadConfig, processEnv } from "../config/config.ts";
 import { openGateway } from "../gateway.ts";
 import { createGatewayServer } from "../http/server.ts";
 import { ensureServeAuth } from "../security/startup.ts";
-import { logger, setLogLevel } from "../util/log.ts";
+import { logger, setLogFormat, setLogLevel } from "../util/log.ts";
 import { parseFlags, settingFlags, settingFlagsHelp } from "./args.ts";
 import { untilSignal } from "./signals.ts";
 import { listen } from "./listen.ts";
@@ -31,6 +31,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   const config = loadConfig(processEnv(), values);
   if (values["no-runner"]) config.runner = false;
   setLogLevel(config.logLevel);
+  setLogFormat(config.logFormat);
   const log = logger("serve");
 
   const auth = await ensureServeAuth(config, { print: (line) => console.log(line) });

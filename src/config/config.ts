@@ -57,6 +57,7 @@ export interface Config {
   toolingCommands: string | undefined;
   toolingMaxFileBytes: number;
   logLevel: "debug" | "info" | "warn" | "error" | "none";
+  logFormat: "auto" | "json" | "pretty";
   /** Base URL the command-line client talks to. */
   url: string;
   /** Port of the standalone runner's metrics and health listener (none when undefined). */

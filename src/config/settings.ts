@@ -487,7 +487,18 @@ export const SETTINGS: Setting[] = [
     schema: z.string().transform((v) => v.toLowerCase()).pipe(logLevel),
     default: "info",
     allowed: "debug | info | warn | error | none",
-    help: "Level of the JSON log lines on stderr.",
+    help: "Level of the log lines on stderr (debug adds tick and command detail).",
+  },
+  {
+    key: "logFormat",
+    env: "ABSTRACTGATEWAY_LOG_FORMAT",
+    flag: "log-format",
+    commands: RUN,
+    schema: z.enum(["auto", "json", "pretty"]),
+    default: "auto",
+    allowed: "auto | json | pretty",
+    help: "Log line format: JSON objects, or readable lines (coloured on a terminal unless NO_COLOR); " +
+      "auto = pretty on a terminal, JSON otherwise (systemd).",
   },
   // Command-line client
   {

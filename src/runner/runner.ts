@@ -96,15 +96,19 @@ export class Runner {
 
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
+    let waited = false;
     const acquired = await this.#lock.acquire(signal, {
-      onWait: () =>
-        log.warn("another runner holds the data-dir lock; waiting to take over", { lock: this.#lock.path }),
+      onWait: () => {
+        waited = true;
+        log.warn("another runner holds the data-dir lock; waiting to take over", { lock: this.#lock.path });
+      },
     });
     if (!acquired) {
       this.#lock.release();
       return;
     }
-    log.info("runner lock acquired; runner active", { lock: this.#lock.path, pid: Deno.pid });
+    const how = waited ? "runner lock taken over from the previous runner" : "runner lock acquired";
+    log.info(`${how}; runner active`, { lock: this.#lock.path, pid: Deno.pid });
     const unsubscribe = ["commands", "runs"].map((topic) =>
       this.#deps.stores.wake.subscribe(topic, () => this.kick())
     );

@@ -10,6 +10,7 @@ import type { RunnerDeps } from "./deps.ts";
 import { retimeCronWait } from "./cron_timer.ts";
 import { appendTickFailure } from "./failure_records.ts";
 import type { RunLocks } from "./run_locks.ts";
+import { logTickEnd, logTickStart } from "./run_story.ts";
 
 /** Workflow ids served by the bundle host: `<bundle>@<version>:<flow>` and `scheduled:<uuid>`. */
 const LOADABLE_ID = /^(scheduled:|[^:@]+@[^:]+:)/;
@@ -93,10 +94,12 @@ export class TickPool {
         return;
       }
     }
-    await this.#tick(run.run_id);
+    await this.#tick(run);
   }
 
-  async #tick(runId: string): Promise<void> {
+  async #tick(before: RunState): Promise<void> {
+    const runId = before.run_id;
+    logTickStart(this.log, before);
     const run = await this.locks.with(runId, async () => {
       try {
         const ticked = await this.deps.runtime.tick(runId, this.deps.config.tickMaxSteps);
@@ -106,6 +109,7 @@ export class TickPool {
         return await this.#failRun(runId, err);
       }
     });
+    if (run) logTickEnd(this.log, before, run);
     if (run && isTerminal(run.status) && run.parent_run_id) {
       await this.locks.with(run.parent_run_id, () => this.deps.runtime.resumeParentsOf(run.run_id));
     }

@@ -16,6 +16,8 @@ Deno.test("operator CLI drives runs, commands and bundles of a live serve", asyn
     ABSTRACTGATEWAY_DATA_DIR: data,
     ABSTRACTGATEWAY_FLOWS_DIR: flows,
     ABSTRACTGATEWAY_POLL_S: "0.05",
+    ABSTRACTGATEWAY_LOG_LEVEL: "info",
+    ABSTRACTGATEWAY_LOG_FORMAT: "json",
   });
   const env = { ABSTRACTGATEWAY_URL: gw.url, ABSTRACTGATEWAY_DATA_DIR: data };
   const cli = (...args: string[]) => runGateway(args, env);
@@ -86,6 +88,27 @@ Deno.test("operator CLI drives runs, commands and bundles of a live serve", asyn
       const missing = await cli("runs", "start", "hello");
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, /^gateway runs: Cannot start a run of hello: .*\(HTTP 4\d\d\)/);
+    });
+
+    await t.step("the JSON log tells each run's story with run_id and command_id", () => {
+      const lines = gw.stderr().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+      const story = lines.filter((l) => l.run_id === runId).map((l) => l.msg);
+      assert.deepEqual(
+        story.filter((m) => m !== "request"),
+        ["run started", "run waiting", "command applied", "run completed"],
+      );
+      const waiting = lines.find((l) => l.run_id === runId && l.msg === "run waiting");
+      assert.deepEqual([waiting.reason, waiting.prompt], ["user", "Approve deploy v2?"]);
+      const applied = lines.find((l) => l.run_id === runId && l.msg === "command applied");
+      assert.deepEqual([applied.type, applied.outcome, typeof applied.command_id], [
+        "resume",
+        "applied",
+        "string",
+      ]);
+      const failed = lines.find((l) => l.msg === "command failed");
+      assert.deepEqual([failed.level, failed.type, failed.outcome], ["warn", "resume", "failed"]);
+      assert.match(failed.error, /\S/);
+      assert.ok(lines.some((l) => l.msg === "run cancelled" && l.run_id === failed.run_id));
     });
 
     await t.step("errors: unknown run, bad flags, no token", async () => {

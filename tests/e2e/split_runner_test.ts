@@ -29,8 +29,16 @@ Deno.test("split deployment: readiness follows the runner heartbeat; runner /met
     ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN,
     ABSTRACTGATEWAY_POLL_S: "0.05",
   };
-  const api = await startServe(env, ["--no-runner"]);
-  const runner = spawnGateway(["runner", "--metrics-port", "0"], env);
+  const api = await startServe({ ...env, NO_COLOR: "1", ABSTRACTGATEWAY_LOG_LEVEL: "info" }, [
+    "--no-runner",
+    "--log-format",
+    "pretty",
+  ]);
+  const runner = spawnGateway(["runner", "--metrics-port", "0"], {
+    ...env,
+    ABSTRACTGATEWAY_LOG_LEVEL: "info",
+  });
+  const runnerLog = new Response(runner.stderr).text();
   try {
     const notReady = await fetch(`${api.url}/api/health/ready`);
     const body = await notReady.json();
@@ -65,8 +73,14 @@ Deno.test("split deployment: readiness follows the runner heartbeat; runner /met
   } finally {
     runner.kill("SIGTERM");
     assert.equal((await runner.status).code, 0);
-    await runner.stderr.cancel();
     assert.equal(await api.stop(), 0);
+    // Off a terminal the runner logs JSON; the API was asked for pretty lines, without colour (NO_COLOR).
+    const json = (await runnerLog).trim().split("\n").map((l) => JSON.parse(l));
+    assert.ok(json.some((l) => l.msg === "run completed" && l.workflow_id === "hello@1.0.0:hello"));
+    assert.ok(json.some((l) => l.msg === "command applied" && l.command_id === "split-1"));
+    assert.match(api.stderr(), /^\d\d:\d\d:\d\d\.\d{3} INFO  serve   listening url=http/m);
+    assert.match(api.stderr(), / INFO  runtime run started run_id=\S+ workflow_id=hello@1.0.0:hello/);
+    assert.doesNotMatch(api.stderr(), /\x1b\[/);
     await Deno.remove(data, { recursive: true });
   }
 });
