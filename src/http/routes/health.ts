@@ -17,6 +17,7 @@ const health = createRoute({
   path: "/api/health",
   tags: ["health"],
   summary: "Liveness probe (no authentication)",
+  security: [],
   responses: { 200: jsonContent(Health, "The server is up") },
 });
 
@@ -32,6 +33,7 @@ const ready = createRoute({
   path: "/api/health/ready",
   tags: ["health"],
   summary: "Readiness probe (no authentication): store writable, runner heartbeat fresh, bundles loaded",
+  security: [],
   responses: {
     200: jsonContent(Readiness, "Ready"),
     503: jsonContent(Readiness, "Not ready; `failing` names the parts"),
