@@ -1,7 +1,7 @@
 /** `gateway runner`: the worker alone, for split deployments (`serve --no-runner` on the same data dir). */
 import { join } from "node:path";
 import { ConfigError, loadConfig, processEnv } from "../config/config.ts";
-import { runnerHttpApp } from "../metrics/runner_http.ts";
+import { runnerHttpHandler } from "../metrics/runner_http.ts";
 import { readTokenFile, TOKEN_FILE } from "../security/startup.ts";
 import { listen, type Listening } from "./listen.ts";
 import { openGateway } from "../gateway.ts";
@@ -46,8 +46,8 @@ export async function runnerCommand(args: string[]): Promise<number> {
   let http: Listening | null = null;
   try {
     if (config.runnerMetricsPort !== undefined) {
-      const app = runnerHttpApp(gw, tokens);
-      http = await listen(config.host, config.runnerMetricsPort, app.fetch, "--metrics-port");
+      const handler = runnerHttpHandler(gw, tokens);
+      http = await listen(config.host, config.runnerMetricsPort, handler, "--metrics-port");
       console.log(`gateway runner metrics on ${http.url}/metrics`);
     }
     const ended = await Promise.race([

@@ -107,8 +107,8 @@ export class Runner {
       this.#lock.release();
       return;
     }
-    const how = waited ? "runner lock taken over from the previous runner" : "runner lock acquired";
-    log.info(`${how}; runner active`, { lock: this.#lock.path, pid: Deno.pid });
+    const how = waited ? " (taken over from the previous runner)" : "";
+    log.info(`runner lock acquired${how}; runner active`, { lock: this.#lock.path, pid: Deno.pid });
     const unsubscribe = ["commands", "runs"].map((topic) =>
       this.#deps.stores.wake.subscribe(topic, () => this.kick())
     );

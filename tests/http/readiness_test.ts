@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { HEARTBEAT_FILE } from "../../src/runner/heartbeat.ts";
-import { RUNNER_STALE_MS } from "../../src/http/readiness.ts";
+import { RUNNER_STALE_MS } from "../../src/runner/readiness.ts";
 import { startServer } from "./harness.ts";
 
 Deno.test("readiness: ready with the in-process runner; names a stale heartbeat, missing bundles", async () => {

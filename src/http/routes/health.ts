@@ -7,7 +7,7 @@ import type { App } from "../env.ts";
 import { HttpError } from "../errors.ts";
 import { nowIso } from "../../util/time.ts";
 import type { Gateway } from "../../gateway.ts";
-import { readiness } from "../readiness.ts";
+import { readiness } from "../../runner/readiness.ts";
 import { errorResponses, gatewayRoute, jsonContent } from "../schemas/common.ts";
 
 const Health = z.object({ status: z.literal("healthy"), service: z.literal("abstractgateway") });

@@ -9,7 +9,7 @@
  */
 import { join } from "node:path";
 import type { Gateway } from "../gateway.ts";
-import { HEARTBEAT_EVERY_MS, readHeartbeat } from "../runner/heartbeat.ts";
+import { HEARTBEAT_EVERY_MS, readHeartbeat } from "./heartbeat.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { errorText } from "../util/log.ts";
 
