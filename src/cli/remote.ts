@@ -91,6 +91,9 @@ export function jsonObjectFlag(name: string, text: unknown): Record<string, unkn
 
 /** Exactly `n` positionals named `names`, or a UsageError naming what is missing. */
 export function positionalArgs(positionals: string[], names: string[]): string[] {
+  if (positionals.length > names.length && names.length === 0) {
+    throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  }
   if (positionals.length !== names.length) {
     throw new UsageError(`expected ${names.map((n) => `<${n}>`).join(" ")}`);
   }
