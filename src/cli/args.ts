@@ -61,7 +61,9 @@ function usageText(err: unknown): string {
   if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") return `unexpected argument '${arg}'`;
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
     if (message.includes("does not take an argument")) return `${flag} takes no value`;
-    if (message.includes("ambiguous")) return `${flag} needs a value (write ${flag}=VALUE for one starting with '-')`;
+    if (message.includes("ambiguous")) {
+      return `${flag} needs a value (write ${flag}=VALUE for one starting with '-')`;
+    }
     return `${flag} needs a value`;
   }
   return message.split("\n")[0];

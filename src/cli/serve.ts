@@ -34,7 +34,11 @@ export async function serveCommand(args: string[]): Promise<number> {
   setLogFormat(config.logFormat);
   const log = logger("serve");
 
-  const auth = await ensureServeAuth(config, { print: (line) => console.log(line) });
+  // Under systemd (or any log collector) stdout is no terminal: the token must not land in the journal.
+  const auth = await ensureServeAuth(config, {
+    print: (line) => console.log(line),
+    showToken: Deno.stdout.isTerminal(),
+  });
   config.authTokens = auth.tokens;
 
   const gw = await openGateway(config, { runner: config.runner });

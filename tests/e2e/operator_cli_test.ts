@@ -20,6 +20,10 @@ Deno.test("operator CLI drives runs, commands and bundles of a live serve", asyn
     ABSTRACTGATEWAY_LOG_FORMAT: "json",
   });
   const env = { ABSTRACTGATEWAY_URL: gw.url, ABSTRACTGATEWAY_DATA_DIR: data };
+  // stdout is a pipe (as under systemd): serve names the token file but never prints the token.
+  const token = (await Deno.readTextFile(join(data, "auth", "gateway-token"))).trim();
+  assert.ok(!gw.stdout().includes(token) && !gw.stderr().includes(token));
+  assert.match(gw.stdout(), /Gateway auth token: generated and stored in .*gateway-token \(not printed/);
   const cli = (...args: string[]) => runGateway(args, env);
   const json = async (...args: string[]) => {
     const out = await cli(...args, "--json");
