@@ -2,7 +2,19 @@ import assert from "node:assert/strict";
 import { mainHelp } from "../../src/cli/main.ts";
 import { runGateway } from "../helpers/gateway_process.ts";
 
-const SUBCOMMANDS = ["serve", "runner", "migrate", "bundle", "tail", "config", "version"];
+const SUBCOMMANDS = [
+  "serve",
+  "runner",
+  "migrate",
+  "bundle",
+  "runs",
+  "commands",
+  "bundles",
+  "tail",
+  "config",
+  "version",
+  "completions",
+];
 
 Deno.test("--help lists every subcommand", () => {
   const help = mainHelp();
