@@ -1,15 +1,7 @@
 /** `gateway commands send|get`: append a durable command, read a command's outcome. */
 import type { CommandStatus, JsonObject } from "../client/types.ts";
 import { parseFlags, UsageError } from "./args.ts";
-import {
-  attempt,
-  CLIENT_FLAGS_HELP,
-  clientFlags,
-  connect,
-  jsonObjectFlag,
-  output,
-  positionalArgs,
-} from "./remote.ts";
+import * as remote from "./remote.ts";
 
 export const COMMANDS_HELP = [
   "Usage:",
@@ -24,12 +16,12 @@ export const COMMANDS_HELP = [
   "  --payload JSON     The command payload, a JSON object (default {}).",
   "  --command-id ID    Idempotency key (default: a new UUID).",
   "  --wait             Wait for the outcome.",
-  ...CLIENT_FLAGS_HELP,
+  ...remote.CLIENT_FLAGS_HELP,
 ].join("\n");
 
 export async function commandsCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(args, {
-    ...clientFlags("commands"),
+    ...remote.clientFlags("commands"),
     payload: { type: "string" },
     "command-id": { type: "string" },
     wait: { type: "boolean" },
@@ -40,10 +32,10 @@ export async function commandsCommand(args: string[]): Promise<number> {
     return 0;
   }
   if (sub === "send") {
-    const [runId, type] = positionalArgs(rest, ["run_id", "type"]);
-    const payload = jsonObjectFlag("payload", values.payload) as JsonObject | undefined;
-    const client = await connect(values);
-    const sent = await attempt(`send ${type} to ${runId}`, () =>
+    const [runId, type] = remote.positionalArgs(rest, ["run_id", "type"]);
+    const payload = remote.jsonObjectFlag("payload", values.payload) as JsonObject | undefined;
+    const client = await remote.connect(values);
+    const sent = await remote.attempt(`send ${type} to ${runId}`, () =>
       client.command({
         run_id: runId,
         type,
@@ -52,16 +44,16 @@ export async function commandsCommand(args: string[]): Promise<number> {
       }));
     if (!values.wait) {
       const note = sent.duplicate ? " (duplicate: already accepted)" : "";
-      output(values, sent, () => [`command ${sent.command_id} accepted, seq ${sent.seq}${note}`]);
+      remote.output(values, sent, () => [`command ${sent.command_id} accepted, seq ${sent.seq}${note}`]);
       return 0;
     }
     return reportCommand(await client.waitCommand(sent.command_id), values);
   }
   if (sub === "get") {
-    const [commandId] = positionalArgs(rest, ["command_id"]);
-    const client = await connect(values);
-    const status = await attempt(`get command ${commandId}`, () => client.commandStatus(commandId));
-    output(values, status, () => commandLines(status));
+    const [commandId] = remote.positionalArgs(rest, ["command_id"]);
+    const client = await remote.connect(values);
+    const status = await remote.attempt(`get command ${commandId}`, () => client.commandStatus(commandId));
+    remote.output(values, status, () => commandLines(status));
     return 0;
   }
   throw new UsageError(
@@ -71,7 +63,7 @@ export async function commandsCommand(args: string[]): Promise<number> {
 
 /** Prints a command's outcome; exit 1 when it failed (pending after the wait is 0: it stays queued). */
 export function reportCommand(status: CommandStatus, values: Record<string, unknown>): number {
-  output(values, status, () => {
+  remote.output(values, status, () => {
     const what = `${status.type} on ${status.run_id}`;
     if (status.status === "applied") return [`${what}: applied (command ${status.command_id})`];
     if (status.status === "failed") {

@@ -1,21 +1,16 @@
 /** `gateway migrate` refuses while `serve` holds the runner lock, then migrates once and says so. */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { runGateway, startServe } from "../helpers/gateway_process.ts";
+import { bundlesEnv, runGateway, startServe } from "../helpers/gateway_process.ts";
 import { apiJson, waitRunStatus } from "../helpers/gateway_api.ts";
-import { REPO_ROOT, sandboxTempDir } from "../helpers/paths.ts";
+import { sandboxTempDir } from "../helpers/paths.ts";
 
 const TOKEN = "migrate-lock-token-0123456789abcdef";
 
 Deno.test("migrate: refused under a live serve; --json summary; a second run has nothing to do", async () => {
   const data = await sandboxTempDir("migrate-lock-");
   try {
-    const env = { ABSTRACTGATEWAY_DATA_DIR: data, ABSTRACTGATEWAY_FLOWS_DIR: join(REPO_ROOT, "bundles") };
-    const gw = await startServe({
-      ...env,
-      ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN,
-      ABSTRACTGATEWAY_POLL_S: "0.05",
-    });
+    const env = bundlesEnv(data, TOKEN);
+    const gw = await startServe(env);
     try {
       const { run_id } = await apiJson(gw.url, TOKEN, "/runs/start", { bundle_id: "hello" });
       await waitRunStatus(gw.url, TOKEN, run_id, "completed");

@@ -3,10 +3,9 @@
  * appears; the runner serves its own /metrics (the commands and ledger appends it does) and health.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { spawnGateway, startServe } from "../helpers/gateway_process.ts";
+import { bundlesEnv, spawnGateway, startServe } from "../helpers/gateway_process.ts";
 import { apiJson, eventually, waitRunStatus } from "../helpers/gateway_api.ts";
-import { REPO_ROOT, sandboxTempDir } from "../helpers/paths.ts";
+import { sandboxTempDir } from "../helpers/paths.ts";
 
 const TOKEN = "split-runner-token-0123456789abcdef";
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
@@ -23,12 +22,7 @@ async function firstLine(stream: ReadableStream<Uint8Array>, pattern: RegExp): P
 
 Deno.test("split deployment: readiness follows the runner heartbeat; runner /metrics counts its work", async () => {
   const data = await sandboxTempDir("split-");
-  const env = {
-    ABSTRACTGATEWAY_DATA_DIR: data,
-    ABSTRACTGATEWAY_FLOWS_DIR: join(REPO_ROOT, "bundles"),
-    ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN,
-    ABSTRACTGATEWAY_POLL_S: "0.05",
-  };
+  const env = bundlesEnv(data, TOKEN);
   const api = await startServe({ ...env, NO_COLOR: "1", ABSTRACTGATEWAY_LOG_LEVEL: "info" }, [
     "--no-runner",
     "--log-format",
