@@ -1,15 +1,17 @@
 /**
  * The runner's heartbeat: while it holds the data-dir lock, the active runner rewrites
- * `<dataDir>/gateway_runner.heartbeat` every HEARTBEAT_EVERY_MS (atomically), so any process sharing
- * the data dir (`serve --no-runner`, readiness probes) can tell whether work is being done.
+ * `<dataDir>/runner/heartbeat.json` every HEARTBEAT_EVERY_MS (atomically), so any process sharing
+ * the data dir (`serve --no-runner`, readiness probes) can tell whether work is being done. It lives
+ * in a subdirectory so its renames leave the data dir's mtime alone (the file run store reuses its
+ * directory scan while that mtime is unchanged).
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { errorText, logger } from "../util/log.ts";
 import { nowIso } from "../util/time.ts";
 import { abortableDelay } from "./lock.ts";
 
-export const HEARTBEAT_FILE = "gateway_runner.heartbeat";
+export const HEARTBEAT_FILE = join("runner", "heartbeat.json");
 export const HEARTBEAT_EVERY_MS = 2_000;
 
 export interface Heartbeat {
@@ -25,6 +27,7 @@ const log = logger("runner");
 /** Writes the heartbeat until `signal` aborts; write errors are logged and retried on the next beat. */
 export async function beat(dataDir: string, signal: AbortSignal): Promise<void> {
   const file = join(dataDir, HEARTBEAT_FILE);
+  await Deno.mkdir(dirname(file), { recursive: true, mode: 0o700 }).catch(() => {}); // a failure shows below
   const started_at = nowIso();
   let failing = false;
   while (!signal.aborted) {

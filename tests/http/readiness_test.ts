@@ -24,7 +24,7 @@ Deno.test("readiness: ready with the in-process runner; names a stale heartbeat,
     await s.gw.runner!.stop();
     const old = new Date(Date.now() - RUNNER_STALE_MS - 5_000).toISOString();
     await Deno.writeTextFile(
-      join(s.dataDir, HEARTBEAT_FILE),
+      join(s.dataDir, HEARTBEAT_FILE), // the stopped runner's beat, made stale
       JSON.stringify({ pid: 1, started_at: old, at: old }),
     );
     const stale = await s.json("/api/health/ready", { auth: false });
