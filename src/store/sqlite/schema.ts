@@ -51,17 +51,17 @@ function backfillHeads(db: DatabaseSync): void {
 
 export const MIGRATIONS: ((db: DatabaseSync) => void)[] = [
   // 1: the tables above. Idempotent, so DBs made before versioning (user_version 0) and upstream
-  // DBs take it too; their ledger heads are back-filled.
-  (db) => {
-    db.exec(SCHEMA);
-    backfillHeads(db);
-  },
+  // DBs take it too.
+  (db) => db.exec(SCHEMA),
 ];
 
 /** The schema version this build writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Brings the DB to SCHEMA_VERSION; call inside a write transaction. Refuses a DB from a newer build. */
+/**
+ * Brings the DB to SCHEMA_VERSION, then back-fills ledger heads (on every open: an upstream writer
+ * sharing the DB keeps none). Call inside a write transaction. Refuses a DB from a newer build.
+ */
 export function migrateSchema(db: DatabaseSync, path: string): void {
   const current = Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
   if (current > SCHEMA_VERSION) {
@@ -74,4 +74,5 @@ export function migrateSchema(db: DatabaseSync, path: string): void {
     MIGRATIONS[version](db);
     db.exec(`PRAGMA user_version = ${version + 1}`);
   }
+  backfillHeads(db);
 }
