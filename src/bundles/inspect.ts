@@ -195,7 +195,8 @@ export const BUNDLE_ACTIONS = {
   can_upload: true,
   can_remove: true,
   can_deprecate: true,
-  catalog_promote_endpoint: "/api/gateway/admin/workflow-catalog/promote",
+  // Upstream names a catalog-promotion route; we have none, so we advertise none (null, not a 404).
+  catalog_promote_endpoint: null,
 } as const;
 
 /**

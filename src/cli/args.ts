@@ -47,6 +47,24 @@ export function parseFlags(
     });
     return { values: values as Parsed["values"], positionals };
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message.split("\n")[0] : String(err));
+    throw new UsageError(usageText(err));
   }
+}
+
+/** node:util parseArgs errors in our words (its own text mentions `--` tricks and "ambiguous"). */
+function usageText(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: string }).code;
+  const flag = /'(-[^ ']+)/.exec(message)?.[1] ?? "";
+  const arg = /'([^']*)'/.exec(message)?.[1] ?? "";
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `unknown flag ${flag}`;
+  if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") return `unexpected argument '${arg}'`;
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    if (message.includes("does not take an argument")) return `${flag} takes no value`;
+    if (message.includes("ambiguous")) {
+      return `${flag} needs a value (write ${flag}=VALUE for one starting with '-')`;
+    }
+    return `${flag} needs a value`;
+  }
+  return message.split("\n")[0];
 }

@@ -11,6 +11,7 @@ import { latestVersion, versionChannel } from "../bundles/versions.ts";
 import { readLimited } from "../security/limits.ts";
 import { checkPaths, flowsPath } from "../security/preflight.ts";
 import { parseFlags, settingFlags, settingFlagsHelp, UsageError } from "./args.ts";
+import { table } from "./remote.ts";
 
 export const BUNDLE_HELP = [
   "Usage:",
@@ -52,11 +53,6 @@ async function readStdin(limit: number): Promise<Uint8Array> {
     );
   }
   return body.bytes;
-}
-
-function table(rows: string[][]): string[] {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd());
 }
 
 async function list(values: Record<string, unknown>): Promise<number> {

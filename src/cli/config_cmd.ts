@@ -1,15 +1,16 @@
 /** `gateway config`: prints the effective configuration (flags > env > defaults), secrets masked. */
-import { describeConfig, loadConfig, processEnv } from "../config/config.ts";
+import { describeSettings, loadConfig, processEnv } from "../config/config.ts";
 import { SETTINGS } from "../config/settings.ts";
 import { parseFlags, settingFlags, settingFlagsHelp } from "./args.ts";
 
 export const CONFIG_HELP = [
   "Usage: gateway config [--json] [flags]",
   "",
-  "Prints the effective configuration without starting anything. Secrets are masked.",
+  "Prints every setting by its environment variable, its effective value (secrets masked) and where the",
+  "value came from: flag, env, default or unset. Nothing is started.",
   "",
   "Flags:",
-  "  --json             Print JSON instead of `key: value` lines.",
+  "  --json             Print JSON: {VARIABLE: {value, source, flag?}}.",
   ...settingFlagsHelp("config"),
   "",
   "Environment variables (all settings):",
@@ -22,13 +23,18 @@ export function configCommand(args: string[]): number {
     console.log(CONFIG_HELP);
     return 0;
   }
-  const shown = describeConfig(loadConfig(processEnv(), values));
+  const env = processEnv();
+  const shown = describeSettings(loadConfig(env, values), env, values);
   if (values.json) {
-    console.log(JSON.stringify(shown, null, 2));
-  } else {
-    for (const [key, value] of Object.entries(shown)) {
-      console.log(`${key}: ${value === undefined ? "(unset)" : JSON.stringify(value)}`);
-    }
+    const byName = Object.fromEntries(shown.map(({ env, ...rest }) => [env, rest]));
+    console.log(JSON.stringify(byName, null, 2));
+    return 0;
+  }
+  const text = (v: unknown) => v === undefined ? "" : typeof v === "string" ? v : JSON.stringify(v);
+  const width = Math.max(...shown.map((s) => s.env.length));
+  const valueWidth = Math.min(48, Math.max(...shown.map((s) => text(s.value).length)));
+  for (const s of shown) {
+    console.log(`${s.env.padEnd(width)}  ${text(s.value).padEnd(valueWidth)}  (${s.source})`);
   }
   return 0;
 }

@@ -4,7 +4,7 @@ import { allowedPaths } from "../security/preflight.ts";
 import { errorText } from "../util/log.ts";
 import { UsageError } from "./args.ts";
 import { configCommand } from "./config_cmd.ts";
-import { versionText } from "./version.ts";
+import { versionCommand } from "./version.ts";
 
 type Command = { summary: string; run: (args: string[]) => number | Promise<number> };
 
@@ -25,17 +25,27 @@ const COMMANDS: Record<string, Command> = {
     summary: "List, inspect or validate .flow bundles.",
     run: async (args) => (await import("./bundle.ts")).bundleCommand(args),
   },
+  runs: {
+    summary: "List, inspect, start, pause, resume, cancel or answer runs on a running gateway.",
+    run: async (args) => (await import("./runs.ts")).runsCommand(args),
+  },
+  commands: {
+    summary: "Send a durable command or read its outcome.",
+    run: async (args) => (await import("./commands_cmd.ts")).commandsCommand(args),
+  },
+  bundles: {
+    summary: "Upload or remove bundles on a running gateway (list|inspect|validate as `bundle`).",
+    run: async (args) => (await import("./bundles_remote.ts")).bundlesCommand(args),
+  },
   tail: {
     summary: "Print a run's ledger live (replay, then stream; resumes after drops).",
     run: async (args) => (await import("./tail.ts")).tailCommand(args),
   },
   config: { summary: "Print the effective configuration (secrets masked).", run: configCommand },
-  version: {
-    summary: "Print the version.",
-    run: () => {
-      console.log(versionText());
-      return 0;
-    },
+  version: { summary: "Print the version (--json for scripts).", run: versionCommand },
+  completions: {
+    summary: "Print a shell completion script (bash, zsh or fish).",
+    run: async (args) => (await import("./completions.ts")).completionsCommand(args, Object.keys(COMMANDS)),
   },
 };
 
@@ -53,12 +63,13 @@ export function mainHelp(): string {
 }
 
 export async function main(args: string[]): Promise<number> {
-  const [name, ...rest] = args;
+  let [name, ...rest] = args;
+  if (name === "help" && rest.length > 0) [name, rest] = [rest[0], ["--help"]]; // `help serve`
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     console.log(mainHelp());
     return name === undefined ? 2 : 0;
   }
-  if (name === "--version") return COMMANDS.version.run([]);
+  if (name === "--version" || name === "-V") name = "version";
   const command = COMMANDS[name];
   if (!command) {
     console.error(`gateway: unknown command '${name}' (try 'gateway --help')`);
@@ -81,7 +92,9 @@ export async function main(args: string[]): Promise<number> {
       console.error(`gateway ${name}: Cannot continue: ${what}; ${await allowedPaths()}`);
       return 2;
     }
-    console.error(`gateway ${name}: ${errorText(err)}`);
+    // A plain Error already reads "Cannot <verb> <thing>: <state>"; typed errors keep their name.
+    const text = err instanceof Error && err.name === "Error" ? err.message : errorText(err);
+    console.error(`gateway ${name}: ${text}`);
     return 1;
   }
 }

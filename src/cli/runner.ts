@@ -1,6 +1,10 @@
 /** `gateway runner`: the worker alone, for split deployments (`serve --no-runner` on the same data dir). */
-import { loadConfig, processEnv } from "../config/config.ts";
-import { errorText, logger, setLogLevel } from "../util/log.ts";
+import { join } from "node:path";
+import { ConfigError, loadConfig, processEnv } from "../config/config.ts";
+import { runnerHttpHandler } from "../metrics/runner_http.ts";
+import { readTokenFile, TOKEN_FILE } from "../security/startup.ts";
+import { listen, type Listening } from "./listen.ts";
+import { errorText, logger, setLogFormat, setLogLevel } from "../util/log.ts";
 import { parseFlags, settingFlags, settingFlagsHelp } from "./args.ts";
 import { untilSignal } from "./signals.ts";
 import { prepareDataPaths } from "./start_paths.ts";
@@ -25,24 +29,42 @@ export async function runnerCommand(args: string[]): Promise<number> {
   const config = loadConfig(processEnv(), values);
   config.runner = true;
   setLogLevel(config.logLevel);
+  setLogFormat(config.logFormat);
   const log = logger("runner");
   await prepareDataPaths(config, log);
   const stopping = untilSignal();
+  const tokens = config.authTokens.length
+    ? config.authTokens
+    : [await readTokenFile(join(config.dataDir, TOKEN_FILE))].filter((t) => t !== null);
+  if (config.runnerMetricsPort !== undefined && !config.metricsOpen && tokens.length === 0) {
+    throw new ConfigError(
+      "--metrics-port needs a token to protect /metrics (ABSTRACTGATEWAY_AUTH_TOKEN) or ABSTRACTGATEWAY_METRICS_OPEN=1",
+    );
+  }
   // Loaded only after the checks, so a refusal comes before the whole program is loaded.
   const { openGateway } = await import("../gateway.ts");
   const gw = await openGateway(config, { runner: true });
   const runner = gw.runner!;
   log.info("runner started", { data_dir: config.dataDir, store: config.storeBackend, lock: runner.lockPath });
-  const ended = await Promise.race([
-    stopping,
-    runner.exited.then((err) => err ?? new Error("runner loop ended")),
-  ]);
-  if (ended instanceof Error) {
-    log.error("runner failed", { error: errorText(ended) });
+  let http: Listening | null = null;
+  try {
+    if (config.runnerMetricsPort !== undefined) {
+      const handler = runnerHttpHandler(gw, tokens);
+      http = await listen(config.host, config.runnerMetricsPort, handler, "--metrics-port");
+      console.log(`gateway runner metrics on ${http.url}/metrics`);
+    }
+    const ended = await Promise.race([
+      stopping,
+      runner.exited.then((err) => err ?? new Error("runner loop ended")),
+    ]);
+    if (ended instanceof Error) {
+      log.error("runner failed", { error: errorText(ended) });
+      return 1;
+    }
+    log.info("stopping", { signal: ended });
+    return 0;
+  } finally {
+    await http?.server.shutdown();
     await gw.close();
-    return 1;
   }
-  log.info("stopping", { signal: ended });
-  await gw.close();
-  return 0;
 }

@@ -1,11 +1,12 @@
 /** `gateway serve`: the HTTP API, with the runner in-process unless `--no-runner`. */
 import { loadConfig, processEnv } from "../config/config.ts";
-import { bindError, checkBind } from "../security/preflight.ts";
+import { checkBind } from "../security/preflight.ts";
 import { prepareDataPaths } from "./start_paths.ts";
 import { ensureServeAuth } from "../security/startup.ts";
-import { logger, setLogLevel } from "../util/log.ts";
+import { logger, setLogFormat, setLogLevel } from "../util/log.ts";
 import { parseFlags, settingFlags, settingFlagsHelp } from "./args.ts";
 import { untilSignal } from "./signals.ts";
+import { listen, type Listening } from "./listen.ts";
 
 export const SERVE_HELP = [
   "Usage: gateway serve [flags]",
@@ -34,37 +35,37 @@ export async function serveCommand(args: string[]): Promise<number> {
   const config = loadConfig(processEnv(), values);
   if (values["no-runner"]) config.runner = false;
   setLogLevel(config.logLevel);
+  setLogFormat(config.logFormat);
   const log = logger("serve");
   await checkBind(config.host, config.port);
   await prepareDataPaths(config, log);
 
-  const auth = await ensureServeAuth(config, { print: (line) => console.log(line) });
+  // Under systemd (or any log collector) stdout is no terminal: the token must not land in the journal.
+  const auth = await ensureServeAuth(config, {
+    print: (line) => console.log(line),
+    showToken: Deno.stdout.isTerminal(),
+  });
   config.authTokens = auth.tokens;
 
   // Loaded only after the checks, so a refusal comes before the whole program is loaded.
-  const [{ openGateway }, { createGatewayServer }, { serveResilient }] = await Promise.all([
+  const [{ openGateway }, { createGatewayServer }] = await Promise.all([
     import("../gateway.ts"),
     import("../http/server.ts"),
-    import("../http/listener.ts"),
   ]);
   const gw = await openGateway(config, { runner: config.runner });
   const http = createGatewayServer(gw);
-  let server: Awaited<ReturnType<typeof serveResilient>>;
+  let listening: Listening;
   try {
-    server = await serveResilient({ hostname: config.host, port: config.port }, http.fetch);
+    listening = await listen(config.host, config.port, http.fetch, "ABSTRACTGATEWAY_PORT (--port)");
   } catch (err) {
     await http.close();
     await gw.close();
-    throw bindError(err, config.host, config.port);
+    throw err;
   }
-  const addr = server.addr;
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-  console.log(
-    `gateway listening on http://${host}:${addr.port} (runner: ${config.runner ? "in-process" : "off"})`,
-  );
+  const { server, url } = listening;
+  console.log(`gateway listening on ${url} (runner: ${config.runner ? "in-process" : "off"})`);
   log.info("listening", {
-    host: addr.hostname,
-    port: addr.port,
+    url,
     runner: config.runner,
     store: config.storeBackend,
   });

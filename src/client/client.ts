@@ -3,10 +3,24 @@
  * run's ledger — replay pages from a cursor, then switch to SSE, and after any disconnect resume from
  * the last cursor, so every record arrives exactly once and in order.
  */
-import type { JsonObject, RunState, StepRecord } from "../runtime/types.ts";
+import type { StepRecord } from "../runtime/types.ts";
 import { GatewayHttpError } from "./errors.ts";
 import { describeFailure } from "./failure.ts";
 import { parseSse } from "./sse.ts";
+import type {
+  BundleRemoved,
+  BundleUploaded,
+  CommandAccepted,
+  CommandBody,
+  CommandStatus,
+  JsonObject,
+  RunList,
+  RunListQuery,
+  RunSummary,
+  StartRunBody,
+} from "./types.ts";
+
+export type * from "./types.ts";
 
 export { GatewayHttpError };
 
@@ -69,32 +83,74 @@ export class GatewayClient {
     this.#fetch = options.fetch ?? fetch;
   }
 
-  startRun(body: {
-    bundle_id?: string;
-    flow_id?: string;
-    input_data?: JsonObject;
-    session_id?: string;
-    idempotency_key?: string;
-  }): Promise<{ run_id: string }> {
+  startRun(body: StartRunBody): Promise<{ run_id: string }> {
     return this.#json("POST", "/api/gateway/runs/start", body);
   }
 
   /** Appends a durable command; a missing command_id gets a fresh UUID (retry with the same id to stay idempotent). */
-  command(body: {
-    run_id: string;
-    type: string;
-    payload?: JsonObject;
-    command_id?: string;
-  }): Promise<{ accepted: boolean; duplicate: boolean; seq: number }> {
-    return this.#json("POST", "/api/gateway/commands", {
-      command_id: crypto.randomUUID(),
-      payload: {},
-      ...body,
+  async command(body: CommandBody): Promise<CommandAccepted> {
+    const command_id = body.command_id ?? crypto.randomUUID();
+    const sent = { payload: {}, ...body, command_id };
+    const answer = await this.#json<Omit<CommandAccepted, "command_id">>(
+      "POST",
+      "/api/gateway/commands",
+      sent,
+    );
+    return { ...answer, command_id };
+  }
+
+  /** Answers a run's wait (e.g. an ask-user question): a `resume` command carrying the wait key. */
+  answer(run: Pick<RunSummary, "run_id" | "waiting">, response: unknown): Promise<CommandAccepted> {
+    if (!run.waiting) throw new Error(`Cannot answer run ${run.run_id}: it is not waiting`);
+    return this.command({
+      run_id: run.run_id,
+      type: "resume",
+      payload: { wait_key: run.waiting.wait_key, payload: { response } } as JsonObject,
     });
   }
 
-  getRun(runId: string): Promise<RunState & JsonObject> {
+  /** The command and its outcome (`pending`, `applied` or `failed` with the error). */
+  commandStatus(commandId: string): Promise<CommandStatus> {
+    return this.#json("GET", `/api/gateway/commands/${encodeURIComponent(commandId)}`);
+  }
+
+  /** Polls the command until the runner has applied it or failed it (or `timeoutMs` passes). */
+  async waitCommand(commandId: string, timeoutMs = 10_000, intervalMs = 100): Promise<CommandStatus> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const status = await this.commandStatus(commandId);
+      if (status.status !== "pending" || Date.now() >= deadline) return status;
+      await sleep(intervalMs);
+    }
+  }
+
+  getRun(runId: string): Promise<RunSummary> {
     return this.#json("GET", `/api/gateway/runs/${encodeURIComponent(runId)}`);
+  }
+
+  /** One page of runs, newest first; pass `next_cursor` back as `cursor` for the next page. */
+  listRuns(query: RunListQuery = {}): Promise<RunList> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+    const qs = params.size ? `?${params}` : "";
+    return this.#json("GET", `/api/gateway/runs${qs}`);
+  }
+
+  /** Installs a `.flow` bundle (zip bytes). */
+  uploadBundle(
+    bytes: Uint8Array,
+    options: { filename?: string; overwrite?: boolean } = {},
+  ): Promise<BundleUploaded> {
+    const form = new FormData();
+    form.set("file", new Blob([bytes as BlobPart]), options.filename ?? "bundle.flow");
+    form.set("overwrite", String(options.overwrite ?? false));
+    return this.#json("POST", "/api/gateway/bundles/upload", form);
+  }
+
+  /** Removes one version of a bundle, or every version when `version` is omitted. */
+  removeBundle(bundleId: string, version?: string): Promise<BundleRemoved> {
+    const qs = version === undefined ? "" : `?bundle_version=${encodeURIComponent(version)}`;
+    return this.#json("DELETE", `/api/gateway/bundles/${encodeURIComponent(bundleId)}${qs}`);
   }
 
   ledger(runId: string, after = 0, limit = 200): Promise<{ items: StepRecord[]; next_after: number }> {
@@ -183,10 +239,11 @@ export class GatewayClient {
   }
 
   async #json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const form = body instanceof FormData;
     const res = await this.#fetch(`${this.#base}${path}`, {
       method,
-      headers: this.#headers(body === undefined ? {} : { "Content-Type": "application/json" }),
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: this.#headers(body === undefined || form ? {} : { "Content-Type": "application/json" }),
+      body: body === undefined ? undefined : form ? body : JSON.stringify(body),
     });
     if (!res.ok) throw new GatewayHttpError(res.status, await detailOf(res));
     return await res.json() as T;

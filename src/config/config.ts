@@ -66,6 +66,11 @@ export interface Config {
   toolingCommands: string | undefined;
   toolingMaxFileBytes: number;
   logLevel: "debug" | "info" | "warn" | "error" | "none";
+  logFormat: "auto" | "json" | "pretty";
+  /** Base URL the command-line client talks to. */
+  url: string;
+  /** Port of the standalone runner's metrics and health listener (none when undefined). */
+  runnerMetricsPort: number | undefined;
 }
 
 /** A bad setting: the message is one line naming the variable (or flag) and what is allowed. */
@@ -152,14 +157,31 @@ export function isUnder(path: string, dir: string): boolean {
   return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
 }
 
-/** The effective config as printable key/value pairs, secrets masked. */
-export function describeConfig(cfg: Config): Record<string, unknown> {
-  const shown: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(cfg)) {
-    const secret = key === "authTokens" || SETTINGS.some((s) => s.key === key && s.secret);
-    shown[key] = secret ? maskSecret(value) : value;
-  }
-  return shown;
+/** Where a setting's value came from. */
+export type SettingSource = "flag" | "env" | "default" | "unset";
+
+export interface SettingView {
+  env: string;
+  flag?: string;
+  /** The effective value (paths resolved), secrets masked. */
+  value: unknown;
+  source: SettingSource;
+}
+
+/** Every setting by its variable name, with its effective value (secrets masked) and its source. */
+export function describeSettings(cfg: Config, env: Env, flags: Record<string, unknown> = {}): SettingView[] {
+  return SETTINGS.map((s) => {
+    const { value: raw, source: from } = rawValue(s, env, flags);
+    // authToken is merged into authTokens by loadConfig; show what this variable itself holds.
+    const effective = s.key === "authToken" ? raw : (cfg as unknown as Record<string, unknown>)[s.key];
+    const source: SettingSource = from.startsWith("--")
+      ? "flag"
+      : from === s.env && (env[s.env] ?? "").trim() === ""
+      ? (effective === undefined ? "unset" : "default") // a derived default (e.g. DB_PATH) counts too
+      : "env";
+    const value = s.secret ? maskSecret(effective) : effective;
+    return { env: s.env, ...(s.flag ? { flag: `--${s.flag}` } : {}), value, source };
+  });
 }
 
 function maskSecret(value: unknown): unknown {

@@ -85,6 +85,8 @@ export interface Setting {
 const SERVE = ["serve"];
 const DATA = ["serve", "runner", "migrate", "config", "tail"];
 const RUN = ["serve", "runner"];
+/** Subcommands that talk to a running gateway over HTTP. */
+export const CLIENT_COMMANDS = ["runs", "commands", "bundles", "tail"];
 
 export const SETTINGS: Setting[] = [
   // Listening
@@ -586,6 +588,39 @@ export const SETTINGS: Setting[] = [
     schema: z.string().transform((v) => v.toLowerCase()).pipe(logLevel),
     default: "info",
     allowed: "debug | info | warn | error | none",
-    help: "Level of the JSON log lines on stderr.",
+    help: "Level of the log lines on stderr (debug adds tick and command detail).",
+  },
+  {
+    key: "logFormat",
+    env: "ABSTRACTGATEWAY_LOG_FORMAT",
+    flag: "log-format",
+    commands: RUN,
+    schema: z.enum(["auto", "json", "pretty"]),
+    default: "auto",
+    allowed: "auto | json | pretty",
+    help: "Log line format: JSON objects, or readable lines (coloured on a terminal unless NO_COLOR); " +
+      "auto = pretty on a terminal, JSON otherwise (systemd).",
+  },
+  // Command-line client
+  {
+    key: "url",
+    env: "ABSTRACTGATEWAY_URL",
+    flag: "url",
+    commands: CLIENT_COMMANDS,
+    schema: url,
+    default: "http://127.0.0.1:8080",
+    allowed: "an http(s) URL",
+    help: "Gateway base URL used by `gateway runs|commands|bundles|tail`.",
+  },
+  {
+    key: "runnerMetricsPort",
+    env: "ABSTRACTGATEWAY_RUNNER_METRICS_PORT",
+    flag: "metrics-port",
+    commands: ["runner"],
+    schema: int(0, 65535),
+    default: undefined,
+    allowed: "an integer 0..65535 (0 = any free port)",
+    help:
+      "`gateway runner` serves /metrics, /api/health and /api/health/ready on this port (ABSTRACTGATEWAY_HOST).",
   },
 ];

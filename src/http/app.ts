@@ -54,7 +54,7 @@ export function createApp(gw: Gateway, options: AppOptions = {}): App {
   app.use("/api/gateway/*", jsonBodyGuard);
   app.get("/", (c) => c.redirect("/docs", 307));
 
-  registerHealthRoutes(app);
+  registerHealthRoutes(app, gw);
   registerBundleReadRoutes(app, gw);
   registerBundleAdminRoutes(app, gw);
   registerRunStartRoutes(app, gw);

@@ -3,15 +3,14 @@
  * CORS, plus request metrics and `GET /metrics`, the audit tail route, and the operator tooling routes
  * (which answer 404 unless tooling is enabled). `serve`, the e2e-style tests and the bench build it here.
  */
-import type { Context } from "hono";
 import type { Gateway } from "../gateway.ts";
-import { metricsMiddleware, metricsRoute } from "../metrics/http.ts";
+import type { Context } from "hono";
+import { bearerCheck, metricsMiddleware, metricsRoute } from "../metrics/http.ts";
 import type { AuditLog } from "../security/audit.ts";
 import { registerAuditRoutes } from "../security/audit_routes.ts";
 import { corsMiddleware } from "../security/cors.ts";
 import { clientAddress } from "../security/lockout.ts";
 import { securityMiddleware } from "../security/middleware.ts";
-import { bearerToken, TokenVerifier } from "../security/tokens.ts";
 import { toolingRoutes } from "../tooling/routes.ts";
 import { createApp } from "./app.ts";
 import type { App } from "./env.ts";
@@ -41,13 +40,12 @@ export function createGatewayServer(gw: Gateway): GatewayServer {
   });
   registerAuditRoutes(app, security.audit);
   app.route("/api/gateway", tooling.app);
-  const tokens = new TokenVerifier(config.authTokens);
+  const tokenCheck = bearerCheck(config.authTokens);
   // /metrics failures count toward the same lockout as the API's (no unlimited token guessing there).
   const authCheck = async (c: Context) => {
     const ip = clientAddress(c, config.trustProxy);
     if (security.lockout?.retryAfterS(ip)) return false;
-    const token = bearerToken(c.req.header("authorization"));
-    const ok = token !== null && await tokens.verify(token);
+    const ok = await tokenCheck(c);
     if (ok) security.lockout?.succeed(ip);
     else security.lockout?.fail(ip);
     return ok;

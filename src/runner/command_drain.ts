@@ -113,8 +113,10 @@ export class CommandDrain {
     if (result.status === "failed" && !recovered) {
       this.log.warn("command failed", {
         command_id: cmd.command_id,
+        run_id: cmd.run_id,
         seq: cmd.seq,
         type: cmd.type,
+        outcome: "failed",
         error: result.error,
       });
       await this.#recordFailure(cmd, result.error ?? "failed");
@@ -122,7 +124,7 @@ export class CommandDrain {
     await this.#complete(cmd, result);
   }
 
-  #complete(cmd: CommandRecord, result: CommandResult): Promise<void> {
+  async #complete(cmd: CommandRecord, result: CommandResult): Promise<void> {
     const outcome: CommandOutcome = {
       command_id: cmd.command_id,
       seq: cmd.seq,
@@ -132,7 +134,12 @@ export class CommandDrain {
       error: result.error,
       applied_at: nowIso(),
     };
-    return this.deps.stores.commands.complete(outcome, RUNNER_CONSUMER);
+    await this.deps.stores.commands.complete(outcome, RUNNER_CONSUMER);
+    if (result.status === "applied") {
+      const { command_id, run_id, seq, type } = cmd;
+      this.log.info("command applied", { command_id, run_id, seq, type, outcome: "applied" });
+    }
+    this.log.debug("command payload", { command_id: cmd.command_id, payload: cmd.payload });
   }
 
   /** A failure record already in the run's ledger means the command failed before a crash. */

@@ -23,13 +23,13 @@ export class RunnerLock {
     return this.#held;
   }
 
-  /** One non-blocking attempt. */
-  async tryAcquire(): Promise<boolean> {
+  /** One non-blocking attempt; `recordPid: false` leaves the file's content alone (e.g. migrate). */
+  async tryAcquire(options: { recordPid?: boolean } = {}): Promise<boolean> {
     if (this.#held) return true;
     this.#file ??= await Deno.open(this.path, { append: true, create: true });
     if (!(await this.#file.tryLock(true))) return false;
     this.#held = true;
-    await this.#file.write(encoder.encode(`pid=${Deno.pid}\n`));
+    if (options.recordPid ?? true) await this.#file.write(encoder.encode(`pid=${Deno.pid}\n`));
     return true;
   }
 

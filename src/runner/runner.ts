@@ -8,6 +8,7 @@ import { errorText, logger } from "../util/log.ts";
 import { nowIso } from "../util/time.ts";
 import { CommandApplier } from "./commands.ts";
 import { CommandDrain } from "./command_drain.ts";
+import { beat } from "./heartbeat.ts";
 import type { RunnerDeps } from "./deps.ts";
 import { isCronSchedule, retimeCronWait } from "./cron_timer.ts";
 import { RunnerLock } from "./lock.ts";
@@ -95,19 +96,25 @@ export class Runner {
 
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
+    let waited = false;
     const acquired = await this.#lock.acquire(signal, {
-      onWait: () =>
-        log.warn("another runner holds the data-dir lock; waiting to take over", { lock: this.#lock.path }),
+      onWait: () => {
+        waited = true;
+        log.warn("another runner holds the data-dir lock; waiting to take over", { lock: this.#lock.path });
+      },
     });
     if (!acquired) {
       this.#lock.release();
       return;
     }
-    log.info("runner lock acquired; runner active", { lock: this.#lock.path, pid: Deno.pid });
+    const how = waited ? " (taken over from the previous runner)" : "";
+    log.info(`runner lock acquired${how}; runner active`, { lock: this.#lock.path, pid: Deno.pid });
     const unsubscribe = ["commands", "runs"].map((topic) =>
       this.#deps.stores.wake.subscribe(topic, () => this.kick())
     );
     this.#ready.resolve(true);
+    const heart = new AbortController();
+    const beating = beat(this.#deps.config.dataDir, heart.signal);
     try {
       while (!signal.aborted) {
         this.#kicked = false;
@@ -125,6 +132,8 @@ export class Runner {
         await this.#sleep(sleepMs);
       }
     } finally {
+      heart.abort();
+      await beating;
       unsubscribe.forEach((off) => off());
       if (await this.#ticks.drain(STOP_TICK_GRACE_MS)) {
         await this.#locks.idle();

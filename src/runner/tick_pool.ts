@@ -11,6 +11,7 @@ import type { RunnerDeps } from "./deps.ts";
 import { retimeCronWait } from "./cron_timer.ts";
 import { appendTickFailure } from "./failure_records.ts";
 import type { RunLocks } from "./run_locks.ts";
+import { logTickEnd, logTickStart } from "./run_story.ts";
 
 /** Workflow ids served by the bundle host: `<bundle>@<version>:<flow>` and `scheduled:<uuid>`. */
 const LOADABLE_ID = /^(scheduled:|[^:@]+@[^:]+:)/;
@@ -115,10 +116,12 @@ export class TickPool {
         return;
       }
     }
-    await this.#tick(run.run_id);
+    await this.#tick(run);
   }
 
-  async #tick(runId: string): Promise<void> {
+  async #tick(before: RunState): Promise<void> {
+    const runId = before.run_id;
+    logTickStart(this.log, before);
     const run = await this.locks.with(runId, async () => {
       try {
         const ticked = await this.deps.runtime.tick(runId, this.deps.config.tickMaxSteps);
@@ -129,6 +132,7 @@ export class TickPool {
         return await this.#failRun(runId, err);
       }
     });
+    if (run) logTickEnd(this.log, before, run);
     if (run && isTerminal(run.status) && run.parent_run_id) {
       await this.locks.with(run.parent_run_id, () => this.deps.runtime.resumeParentsOf(run.run_id));
     }

@@ -24,6 +24,7 @@ import { startRun } from "./engine/start.ts";
 import { resumeParentsOf, startSubworkflowHandler } from "./engine/subworkflow.ts";
 import { tickRun } from "./engine/tick.ts";
 import { compileVisualFlow } from "./visualflow/compile.ts";
+import { logger } from "../util/log.ts";
 
 /** Where VisualFlows come from: a BundleRegistry, or anything with `getWorkflow` (tests). */
 export interface WorkflowSource {
@@ -42,6 +43,8 @@ export interface WorkflowRuntimeOptions {
 }
 
 const DERIVED_PREFIXES = ["visual_react_agent_", "visual_event_listener_"];
+
+const log = logger("runtime");
 
 export class WorkflowRuntime implements Runtime, EngineHost {
   readonly stores: Stores;
@@ -126,8 +129,15 @@ export class WorkflowRuntime implements Runtime, EngineHost {
     return undefined;
   }
 
-  start(options: StartRunOptions): Promise<RunState> {
-    return startRun(this, options, this.runtimeSeed);
+  async start(options: StartRunOptions): Promise<RunState> {
+    const run = await startRun(this, options, this.runtimeSeed);
+    log.info("run started", {
+      run_id: run.run_id,
+      workflow_id: run.workflow_id,
+      session_id: run.session_id ?? undefined,
+      parent_run_id: run.parent_run_id ?? undefined,
+    });
+    return run;
   }
 
   tick(runId: string, maxSteps?: number): Promise<RunState> {
@@ -146,8 +156,10 @@ export class WorkflowRuntime implements Runtime, EngineHost {
     return unpauseRun(this, runId);
   }
 
-  cancel(runId: string, reason?: string | null): Promise<RunState> {
-    return cancelRun(this, runId, reason);
+  async cancel(runId: string, reason?: string | null): Promise<RunState> {
+    const run = await cancelRun(this, runId, reason);
+    log.info("run cancelled", { run_id: runId, workflow_id: run.workflow_id, reason: reason ?? undefined });
+    return run;
   }
 
   emitEvent(event: ExternalEvent): Promise<EventDelivery> {

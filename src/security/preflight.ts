@@ -89,7 +89,12 @@ export async function checkBind(host: string, port: number): Promise<void> {
 }
 
 /** Maps a failed listen (address not on this machine, port taken) to a one-line ConfigError. */
-export function bindError(err: unknown, host: string, port: number): unknown {
+export function bindError(
+  err: unknown,
+  host: string,
+  port: number,
+  portSetting = "ABSTRACTGATEWAY_PORT (--port)",
+): unknown {
   const where = `${bracketed(host)}:${port}`;
   if (err instanceof Deno.errors.AddrNotAvailable) {
     return new ConfigError(
@@ -99,7 +104,7 @@ export function bindError(err: unknown, host: string, port: number): unknown {
   }
   if (err instanceof Deno.errors.AddrInUse) {
     return new ConfigError(
-      `Cannot listen on ${where}: the port is in use. Fix: stop the other process or set ABSTRACTGATEWAY_PORT (--port)`,
+      `Cannot listen on ${where}: the port is already in use. Fix: stop the other process or set ${portSetting}`,
     );
   }
   return err;

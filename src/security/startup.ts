@@ -30,7 +30,8 @@ export interface ServeAuth {
 
 export async function ensureServeAuth(
   config: Config,
-  options: { print: (line: string) => void },
+  /** `showToken: false` (output is not a terminal, e.g. the journal under systemd) prints only the file. */
+  options: { print: (line: string) => void; showToken?: boolean },
 ): Promise<ServeAuth> {
   const { print } = options;
   const loopback = isLoopbackHost(config.host);
@@ -66,7 +67,12 @@ export async function ensureServeAuth(
   }
   const token = generateToken();
   await writeTokenFile(file, token);
-  print(`Gateway auth token: ${token} (generated and stored in ${file}; shown only this once)`);
+  print(
+    options.showToken ?? true
+      ? `Gateway auth token: ${token} (generated and stored in ${file}; shown only this once)`
+      : `Gateway auth token: generated and stored in ${file} (not printed: the output is not a terminal; ` +
+        `read it with \`cat ${file}\`)`,
+  );
   return { tokens: [token], generatedTokenFile: file };
 }
 
@@ -88,7 +94,7 @@ function checkTokenStrength(config: Config, loopback: boolean, print: (line: str
 }
 
 /** The stored token, or null when there is no file. Refuses files others can read or symlinks. */
-async function readTokenFile(file: string): Promise<string | null> {
+export async function readTokenFile(file: string): Promise<string | null> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.lstat(file);

@@ -26,6 +26,8 @@ export interface MigrateOptions {
   dbPath: string;
   force: boolean;
   log?: (line: string) => void;
+  /** Called after each run's ledger is imported (e.g. a progress line on a terminal). */
+  progress?: (done: number, total: number) => void;
 }
 
 export interface MigrateRunCount {
@@ -244,13 +246,14 @@ function describeTarget(sql: SqliteDb): string {
 }
 
 /** Replaces the target's contents with the source (caller holds the write transaction). */
-function importAll(sql: SqliteDb, src: Source): void {
+function importAll(sql: SqliteDb, src: Source, progress?: MigrateOptions["progress"]): void {
   for (const table of TABLES) sql.run(`DELETE FROM ${table}`);
   for (const id of [...src.runs.keys()].sort()) upsertRun(sql, src.runs.get(id)!);
-  for (const id of src.ledgerIds) {
+  src.ledgerIds.forEach((id, i) => {
     const records = readLedger(src, id);
     if (records.length > 0) insertLedger(sql, id, records);
-  }
+    progress?.(i + 1, src.ledgerIds.length);
+  });
   const insert = sql.db.prepare(
     "INSERT INTO commands(seq, command_id, run_id, type, payload_json, ts, client_id) VALUES (?,?,?,?,?,?,?)",
   );
@@ -311,19 +314,18 @@ export async function migrateFileToSqlite(options: MigrateOptions): Promise<Migr
   for (const line of src.skipped) log(`skipped ${line}`);
   const sql = new SqliteDb(dbPath);
   try {
-    let changed = false;
     const empty = targetIsEmpty(sql);
-    if (!empty && targetMatches(sql, src)) {
-      log(`target ${dbPath} already holds this data; nothing changed`);
-    } else if (!empty && !options.force) {
-      throw new MigrateError(
-        `target DB ${dbPath} is not empty (${describeTarget(sql)}) and differs from the source; ` +
-          `pass --force to replace its contents`,
-      );
-    } else {
+    // An up-to-date target is left alone (the report says `changed: false`).
+    const changed = empty || !targetMatches(sql, src);
+    if (changed) {
+      if (!empty && !options.force) {
+        throw new MigrateError(
+          `target DB ${dbPath} is not empty (${describeTarget(sql)}) and differs from the source; ` +
+            `pass --force to replace its contents`,
+        );
+      }
       if (!empty) log(`--force: replacing the contents of ${dbPath}`);
-      sql.write(() => importAll(sql, src));
-      changed = true;
+      sql.write(() => importAll(sql, src, options.progress));
     }
     const runs = verify(sql, src);
     return {

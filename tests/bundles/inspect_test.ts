@@ -215,7 +215,7 @@ Deno.test("inspect: bundle list rows, drafts, versions and deprecations", async 
     can_upload: true,
     can_remove: true,
     can_deprecate: true,
-    catalog_promote_endpoint: "/api/gateway/admin/workflow-catalog/promote",
+    catalog_promote_endpoint: null,
   });
   assert.deepEqual((item.entrypoints as unknown[])[0], {
     flow_id: "root",

@@ -2,7 +2,19 @@ import assert from "node:assert/strict";
 import { mainHelp } from "../../src/cli/main.ts";
 import { runGateway } from "../helpers/gateway_process.ts";
 
-const SUBCOMMANDS = ["serve", "runner", "migrate", "bundle", "tail", "config", "version"];
+const SUBCOMMANDS = [
+  "serve",
+  "runner",
+  "migrate",
+  "bundle",
+  "runs",
+  "commands",
+  "bundles",
+  "tail",
+  "config",
+  "version",
+  "completions",
+];
 
 Deno.test("--help lists every subcommand", () => {
   const help = mainHelp();
@@ -33,16 +45,21 @@ Deno.test("a bad env value exits 2 with one line naming the variable", async () 
   assert.match(stderr, /ABSTRACTGATEWAY_MAX_SSE="lots" is not valid: expected an integer >= 1/);
 });
 
-Deno.test("config prints the effective config with secrets masked", async () => {
-  const { code, stdout } = await runGateway(["config", "--json"], {
-    ABSTRACTGATEWAY_AUTH_TOKEN: "a-very-secret-token-123456",
-    ABSTRACTGATEWAY_PORT: "9911",
-  });
+Deno.test("config prints every variable's effective value and source, secrets masked", async () => {
+  const env = { ABSTRACTGATEWAY_AUTH_TOKEN: "a-very-secret-token-123456", ABSTRACTGATEWAY_PORT: "9911" };
+  const { code, stdout } = await runGateway(["config", "--json", "--data-dir", "data/x"], env);
   assert.equal(code, 0);
   const shown = JSON.parse(stdout);
-  assert.equal(shown.port, 9911);
-  assert.deepEqual(shown.authTokens, ["***"]);
+  assert.deepEqual(shown.ABSTRACTGATEWAY_PORT, { flag: "--port", value: 9911, source: "env" });
+  assert.deepEqual(shown.ABSTRACTGATEWAY_AUTH_TOKEN, { value: "***", source: "env" });
+  assert.equal(shown.ABSTRACTGATEWAY_DATA_DIR.source, "flag");
+  assert.equal(shown.ABSTRACTGATEWAY_HOST.source, "default");
+  assert.equal(shown.ABSTRACTGATEWAY_LLM_API_KEY.source, "unset");
   assert.ok(!stdout.includes("a-very-secret-token-123456"));
+  const human = await runGateway(["config"], env);
+  assert.match(human.stdout, /^ABSTRACTGATEWAY_PORT +9911 +\(env\)$/m);
+  assert.match(human.stdout, /^ABSTRACTGATEWAY_HOST +127\.0\.0\.1 +\(default\)$/m);
+  assert.ok(!human.stdout.includes("a-very-secret-token-123456"));
 });
 
 Deno.test("version prints ours and Deno's", async () => {

@@ -81,7 +81,7 @@ Deno.test("client: startRun, getRun, ledger, and idempotent commands", async () 
     assert.equal(first.duplicate, false);
     assert.ok(first.seq >= 1);
     const retry = await client.command({ run_id, type: "pause", command_id });
-    assert.deepEqual(retry, { accepted: false, duplicate: true, seq: first.seq });
+    assert.deepEqual(retry, { accepted: false, duplicate: true, seq: first.seq, command_id });
     const other = await client.command({ run_id, type: "pause" });
     assert.equal(other.duplicate, false);
     assert.ok(other.seq > first.seq, "a fresh command_id gets a new seq");
@@ -93,6 +93,35 @@ Deno.test("client: startRun, getRun, ledger, and idempotent commands", async () 
     });
     const anon = new GatewayClient({ baseUrl: _s.base });
     await assert.rejects(anon.getRun(run_id), (err) => err instanceof GatewayHttpError && err.status === 401);
+  });
+});
+
+Deno.test("client: listRuns, typed waiting state, answer and command status", async () => {
+  await withClient(async (_s, c) => {
+    const client = c();
+    const { run_id } = await client.startRun({ bundle_id: "demo", flow_id: "ask" });
+    const run = await waitStatus(client, run_id, "waiting");
+    assert.equal(run.waiting?.reason, "user");
+    assert.equal(typeof run.waiting?.wait_key, "string");
+    const page = await client.listRuns({ status: "waiting", limit: 5 });
+    assert.deepEqual(page.items.map((r) => r.run_id), [run_id]);
+    assert.equal(page.items[0].waiting?.reason, "user");
+    assert.deepEqual((await client.listRuns({ status: "failed" })).items, []);
+
+    const sent = await client.answer(run, "yes");
+    const status = await client.waitCommand(sent.command_id);
+    assert.equal(status.status, "applied");
+    assert.equal(status.type, "resume");
+    assert.equal(status.run_id, run_id);
+    await waitStatus(client, run_id, "completed");
+    assert.throws(
+      () => client.answer({ run_id, waiting: null }, "again"),
+      /Cannot answer run .*: it is not waiting/,
+    );
+    await assert.rejects(client.commandStatus("no-such-command"), (err) => {
+      assert.ok(err instanceof GatewayHttpError);
+      return err.status === 404;
+    });
   });
 });
 

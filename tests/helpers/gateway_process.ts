@@ -2,6 +2,7 @@
  * Starts the real entry point (`main.ts`) as a subprocess under the same `gateway` permission set
  * that `deno task serve` and `deno task compile` use, and waits until it listens.
  */
+import { join } from "node:path";
 import { MAIN_TS, REPO_ROOT } from "./paths.ts";
 
 export interface GatewayProcess {
@@ -25,6 +26,16 @@ export function childEnv(env: Record<string, string>): Record<string, string> {
     if (v !== undefined) base[k] = v;
   }
   return { ...base, ABSTRACTGATEWAY_LOG_LEVEL: "warn", ...env };
+}
+
+/** Env for a gateway on `dataDir` serving our example bundles, with `token` and a fast poll. */
+export function bundlesEnv(dataDir: string, token: string): Record<string, string> {
+  return {
+    ABSTRACTGATEWAY_DATA_DIR: dataDir,
+    ABSTRACTGATEWAY_FLOWS_DIR: join(REPO_ROOT, "bundles"),
+    ABSTRACTGATEWAY_AUTH_TOKEN: token,
+    ABSTRACTGATEWAY_POLL_S: "0.05",
+  };
 }
 
 /** Where and how the process starts: by default from the repo root under `-P=gateway`. */

@@ -1,5 +1,6 @@
 /** App-level behaviour over real HTTP: health, OpenAPI + docs, request ids, error shapes, discovery. */
 import assert from "node:assert/strict";
+import { VERSION } from "../../src/cli/version.ts";
 import { postJson, startServer } from "./harness.ts";
 
 interface Operation {
@@ -52,7 +53,7 @@ Deno.test("openapi.json documents every route with its auth; /docs is offline HT
     const { status, body: doc } = await s.json("/openapi.json", { auth: false });
     assert.equal(status, 200);
     assert.equal(doc.info.title, "AbstractGateway");
-    assert.equal(doc.info.version, "0.2.27");
+    assert.equal(doc.info.version, VERSION, "the gateway's own version (deno.json)");
     assert.deepEqual(doc.components.securitySchemes.gatewayBearerAuth, { type: "http", scheme: "bearer" });
     let gatewayOps = 0;
     for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, Operation>>)) {
@@ -86,6 +87,11 @@ Deno.test("openapi.json documents every route with its auth; /docs is offline HT
     assert.match(docs.headers.get("content-type") ?? "", /^text\/html/);
     const html = await docs.text();
     assert.match(html, /fetch\("\/openapi\.json"\)/);
+    // A person can paste a token and try a call; schemas are rendered from the document itself.
+    assert.match(html, /<input id="token"[^>]*type="password"/);
+    assert.match(html, /Authorization.*Bearer/);
+    assert.match(html, /function shape\(/);
+    assert.match(html, /Try it/);
     assert.doesNotMatch(html, /<script[^>]+src=|<link[^>]+href="http/i, "no external assets");
     assert.match(docs.headers.get("content-security-policy") ?? "", /default-src 'none'/);
     const redoc = await s.fetch("/redoc", { auth: false });

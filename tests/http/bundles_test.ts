@@ -26,6 +26,8 @@ Deno.test("bundle list and inspect (scenarios 11, 12)", async () => {
     assert.equal(item.bundle_ref, "demo@0.0.1");
     assert.equal(item.is_draft, false);
     assert.equal(item.entrypoints[0].workflow_id, "demo@0.0.1:root");
+    // No catalog-promotion route exists here, so none is advertised (it would answer 404).
+    assert.equal(item.actions.catalog_promote_endpoint, null);
 
     const detail = await s.json("/api/gateway/bundles/demo");
     assert.equal(detail.status, 200);

@@ -16,6 +16,18 @@ async function withDataDir(fn: (dir: string) => Promise<void>): Promise<void> {
 const configFor = (dir: string, env: Record<string, string> = {}) =>
   loadConfig({ ABSTRACTGATEWAY_DATA_DIR: dir, ...env });
 
+Deno.test("loopback without a token off a terminal: only the file is printed, never the token", async () => {
+  await withDataDir(async (dir) => {
+    const printed: string[] = [];
+    const auth = await ensureServeAuth(configFor(dir), { print: (l) => printed.push(l), showToken: false });
+    assert.ok(printed.every((l) => !l.includes(auth.tokens[0])));
+    assert.match(
+      printed.join("\n"),
+      /generated and stored in .*gateway-token \(not printed: the output is not a terminal/,
+    );
+  });
+});
+
 Deno.test("loopback without a token: generates one (0600), prints it once, reuses it", async () => {
   await withDataDir(async (dir) => {
     const printed: string[] = [];

@@ -1,8 +1,13 @@
-/** Reachability: `/api/health` (open), `/api/gateway/ping` and `/api/gateway/me` (authenticated). */
+/**
+ * Reachability: `/api/health` (liveness) and `/api/health/ready` (readiness), both open;
+ * `/api/gateway/ping` and `/api/gateway/me` (authenticated).
+ */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../env.ts";
 import { HttpError } from "../errors.ts";
 import { nowIso } from "../../util/time.ts";
+import type { Gateway } from "../../gateway.ts";
+import { readiness } from "../../runner/readiness.ts";
 import { errorResponses, gatewayRoute, jsonContent } from "../schemas/common.ts";
 
 const Health = z.object({ status: z.literal("healthy"), service: z.literal("abstractgateway") });
@@ -12,7 +17,27 @@ const health = createRoute({
   path: "/api/health",
   tags: ["health"],
   summary: "Liveness probe (no authentication)",
+  security: [],
   responses: { 200: jsonContent(Health, "The server is up") },
+});
+
+const Check = z.object({ ok: z.boolean(), detail: z.string() });
+const Readiness = z.object({
+  status: z.enum(["ready", "not_ready"]),
+  failing: z.array(z.enum(["store", "runner", "bundles"])),
+  checks: z.object({ store: Check, runner: Check, bundles: Check }),
+}).openapi("Readiness");
+
+const ready = createRoute({
+  method: "get",
+  path: "/api/health/ready",
+  tags: ["health"],
+  summary: "Readiness probe (no authentication): store writable, runner heartbeat fresh, bundles loaded",
+  security: [],
+  responses: {
+    200: jsonContent(Readiness, "Ready"),
+    503: jsonContent(Readiness, "Not ready; `failing` names the parts"),
+  },
 });
 
 const ping = gatewayRoute({
@@ -59,11 +84,16 @@ const me = gatewayRoute({
   },
 });
 
-export function registerHealthRoutes(app: App): void {
+export function registerHealthRoutes(app: App, gw: Gateway): void {
   app.openapi(
     health,
     (c) => c.json({ status: "healthy" as const, service: "abstractgateway" as const }, 200),
   );
+
+  app.openapi(ready, async (c) => {
+    const result = await readiness(gw);
+    return result.status === "ready" ? c.json(result, 200) : c.json(result, 503);
+  });
 
   app.openapi(
     ping,

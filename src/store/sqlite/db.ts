@@ -4,7 +4,7 @@
  * acknowledged write survives a power loss, not only a process crash (the ledger is the truth).
  */
 import { DatabaseSync } from "node:sqlite";
-import { SCHEMA, upgradeSchema } from "./schema.ts";
+import { migrateSchema } from "./schema.ts";
 
 const BUSY_TIMEOUT_MS = 5000;
 
@@ -19,10 +19,7 @@ export class SqliteDb {
       this.db.exec("PRAGMA journal_mode=WAL");
       this.db.exec("PRAGMA synchronous=FULL");
       this.db.exec("PRAGMA foreign_keys=ON");
-      this.write(() => {
-        this.db.exec(SCHEMA);
-        upgradeSchema(this.db);
-      });
+      this.write(() => migrateSchema(this.db, path));
     } catch (err) {
       this.db.close();
       throw err;

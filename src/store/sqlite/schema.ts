@@ -1,10 +1,11 @@
 /**
- * The upstream table layout (gateway-contract §6.2), created if missing on every open, plus
- * `command_outcomes` (our addition: what the runner did with each command).
+ * The upstream table layout (gateway-contract §6.2) plus `command_outcomes` (our addition: what the
+ * runner did with each command), versioned with `PRAGMA user_version`: MIGRATIONS[i] takes the
+ * schema from version i to i + 1. A schema change is a new entry at the end, never an edit.
  */
 import type { DatabaseSync } from "node:sqlite";
 
-export const SCHEMA = `
+const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
   run_id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, status TEXT NOT NULL, wait_reason TEXT,
   wait_until TEXT, parent_run_id TEXT, actor_id TEXT, session_id TEXT, created_at TEXT,
@@ -39,11 +40,39 @@ CREATE TABLE IF NOT EXISTS command_outcomes (
 `;
 
 /** Upgrade safety: heads back-filled from MAX(seq) per run (never lowered). */
-export function upgradeSchema(db: DatabaseSync): void {
+function backfillHeads(db: DatabaseSync): void {
   db.exec(`
     INSERT INTO ledger_heads(run_id, last_seq)
       SELECT run_id, MAX(seq) FROM ledger WHERE true GROUP BY run_id
       ON CONFLICT(run_id) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)
       WHERE excluded.last_seq > ledger_heads.last_seq
   `);
+}
+
+export const MIGRATIONS: ((db: DatabaseSync) => void)[] = [
+  // 1: the tables above. Idempotent, so DBs made before versioning (user_version 0) and upstream
+  // DBs take it too.
+  (db) => db.exec(SCHEMA),
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings the DB to SCHEMA_VERSION, then back-fills ledger heads (on every open: an upstream writer
+ * sharing the DB keeps none). Call inside a write transaction. Refuses a DB from a newer build.
+ */
+export function migrateSchema(db: DatabaseSync, path: string): void {
+  const current = Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
+  if (current > SCHEMA_VERSION) {
+    throw new Error(
+      `Cannot open ${path}: its schema version ${current} is newer than this gateway's (${SCHEMA_VERSION}); ` +
+        "run the newer gateway, or restore a backup taken before the upgrade",
+    );
+  }
+  for (let version = current; version < SCHEMA_VERSION; version++) {
+    MIGRATIONS[version](db);
+    db.exec(`PRAGMA user_version = ${version + 1}`);
+  }
+  backfillHeads(db);
 }

@@ -1,4 +1,4 @@
-/** Test worker: runs the migrate subcommand with the given args and exits with its code. */
-import { migrateCommand } from "../../../src/cli/migrate.ts";
+/** Test worker: runs `gateway migrate` with the given args through the CLI entry and exits with its code. */
+import { main } from "../../../src/cli/main.ts";
 
-Deno.exit(await migrateCommand(Deno.args));
+Deno.exit(await main(["migrate", ...Deno.args]));
