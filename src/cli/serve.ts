@@ -1,6 +1,7 @@
 /** `gateway serve`: the HTTP API, with the runner in-process unless `--no-runner`. */
 import { loadConfig, processEnv } from "../config/config.ts";
 import { openGateway } from "../gateway.ts";
+import { CONSOLE_BASE } from "../console/paths.ts";
 import { createGatewayServer } from "../http/server.ts";
 import { ensureServeAuth } from "../security/startup.ts";
 import { logger, setLogLevel } from "../util/log.ts";
@@ -47,6 +48,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   console.log(
     `gateway listening on http://${host}:${addr.port} (runner: ${config.runner ? "in-process" : "off"})`,
   );
+  console.log(`console: http://${host}:${addr.port}${CONSOLE_BASE} (sign in with the gateway token)`);
   log.info("listening", {
     host: addr.hostname,
     port: addr.port,

@@ -57,6 +57,7 @@ export interface Config {
   toolingCommands: string | undefined;
   toolingMaxFileBytes: number;
   logLevel: "debug" | "info" | "warn" | "error" | "none";
+  consoleSessionTtlS: number;
 }
 
 /** A bad setting: the message is one line naming the variable (or flag) and what is allowed. */

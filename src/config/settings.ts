@@ -487,4 +487,13 @@ export const SETTINGS: Setting[] = [
     allowed: "debug | info | warn | error | none",
     help: "Level of the JSON log lines on stderr.",
   },
+  // Console
+  {
+    key: "consoleSessionTtlS",
+    env: "ABSTRACTGATEWAY_CONSOLE_SESSION_TTL_S",
+    schema: int(60, 86400 * 30),
+    default: "28800",
+    allowed: "seconds in 60..2592000",
+    help: "How long a console sign-in (browser session cookie) lasts.",
+  },
 ];
