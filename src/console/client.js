@@ -919,7 +919,7 @@ export function consoleMain() {
       ["Runner", c.runner ? (c.runner.alive ? "alive" : "not running") : "—"],
       ["Store", (c.store && c.store.kind) || "—"],
       ["Tool mode", (c.tools && c.tools.mode) || "—"],
-      ["Signed in as", `${me.user_id || "?"} (${me.source || "?"})`],
+      ["Signed in as", me.principal ? `${me.principal.user_id} (${me.principal.source})` : "—"],
       ["Recent runs (last 500)", Object.entries(counts).map(([k, v]) => `${k}: ${v}`).join(", ") || "none"],
     ];
     $("#health").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
