@@ -281,7 +281,7 @@ export function consoleMain() {
     const records = [];
     const ROW = 32;
     const timeline = $("#timeline");
-    const spacer = el("div", { style: "" });
+    const spacer = el("div", {});
     timeline.append(spacer);
     let selected = -1, follow = true, drawQueued = false, run = null, flow = null, summaryTimer = 0;
 
@@ -616,8 +616,13 @@ export function consoleMain() {
       return;
     }
     await catchUp();
-    drawGraph();
+    await loadSummary(); // the ledger may have moved on since the first summary
     openStream();
+    // Status changes that write no ledger record (pause, a timer's deadline) show up within 3 s.
+    const poll = setInterval(() => {
+      if (run && TERMINAL.includes(run.status)) clearInterval(poll);
+      else loadSummary().catch(() => {});
+    }, 3000);
     loadTree();
     loadArtifacts();
   }
@@ -934,5 +939,6 @@ export function consoleMain() {
     health: healthPage,
   };
   const run = pages[body.dataset.page];
-  if (run) run().catch((e) => flash(e.message, true));
+  // data-ready tells tests (and anyone watching) that the first render is done.
+  if (run) run().catch((e) => flash(e.message, true)).finally(() => (body.dataset.ready = "1"));
 }

@@ -136,7 +136,7 @@ export const RunsBody = () => (
       </label>
       <button type="submit">Apply</button>
     </form>
-    <div class="scroll-x">
+    <div class="scroll-x" tabindex={0} role="region" aria-label="Scrollable table">
       <table class="runs">
         <caption class="sr-only">Runs, newest first</caption>
         <thead>
@@ -181,7 +181,7 @@ export const RunBody = () => (
       </section>
       <section aria-labelledby="graph-h" class="card">
         <h2 id="graph-h">Flow</h2>
-        <div id="flow-graph" class="graph"></div>
+        <div id="flow-graph" class="graph" tabindex={0} role="region" aria-label="Flow graph"></div>
       </section>
     </div>
     <section aria-labelledby="ledger-h" class="card">
@@ -240,7 +240,7 @@ export const BundlesBody = () => (
     </section>
     <section aria-labelledby="bundles-h" class="card">
       <h2 id="bundles-h">Installed</h2>
-      <div class="scroll-x">
+      <div class="scroll-x" tabindex={0} role="region" aria-label="Scrollable table">
         <table>
           <thead>
             <tr>
@@ -257,7 +257,7 @@ export const BundlesBody = () => (
     </section>
     <section aria-labelledby="graph-h" class="card">
       <h2 id="graph-h">Flow graph</h2>
-      <div id="flow-graph" class="graph">
+      <div id="flow-graph" class="graph" tabindex={0} role="region" aria-label="Flow graph">
         <p class="muted">Choose “Graph” on a flow.</p>
       </div>
     </section>
@@ -265,7 +265,7 @@ export const BundlesBody = () => (
 );
 
 export const SchedulesBody = () => (
-  <div class="scroll-x">
+  <div class="scroll-x" tabindex={0} role="region" aria-label="Scrollable table">
     <table>
       <thead>
         <tr>

@@ -79,7 +79,7 @@ Deno.test({
     }
     const llm = await startFakeLlm({
       replies: [
-        { toolCalls: [{ name: "list_files", arguments: { path: "." } }] },
+        { toolCalls: [{ name: "list_files", arguments: { directory_path: "." } }] },
         { content: "There are no files." },
       ],
     });
@@ -98,10 +98,10 @@ Deno.test({
     const profile = await Deno.makeTempDir({ prefix: "chromium-profile-" });
     let browser: Browser | undefined;
     try {
-      assert.match(
-        gw.stdout(),
-        /console: http:\/\/127\.0\.0\.1:\d+\/console /,
+      await eventually(
         "serve prints the console URL",
+        () => Promise.resolve(gw.stdout()),
+        (out) => /console: http:\/\/127\.0\.0\.1:\d+\/console /.test(out),
       );
       browser = await puppeteer.launch({
         executablePath: CHROMIUM,
@@ -182,6 +182,7 @@ Deno.test({
 
       await t.step("approve a tool call of the assistant against the fake LLM", async () => {
         const runId = await start("assistant", "assistant", { prompt: "What files are there?" });
+        await waitRunStatus(gw.url, TOKEN, runId, "waiting");
         await page.goto(`${base}/console/runs/${runId}`);
         await page.waitForSelector("#approve-calls");
         assert.match(await page.$eval("#wait .calls", (e) => e.textContent ?? ""), /list_files/);
@@ -328,7 +329,7 @@ Deno.test({
           await page.setViewport({ width, height: 900 });
           for (const [name, path] of pages) {
             await page.goto(`${base}${path}`);
-            await page.waitForNetworkIdle({ idleTime: 300 });
+            await page.waitForSelector("body[data-ready]");
             await axeCheck(page, `${name} at ${width}px`);
             await page.screenshot({ path: join(shots, `${name}-${width}.png`), fullPage: true });
           }
@@ -336,7 +337,7 @@ Deno.test({
         await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "dark" }]);
         for (const [name, path] of pages.slice(0, 3)) {
           await page.goto(`${base}${path}`);
-          await page.waitForNetworkIdle({ idleTime: 300 });
+          await page.waitForSelector("body[data-ready]");
           await axeCheck(page, `${name} dark`);
           await page.screenshot({ path: join(shots, `${name}-1280-dark.png`), fullPage: true });
         }
