@@ -283,7 +283,13 @@ export function consoleMain() {
     const timeline = $("#timeline");
     const spacer = el("div", {});
     timeline.append(spacer);
-    let selected = -1, follow = true, drawQueued = false, run = null, flow = null, summaryTimer = 0;
+    let selected = -1,
+      follow = true,
+      drawQueued = false,
+      run = null,
+      flow = null,
+      summaryTimer = 0,
+      drawnWait = "";
 
     function drawTimeline() {
       drawQueued = false;
@@ -422,6 +428,10 @@ export function consoleMain() {
     function drawWait() {
       const card = $("#wait-card");
       const w = run.status === "waiting" ? run.waiting : null;
+      // Redraw only when the wait changed, so a half-typed answer survives the summary refreshes.
+      const key = JSON.stringify(w);
+      if (key === drawnWait) return;
+      drawnWait = key;
       card.hidden = !w;
       const box = $("#wait");
       box.textContent = "";
@@ -488,6 +498,20 @@ export function consoleMain() {
             ),
           );
         }
+      } else if (w.reason === "subworkflow" && details.sub_run_id) {
+        box.append(
+          el(
+            "p",
+            {},
+            "Waiting for child run ",
+            el(
+              "a",
+              { href: `${BASE}/runs/${enc(details.sub_run_id)}`, id: "child-run" },
+              details.sub_run_id.slice(0, 8),
+            ),
+            " to finish; act on it there.",
+          ),
+        );
       } else if (w.reason === "until") {
         const when = w.until ? new Date(w.until) : null;
         box.append(
@@ -527,11 +551,17 @@ export function consoleMain() {
     }
 
     async function drawGraph() {
-      if (!flow) {
-        const doc = await api(`/workflows/${enc(run.workflow_id)}/flow`).catch(() => null);
-        flow = doc && (doc.flow || doc);
-        if (!flow) return;
+      if (flow === null) {
+        // Bundle workflows are `<bundle>@<version>:<flow>`; runtime-made ones (agent loops) have no graph.
+        const doc = /^[^@:]+@[^:]+:.+$/.test(run.workflow_id) || run.workflow_id.startsWith("scheduled:")
+          ? await api(`/workflows/${enc(run.workflow_id)}/flow`).catch(() => null)
+          : null;
+        flow = (doc && (doc.flow || doc)) || false;
+        if (!flow) {
+          $("#flow-graph").replaceChildren(el("p", { class: "muted" }, "This workflow has no flow graph."));
+        }
       }
+      if (!flow) return;
       drawFlow($("#flow-graph"), flow, {
         current: TERMINAL.includes(run.status) ? null : run.current_node,
         visited: new Set(records.map((r) => r.node_id)),

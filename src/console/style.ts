@@ -31,7 +31,7 @@ button,input,select,textarea{font:inherit;color:inherit}
 input,select,textarea{background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:.35rem .5rem;max-width:100%}
 button{background:var(--accent);color:var(--accent-fg);border:0;border-radius:6px;padding:.4rem .8rem;cursor:pointer}
 button.secondary{background:transparent;color:var(--accent);border:1px solid var(--accent)}
-button.danger{background:var(--bad);color:#fff}
+button.danger{background:var(--bad);color:var(--accent-fg)}
 button:disabled{opacity:.55;cursor:default}
 label{display:inline-flex;flex-direction:column;gap:.2rem;font-size:.9rem}
 label.inline{flex-direction:row;align-items:center;gap:.4rem}

@@ -40,6 +40,9 @@ function watchErrors(page: Page): string[] {
   page.on("console", (m) => {
     if (m.type() === "error") errors.push(`console: ${m.text()}`);
   });
+  page.on("response", (r) => {
+    if (r.status() >= 400) errors.push(`response: ${r.status()} ${new URL(r.url()).pathname}`);
+  });
   page.on("pageerror", (e) => errors.push(`pageerror: ${e instanceof Error ? e.message : String(e)}`));
   return errors;
 }
@@ -181,13 +184,18 @@ Deno.test({
       });
 
       await t.step("approve a tool call of the assistant against the fake LLM", async () => {
-        const runId = await start("assistant", "assistant", { prompt: "What files are there?" });
-        await waitRunStatus(gw.url, TOKEN, runId, "waiting");
-        await page.goto(`${base}/console/runs/${runId}`);
+        const input = { prompt: "What files are there?", provider: "lmstudio", model: "fake-model" };
+        const parent = await start("assistant", "assistant", input);
+        await page.goto(`${base}/console/runs/${parent}`);
+        // The agent runs as a child run; the parent's page links to it and shows it in the tree.
+        await page.waitForSelector("#child-run");
+        await page.waitForSelector("#run-tree li li");
+        await Promise.all([page.waitForNavigation(), page.click("#child-run")]);
         await page.waitForSelector("#approve-calls");
         assert.match(await page.$eval("#wait .calls", (e) => e.textContent ?? ""), /list_files/);
         await page.click("#approve-calls");
         await runStatus("completed");
+        await waitRunStatus(gw.url, TOKEN, parent, "completed");
         assert.equal(llm.requests.length, 2, "the tool result went back to the LLM");
         noErrors("tool approval");
       });
