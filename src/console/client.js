@@ -951,8 +951,8 @@ export function consoleMain() {
     const rows = [
       ["Server", health.status],
       ["Version", `${gw.implementation || "gateway"} ${gw.version || ""}`],
-      ["Runner", c.runner ? (c.runner.alive ? "alive" : "not running") : "—"],
-      ["Store", (c.store && c.store.kind) || "—"],
+      ["Runner (this process)", (c.server && c.server.runner) || "—"],
+      ["Store", (c.server && c.server.store) || "—"],
       ["Tool mode", (c.tools && c.tools.mode) || "—"],
       ["Signed in as", me.principal ? `${me.principal.user_id} (${me.principal.source})` : "—"],
       ["Recent runs (last 500)", Object.entries(counts).map(([k, v]) => `${k}: ${v}`).join(", ") || "none"],

@@ -52,7 +52,7 @@ th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid var(--line);ve
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;margin:.5rem 0}
 .outcomes{margin:.25rem 0 0;padding-left:1.2rem}
 .badge{font-size:.8rem;font-weight:400;color:var(--muted)}
-.timeline-head,.row{display:grid;grid-template-columns:3.5rem minmax(5rem,1.2fr) minmax(5rem,1fr) 6rem 5rem;gap:.5rem;
+.timeline-head,.row{display:grid;grid-template-columns:2.5rem minmax(0,1.2fr) minmax(0,1fr) 5.5rem 4.5rem;gap:.4rem;
 align-items:center;padding:0 .5rem}
 .timeline-head{font-size:.8rem;color:var(--muted);border-bottom:1px solid var(--line)}
 .timeline{position:relative;height:22rem;overflow-y:auto;border:1px solid var(--line);border-radius:6px}

@@ -17,7 +17,11 @@ import { REPO_ROOT, sandboxTempDir } from "../helpers/paths.ts";
 import { startTcpProxy } from "../helpers/tcp_proxy.ts";
 
 // Callbacks passed to page.evaluate/$eval run in the browser; these are the DOM names they use.
-declare const document: { querySelector(s: string): { textContent: string | null } | null };
+declare const document: {
+  querySelector(s: string): { textContent: string | null } | null;
+  documentElement: { scrollWidth: number };
+};
+declare const innerWidth: number;
 type HTMLElement = { dataset: Record<string, string | undefined> };
 type HTMLInputElement = { value: string };
 
@@ -141,6 +145,11 @@ Deno.test({
         await page.goto(`${base}/console/runs`);
         assert.match(page.url(), /\/console\/login\?next=%2Fconsole%2Fruns$/);
         await axeCheck(page, "login");
+        for (const width of WIDTHS) {
+          await page.setViewport({ width, height: 700 });
+          await page.screenshot({ path: join(shots, `login-${width}.png`) });
+        }
+        await page.setViewport({ width: 1280, height: 900 });
         await page.type("#token", TOKEN);
         await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")]);
         assert.equal(new URL(page.url()).pathname, "/console/runs");
@@ -339,6 +348,8 @@ Deno.test({
             await page.goto(`${base}${path}`);
             await page.waitForSelector("body[data-ready]");
             await axeCheck(page, `${name} at ${width}px`);
+            const overflow = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
+            assert.ok(overflow <= 0, `${name} at ${width}px is ${overflow}px wider than the window`);
             await page.screenshot({ path: join(shots, `${name}-${width}.png`), fullPage: true });
           }
         }
