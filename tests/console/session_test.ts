@@ -197,3 +197,34 @@ Deno.test("console assets: served from the binary, compressed, under the 150 KB 
     await app.close();
   }
 });
+
+Deno.test("API added for the console: GET /runs bundle_id and flow_id filters, capabilities.server", async () => {
+  const app = await startRealApp({ ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN }, false);
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  const get = async (path: string) => {
+    const res = await fetch(`${app.base}/api/gateway${path}`, { headers: auth });
+    assert.equal(res.status, 200, path);
+    return await res.json();
+  };
+  try {
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${app.base}/api/gateway/runs/start`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: startBody,
+      });
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+    }
+    const count = async (query: string) => (await get(`/runs?${query}`)).items.length;
+    assert.equal(await count("bundle_id=demo"), 2);
+    assert.equal(await count("bundle_id=dem"), 0, "a bundle id matches whole, not as a prefix");
+    assert.equal(await count("flow_id=root"), 2);
+    assert.equal(await count("bundle_id=demo&flow_id=other"), 0);
+    assert.equal(await count("bundle_id=other"), 0);
+    const caps = await get("/discovery/capabilities");
+    assert.deepEqual(caps.capabilities.server, { store: app.config.storeBackend, runner: "off" });
+  } finally {
+    await app.close();
+  }
+});
