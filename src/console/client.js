@@ -100,6 +100,8 @@ export function consoleMain() {
       : `${Math.round(ms / 60000)} min`;
   }
   const statusOf = (run) => (run.paused ? "paused" : run.status);
+  const runCell = (r) =>
+    el("td", { class: "mono" }, el("a", { href: `${BASE}/runs/${enc(r.run_id)}` }, r.run_id.slice(0, 8)));
   const badge = (status) => el("span", { class: `status s-${status}` }, status);
   const newId = () => crypto.randomUUID();
 
@@ -217,11 +219,7 @@ export function consoleMain() {
         el(
           "tr",
           { "data-run": r.run_id },
-          el(
-            "td",
-            { class: "mono" },
-            el("a", { href: `${BASE}/runs/${enc(r.run_id)}` }, r.run_id.slice(0, 8)),
-          ),
+          runCell(r),
           el("td", {}, badge(statusOf(r))),
           el("td", {}, r.workflow_id),
           el("td", {}, fmtTime(r.created_at)),
@@ -884,11 +882,7 @@ export function consoleMain() {
         return el(
           "tr",
           { "data-run": r.run_id },
-          el(
-            "td",
-            { class: "mono" },
-            el("a", { href: `${BASE}/runs/${enc(r.run_id)}` }, r.run_id.slice(0, 8)),
-          ),
+          runCell(r),
           el("td", {}, s.target_workflow_id || r.workflow_id),
           el("td", {}, s.cron ? `cron ${s.cron}` : s.interval || "once"),
           el("td", {}, r.waiting && r.waiting.until ? fmtTime(r.waiting.until) : "—"),

@@ -108,6 +108,23 @@ export function LoginPage(props: { error?: string; next: string }) {
   );
 }
 
+/** A table the client script fills (its body has `bodyId`), scrollable sideways on narrow screens. */
+function DataTable(props: { label: string; columns: string[]; bodyId: string }) {
+  return (
+    <div class="scroll-x" tabindex={0} role="region" aria-label={props.label}>
+      <table>
+        <caption class="sr-only">{props.label}</caption>
+        <thead>
+          <tr>
+            {props.columns.map((c) => <th key={c} scope="col">{c}</th>)}
+          </tr>
+        </thead>
+        <tbody id={props.bodyId}></tbody>
+      </table>
+    </div>
+  );
+}
+
 const STATUSES = ["", "running", "waiting", "completed", "failed", "cancelled"];
 
 export const RunsBody = () => (
@@ -136,21 +153,11 @@ export const RunsBody = () => (
       </label>
       <button type="submit">Apply</button>
     </form>
-    <div class="scroll-x" tabindex={0} role="region" aria-label="Scrollable table">
-      <table class="runs">
-        <caption class="sr-only">Runs, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Run</th>
-            <th scope="col">Status</th>
-            <th scope="col">Workflow</th>
-            <th scope="col">Created</th>
-            <th scope="col">Steps</th>
-          </tr>
-        </thead>
-        <tbody id="runs-body"></tbody>
-      </table>
-    </div>
+    <DataTable
+      label="Runs, newest first"
+      columns={["Run", "Status", "Workflow", "Created", "Steps"]}
+      bodyId="runs-body"
+    />
     <nav class="pager" aria-label="Pages">
       <button type="button" id="page-first">First page</button>
       <button type="button" id="page-next">Next page</button>
@@ -240,20 +247,11 @@ export const BundlesBody = () => (
     </section>
     <section aria-labelledby="bundles-h" class="card">
       <h2 id="bundles-h">Installed</h2>
-      <div class="scroll-x" tabindex={0} role="region" aria-label="Scrollable table">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Bundle</th>
-              <th scope="col">Version</th>
-              <th scope="col">Flow</th>
-              <th scope="col">State</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody id="bundles-body"></tbody>
-        </table>
-      </div>
+      <DataTable
+        label="Installed bundles"
+        columns={["Bundle", "Version", "Flow", "State", "Actions"]}
+        bodyId="bundles-body"
+      />
     </section>
     <section aria-labelledby="graph-h" class="card">
       <h2 id="graph-h">Flow graph</h2>
@@ -265,21 +263,11 @@ export const BundlesBody = () => (
 );
 
 export const SchedulesBody = () => (
-  <div class="scroll-x" tabindex={0} role="region" aria-label="Scrollable table">
-    <table>
-      <thead>
-        <tr>
-          <th scope="col">Schedule run</th>
-          <th scope="col">Target</th>
-          <th scope="col">Every</th>
-          <th scope="col">Next fire</th>
-          <th scope="col">Status</th>
-          <th scope="col">Actions</th>
-        </tr>
-      </thead>
-      <tbody id="schedules-body"></tbody>
-    </table>
-  </div>
+  <DataTable
+    label="Scheduled runs"
+    columns={["Schedule run", "Target", "Every", "Next fire", "Status", "Actions"]}
+    bodyId="schedules-body"
+  />
 );
 
 export const HealthBody = () => <dl id="health" class="kv card"></dl>;
