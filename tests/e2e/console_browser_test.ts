@@ -15,6 +15,8 @@ import { startFakeLlm } from "../helpers/fake_llm.ts";
 import { startServe } from "../helpers/gateway_process.ts";
 import { REPO_ROOT, sandboxTempDir } from "../helpers/paths.ts";
 import { startTcpProxy } from "../helpers/tcp_proxy.ts";
+import { openStores } from "../../src/store/open.ts";
+import { makeRecord, makeRun } from "../store/fixtures.ts";
 
 // Callbacks passed to page.evaluate/$eval run in the browser; these are the DOM names they use.
 declare const document: {
@@ -83,6 +85,16 @@ Deno.test({
         join(REPO_ROOT, "bundles", `${name}@1.0.0.flow`),
         join(flows, `${name}@1.0.0.flow`),
       );
+    }
+    // A completed run of 10,000 ledger records, written through the store before serve opens the data dir.
+    const BIG = 10_000;
+    const bigRun = crypto.randomUUID();
+    const stores = await openStores({ backend: "file", dataDir: join(root, "data") });
+    try {
+      await stores.runs.save(makeRun(bigRun, { workflow_id: "hello@1.0.0:hello", status: "completed" }));
+      await stores.ledger.append(bigRun, Array.from({ length: BIG }, (_, i) => makeRecord(bigRun, i)));
+    } finally {
+      await stores.close();
     }
     const llm = await startFakeLlm({
       replies: [
@@ -282,6 +294,31 @@ Deno.test({
         assert.deepEqual(steps, ledger.items.map((r: Json) => r.step_id));
         // The cut connection is reported by the browser; nothing else may be.
         assert.deepEqual(errors.splice(0).filter((e) => !/ERR_|net::|EventSource/.test(e)), []);
+      });
+
+      await t.step("a run of 10,000 records: only the rows in view are in the page", async () => {
+        const started = performance.now();
+        await page.goto(`${base}/console/runs/${bigRun}`);
+        await page.waitForFunction(
+          (n) => document.querySelector("#ledger-count")?.textContent === `(${n} records)`,
+          {},
+          BIG,
+        );
+        console.log(`10,000-record run page ready in ${Math.round(performance.now() - started)} ms`);
+        const rendered = () =>
+          page.$$eval("#timeline .row", (rows) => rows.map((r) => Number((r as HTMLElement).dataset.cursor)));
+        const atEnd = await rendered();
+        assert.ok(atEnd.length < 60, `${atEnd.length} rows rendered`);
+        assert.equal(Math.max(...atEnd), BIG, "the view follows the end of the ledger");
+        // Keyboard: Home jumps to the first record and shows its JSON.
+        await page.focus("#timeline");
+        await page.keyboard.press("Home");
+        await page.waitForFunction(() =>
+          (document.querySelector("#record-json")?.textContent ?? "").includes('"step-0"')
+        );
+        const top = await rendered();
+        assert.ok(top.includes(1) && top.length < 60, JSON.stringify(top));
+        noErrors("10,000 records");
       });
 
       await t.step("forged CSRF, a missing session and a cross-site request are refused", async () => {
