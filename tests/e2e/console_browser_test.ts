@@ -321,6 +321,33 @@ Deno.test({
         noErrors("10,000 records");
       });
 
+      await t.step("schedules: next fire time, update the interval, cancel", async () => {
+        const scheduled = (await api("/runs/schedule", {
+          bundle_id: "hello",
+          flow_id: "hello",
+          interval: "1h",
+          input_data: {},
+        })).run_id as string;
+        await waitRunStatus(gw.url, TOKEN, scheduled, "waiting");
+        await page.goto(`${base}/console/schedules`);
+        const row = `tr[data-run="${scheduled}"]`;
+        await page.waitForSelector(row);
+        const cells = await page.$$eval(`${row} td`, (tds) => tds.map((td) => td.textContent ?? ""));
+        assert.equal(cells[2], "1h");
+        assert.notEqual(cells[3], "—", "the next fire time is shown");
+        await page.$eval(`${row} input`, (e) => ((e as HTMLInputElement).value = ""));
+        await page.type(`${row} input`, "2h");
+        await page.click(`${row} button:not(.danger)`);
+        await page.waitForFunction(
+          (sel) => document.querySelector(`${sel} td:nth-child(3)`)?.textContent === "2h",
+          {},
+          row,
+        );
+        await page.click(`${row} button.danger`);
+        await waitRunStatus(gw.url, TOKEN, scheduled, "cancelled");
+        noErrors("schedules");
+      });
+
       await t.step("forged CSRF, a missing session and a cross-site request are refused", async () => {
         const before = (await api("/runs?limit=500")).items.length;
         const forged = await page.evaluate(async () => {
