@@ -57,7 +57,28 @@ const PAGE_HEADERS: Record<string, string> = {
   "cache-control": "no-store",
 };
 
-const MAX_LOGIN_BYTES = 8192;
+const MAX_FORM_BYTES = 8192;
+
+/**
+ * The url-encoded form of a sign-in/sign-out post, read up to MAX_FORM_BYTES (these routes are outside the
+ * API's body limit and answer anyone), or null when the body is larger.
+ */
+async function readSmallForm(req: Request): Promise<URLSearchParams | null> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of req.body ?? []) {
+    size += chunk.byteLength;
+    if (size > MAX_FORM_BYTES) return null;
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) bytes.set(chunk, (at += chunk.byteLength) - chunk.byteLength);
+  return new URLSearchParams(new TextDecoder().decode(bytes));
+}
+
+const tooLarge = (c: Context<AppEnv>) =>
+  c.json({ detail: `Payload Too Large (limit ${MAX_FORM_BYTES} bytes)` }, 413);
 
 function html(c: Context<AppEnv>, body: Child, status = 200): Response {
   return c.html("<!doctype html>" + String(body), status as 200, PAGE_HEADERS);
@@ -149,12 +170,11 @@ export function registerConsoleRoutes(app: App, deps: ConsoleDeps): void {
       auditSignIn(c, 429, undefined, "auth lockout");
       return retry(wait);
     }
-    const length = Number(c.req.header("content-length") ?? "0");
-    if (!(length <= MAX_LOGIN_BYTES)) return c.json({ detail: "Payload Too Large" }, 413);
-    const form = await c.req.parseBody();
-    const next = safeNext(form.next);
+    const form = await readSmallForm(c.req.raw);
+    if (!form) return tooLarge(c);
+    const next = safeNext(form.get("next"));
     if (!config.security) return c.redirect(next, 303);
-    const token = typeof form.token === "string" ? form.token.trim() : "";
+    const token = form.get("token")?.trim() ?? "";
     const { valid, fingerprint } = await verifier.inspect(token);
     if (!valid || verifier.count === 0) {
       const lockS = lockout.fail(ip);
@@ -174,9 +194,9 @@ export function registerConsoleRoutes(app: App, deps: ConsoleDeps): void {
     if (origin && !originAllowed(origin, config.allowedOrigins)) return originForbidden();
     const session = sessions.get(sessionCookie(c));
     if (session) {
-      const length = Number(c.req.header("content-length") ?? "0");
-      const form = length <= MAX_LOGIN_BYTES ? await c.req.parseBody() : {};
-      const csrf = typeof form.csrf === "string" ? form.csrf : c.req.header("x-csrf-token") ?? "";
+      const form = await readSmallForm(c.req.raw);
+      if (!form) return tooLarge(c);
+      const csrf = form.get("csrf") ?? c.req.header("x-csrf-token") ?? "";
       if (!sameSecret(csrf, session.csrf)) {
         return c.json({ detail: "Forbidden (CSRF token missing or wrong)", reason_code: "csrf" }, 403);
       }

@@ -146,6 +146,14 @@ Deno.test("console sign-in: failures count toward the lockout; Secure cookie beh
     assert.match(tls.headers.get("set-cookie") ?? "", /; Secure; Max-Age=/);
     await tls.body?.cancel();
 
+    const huge = await fetch(`${app.base}/console/login`, {
+      method: "POST",
+      headers: FORM,
+      body: `token=${"x".repeat(10_000)}`,
+    });
+    assert.equal(huge.status, 413, "sign-in bodies are capped");
+    await huge.body?.cancel();
+
     const from = { "x-forwarded-for": "10.0.0.7" };
     for (const expected of [401, 401, 429]) {
       const res = await signIn(app, "wrong-token", from);
