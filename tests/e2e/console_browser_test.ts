@@ -243,6 +243,23 @@ Deno.test({
         await input!.uploadFile(good);
         await page.click("#upload-form button[type=submit]");
         await page.waitForSelector("tr[data-bundle=uploaded][data-flow=main]");
+        // Drag and drop: a real DataTransfer with a .flow file dropped on the zone.
+        const dropped = makeBundle({
+          bundleId: "dropped",
+          version: "1.0.0",
+          flows: { main: startEndFlow("main") },
+        });
+        await page.evaluate((bytes) => {
+          // deno-lint-ignore no-explicit-any
+          const g = globalThis as any;
+          const transfer = new g.DataTransfer();
+          transfer.items.add(new g.File([new Uint8Array(bytes)], "dropped@1.0.0.flow"));
+          g.document.querySelector("#drop-zone").dispatchEvent(
+            new g.DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }),
+          );
+        }, Array.from(dropped));
+        await page.click("#upload-form button[type=submit]");
+        await page.waitForSelector("tr[data-bundle=dropped][data-flow=main]");
         await page.click("tr[data-bundle=uploaded] [data-action=deprecate]");
         await page.waitForSelector("tr[data-bundle=uploaded] [data-action=undeprecate]");
         await page.click("tr[data-bundle=uploaded] [data-action=undeprecate]");
@@ -328,7 +345,12 @@ Deno.test({
           interval: "1h",
           input_data: {},
         })).run_id as string;
-        await waitRunStatus(gw.url, TOKEN, scheduled, "waiting");
+        // First it waits for its first child run, then for the timer of the next one.
+        await eventually(
+          "the schedule waits for its next fire time",
+          () => api(`/runs/${scheduled}`),
+          (run) => run.waiting?.reason === "until",
+        );
         await page.goto(`${base}/console/schedules`);
         const row = `tr[data-run="${scheduled}"]`;
         await page.waitForSelector(row);
