@@ -378,7 +378,7 @@ export function consoleMain() {
     const streamState = (text) => ($("#stream-state").textContent = text);
     function openStream() {
       source = new EventSource(`${API}/runs/${enc(runId)}/ledger/stream?after=${records.length}`);
-      streamState("live");
+      streamState("connecting…");
       source.addEventListener("open", () => streamState("live"));
       source.addEventListener("step", (ev) => {
         const data = JSON.parse(ev.data);

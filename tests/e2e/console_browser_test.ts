@@ -184,6 +184,11 @@ Deno.test({
         const ledger = await api(`/runs/${helloRun}/ledger?after=0`);
         const count = await page.$eval("#timeline", (e) => Number((e as HTMLElement).dataset.count));
         assert.equal(count, ledger.items.length);
+        await page.waitForSelector("#artifacts button");
+        await page.click("#artifacts button");
+        await page.waitForFunction(() =>
+          (document.querySelector("#artifact-preview pre")?.textContent ?? "").includes('"nodes"')
+        );
         const run = await api(`/runs/${helloRun}`);
         assert.equal(run.status, "completed");
         assert.equal((await api(`/runs/${helloRun}/input_data`)).input_data?.name ?? "console", "console");
@@ -274,10 +279,16 @@ Deno.test({
         cancelled = await start("approval", "approve", { request: "nothing" });
         await page.goto(`${base}/console/runs/${cancelled}`);
         await page.waitForSelector("[data-choice=approve]");
+        const outcome = (text: string) =>
+          page.waitForFunction(
+            (t) => document.querySelector("#command-outcomes li:first-child")?.textContent === t,
+            {},
+            text,
+          );
+        await page.click("[data-command=pause]");
+        await outcome("pause: applied");
         await page.click("[data-command=cancel]");
-        await page.waitForFunction(() =>
-          document.querySelector("#command-outcomes")?.textContent === "cancel: applied"
-        );
+        await outcome("cancel: applied");
         await runStatus("cancelled");
         noErrors("cancel");
       });
@@ -290,12 +301,9 @@ Deno.test({
         await page.waitForFunction(() => document.querySelector("#stream-state")?.textContent === "live");
         proxy.dropAll();
         await page.waitForFunction(() => document.querySelector("#stream-state")?.textContent !== "live");
-        await api("/commands", {
-          command_id: crypto.randomUUID(),
-          run_id: runId,
-          type: "resume",
-          payload: { wait_key: "console.go", payload: { ok: true } },
-        });
+        // Answer the event wait from the page (its POST goes out on a new connection).
+        await page.$eval("#event-payload", (e) => ((e as HTMLInputElement).value = '{"ok": true}'));
+        await page.click("#emit-event");
         await runStatus("completed");
         await page.waitForFunction(() => document.querySelector("#stream-state")?.textContent === "complete");
         const ledger = await api(`/runs/${runId}/ledger?after=0&limit=500`);
