@@ -2,6 +2,7 @@
 import { loadConfig, processEnv } from "../config/config.ts";
 import { checkBind } from "../security/preflight.ts";
 import { prepareDataPaths } from "./start_paths.ts";
+import { CONSOLE_BASE } from "../console/paths.ts";
 import { ensureServeAuth } from "../security/startup.ts";
 import { logger, setLogFormat, setLogLevel } from "../util/log.ts";
 import { parseFlags, settingFlags, settingFlagsHelp } from "./args.ts";
@@ -64,6 +65,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   }
   const { server, url } = listening;
   console.log(`gateway listening on ${url} (runner: ${config.runner ? "in-process" : "off"})`);
+  console.log(`console: ${url}${CONSOLE_BASE} (sign in with the gateway token)`);
   log.info("listening", {
     url,
     runner: config.runner,

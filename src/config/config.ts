@@ -71,6 +71,7 @@ export interface Config {
   url: string;
   /** Port of the standalone runner's metrics and health listener (none when undefined). */
   runnerMetricsPort: number | undefined;
+  consoleSessionTtlS: number;
 }
 
 /** A bad setting: the message is one line naming the variable (or flag) and what is allowed. */

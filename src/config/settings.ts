@@ -623,4 +623,13 @@ export const SETTINGS: Setting[] = [
     help:
       "`gateway runner` serves /metrics, /api/health and /api/health/ready on this port (ABSTRACTGATEWAY_HOST).",
   },
+  // Console
+  {
+    key: "consoleSessionTtlS",
+    env: "ABSTRACTGATEWAY_CONSOLE_SESSION_TTL_S",
+    schema: int(60, 86400 * 30),
+    default: "28800",
+    allowed: "seconds in 60..2592000",
+    help: "How long a console sign-in (browser session cookie) lasts.",
+  },
 ];

@@ -8,6 +8,9 @@ export interface RunListOptions {
   status?: RunStatus;
   workflowId?: string;
   sessionId?: string;
+  /** Workflow ids `<bundle>@<version>:<flow>`: these match on the bundle and/or flow part. */
+  bundleId?: string;
+  flowId?: string;
   rootOnly: boolean;
   includeLedgerLen: boolean;
   includeMetrics: boolean;
@@ -20,6 +23,8 @@ function visible(run: RunState, o: RunListOptions): boolean {
   if (!o.workflowId && run.workflow_id.startsWith("__")) return false;
   if (!o.includeDrafts && isDraftRun(run)) return false;
   if (o.rootOnly && run.parent_run_id !== null) return false;
+  if (o.bundleId && !run.workflow_id.startsWith(`${o.bundleId}@`)) return false;
+  if (o.flowId && !run.workflow_id.endsWith(`:${o.flowId}`)) return false;
   return true;
 }
 

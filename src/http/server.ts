@@ -12,6 +12,7 @@ import { corsMiddleware } from "../security/cors.ts";
 import { clientAddress } from "../security/lockout.ts";
 import { securityMiddleware } from "../security/middleware.ts";
 import { toolingRoutes } from "../tooling/routes.ts";
+import { registerConsoleRoutes } from "../console/routes.tsx";
 import { createApp } from "./app.ts";
 import type { App } from "./env.ts";
 
@@ -39,6 +40,7 @@ export function createGatewayServer(gw: Gateway): GatewayServer {
     shutdown: shutdown.signal,
   });
   registerAuditRoutes(app, security.audit);
+  registerConsoleRoutes(app, { config, ...security });
   app.route("/api/gateway", tooling.app);
   const tokenCheck = bearerCheck(config.authTokens);
   // /metrics failures count toward the same lockout as the API's (no unlimited token guessing there).

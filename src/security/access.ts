@@ -1,13 +1,22 @@
 /**
  * Access stage: origin allow-list, lockout, bearer-token authentication, principal, admin-only routes —
- * in the order of the gateway contract (§4.2).
+ * in the order of the gateway contract (§4.2). Without a bearer token, a console session cookie
+ * authenticates too; its state-changing requests must carry the session's CSRF token.
  */
 import type { MiddlewareHandler } from "hono";
 import type { Config } from "../config/config.ts";
 import { originAllowed } from "./glob.ts";
 import { isLoopbackAddress, type Lockout } from "./lockout.ts";
-import { anonymous, loopbackReadonly, type Principal, tokenAdmin } from "./principal.ts";
-import { adminRequired, lockedOut, noTokenConfigured, originForbidden, unauthorized } from "./responses.ts";
+import { anonymous, consoleSessionAdmin, loopbackReadonly, type Principal, tokenAdmin } from "./principal.ts";
+import {
+  adminRequired,
+  csrfForbidden,
+  lockedOut,
+  noTokenConfigured,
+  originForbidden,
+  unauthorized,
+} from "./responses.ts";
+import { CSRF_HEADER, sameSecret, sessionCookie, type SessionStore } from "./sessions.ts";
 import { adminResourceClass } from "./routes.ts";
 import { type RequestSecurity, type SecurityEnv, securityState } from "./state.ts";
 import { bearerToken, type TokenVerifier } from "./tokens.ts";
@@ -15,6 +24,8 @@ import { bearerToken, type TokenVerifier } from "./tokens.ts";
 export interface AccessDeps {
   lockout: Lockout;
   verifier: TokenVerifier;
+  /** Console sessions (cookie auth); without it only bearer tokens authenticate. */
+  sessions?: SessionStore;
 }
 
 function authRequired(config: Config, state: RequestSecurity): boolean {
@@ -32,7 +43,7 @@ function tokenlessPrincipal(config: Config, state: RequestSecurity): Principal {
 }
 
 export function accessStage(config: Config, deps: AccessDeps): MiddlewareHandler<SecurityEnv> {
-  const { lockout, verifier } = deps;
+  const { lockout, verifier, sessions } = deps;
   return async (c, next) => {
     const state = securityState(c);
     const origin = c.req.header("origin");
@@ -54,6 +65,7 @@ export function accessStage(config: Config, deps: AccessDeps): MiddlewareHandler
       return lockS > 0 ? lockedOut(lockS) : unauthorized();
     };
     const presented = bearerToken(c.req.header("authorization"));
+    const session = presented === null ? sessions?.get(sessionCookie(c)) ?? null : null;
     let principal: Principal;
     // A presented token is always checked, even where none is required: a wrong token is an error the
     // caller must see, and a right one makes the caller an admin on open deployments too.
@@ -63,6 +75,13 @@ export function accessStage(config: Config, deps: AccessDeps): MiddlewareHandler
       if (!valid) return failAuth();
       lockout.succeed(state.ip);
       principal = tokenAdmin(fingerprint);
+    } else if (session) {
+      if (state.kind === "write" && !sameSecret(c.req.header(CSRF_HEADER) ?? "", session.csrf)) {
+        state.denied = true;
+        return csrfForbidden();
+      }
+      state.tokenFp = session.tokenFp;
+      principal = consoleSessionAdmin(session.tokenFp);
     } else if (state.authRequired) {
       return failAuth();
     } else {

@@ -15,6 +15,7 @@ import { auditHeaders, AuditLog, redactQuery } from "./audit.ts";
 import { bodyLimitStage } from "./body_limit.ts";
 import { clientAddress, Lockout } from "./lockout.ts";
 import { securityDisabledAdmin } from "./principal.ts";
+import { SessionStore } from "./sessions.ts";
 import { requestKind, type RequestSecurity, type SecurityEnv } from "./state.ts";
 import { throttlePools, throttleStage } from "./throttle.ts";
 import { TokenVerifier } from "./tokens.ts";
@@ -31,10 +32,13 @@ export interface Security {
   middlewares: MiddlewareHandler[];
   /** The audit log (readable through `registerAuditRoutes` even when recording is off). */
   audit: AuditLog;
+  /** Console sessions (cookie auth of the API) and the lockout and tokens that sign-in goes through. */
+  sessions: SessionStore;
+  /** The auth lockout, shared with routes outside `/api/gateway` (console sign-in, /metrics). */
+  lockout: Lockout;
+  verifier: TokenVerifier;
   /** Waits for pending audit writes. */
   close(): Promise<void>;
-  /** The auth lockout (absent when security is off), shared with routes outside `/api/gateway`. */
-  lockout?: Lockout;
 }
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -54,13 +58,23 @@ export function securityMiddleware(config: Config, deps: SecurityDeps = {}): Sec
     rotations: config.auditLogRotations,
   });
   const close = () => audit.flush();
+  const sessions = new SessionStore(config.consoleSessionTtlS, 10_000, now);
+  const verifier = new TokenVerifier(config.authTokens);
+  const lockout = new Lockout({
+    after: config.lockoutAfter,
+    baseS: config.lockoutBaseS,
+    maxS: config.lockoutMaxS,
+    windowS: config.lockoutWindowS,
+    now,
+  });
+  const shared = { audit, close, sessions, lockout, verifier };
 
   if (!config.security) {
     const passThrough: MiddlewareHandler<SecurityEnv> = async (c, next) => {
       c.set("principal", securityDisabledAdmin());
       await next();
     };
-    return { middlewares: [passThrough], audit, close };
+    return { middlewares: [passThrough], ...shared };
   }
 
   const auditStage: MiddlewareHandler<SecurityEnv> = async (c, next) => {
@@ -111,18 +125,11 @@ export function securityMiddleware(config: Config, deps: SecurityDeps = {}): Sec
     }
   };
 
-  const lockout = new Lockout({
-    after: config.lockoutAfter,
-    baseS: config.lockoutBaseS,
-    maxS: config.lockoutMaxS,
-    windowS: config.lockoutWindowS,
-    now,
-  });
   const middlewares = [
     auditStage,
-    accessStage(config, { lockout, verifier: new TokenVerifier(config.authTokens) }),
+    accessStage(config, { lockout, verifier, sessions }),
     throttleStage(config, throttlePools(config)),
     bodyLimitStage(config),
   ] as MiddlewareHandler[];
-  return { middlewares, audit, close, lockout };
+  return { middlewares, ...shared };
 }

@@ -11,7 +11,8 @@ export interface Principal {
   /** First 12 hex of SHA-256 of the bearer token that authenticated the caller, if any. */
   token_fingerprint: string | null;
   runtime_id: string;
-  /** How the principal was established: legacy-token | anonymous | dev-loopback | security-disabled. */
+  /** How the principal was established: legacy-token | console-session | anonymous | dev-loopback |
+   * security-disabled. */
   source: string;
   admin: boolean;
 }
@@ -30,6 +31,11 @@ export function tokenAdmin(fingerprint: string): Principal {
     source: "legacy-token",
     admin: true,
   };
+}
+
+/** A console user signed in with a configured token (session cookie): the same admin as that token. */
+export function consoleSessionAdmin(fingerprint: string): Principal {
+  return { ...tokenAdmin(fingerprint), source: "console-session" };
 }
 
 /** Security switched off (isolated tests only): callers act as the local admin. */

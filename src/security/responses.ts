@@ -18,6 +18,9 @@ function jsonResponse(status: number, body: unknown, headers: Record<string, str
 export const originForbidden = (): Response =>
   jsonResponse(403, { detail: "Forbidden (origin not allowed)" });
 
+export const csrfForbidden = (): Response =>
+  jsonResponse(403, { detail: "Forbidden (CSRF token missing or wrong)", reason_code: "csrf" });
+
 export const unauthorized = (): Response =>
   jsonResponse(401, { detail: "Unauthorized" }, { "www-authenticate": "Bearer" });
 

@@ -136,6 +136,11 @@ export function registerDiscoveryRoutes(app: App, gw: Gateway): void {
         capability_plugins: {},
         multimodal: { available: false },
         tools: { mode: gw.config.toolMode },
+        // This process: the store it uses and whether its in-process runner holds the runner lock.
+        server: {
+          store: gw.config.storeBackend,
+          runner: gw.runner ? (gw.runner.hasLock ? "active" : "standby") : "off",
+        },
         operator_tooling: toolingStatus(gw.config),
         visualflow: { installed: true },
         media: gw.config.mediaBaseUrl !== undefined

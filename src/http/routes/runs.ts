@@ -76,6 +76,8 @@ export function registerRunReadRoutes(app: App, gw: Gateway): void {
       status: status as RunStatus | undefined,
       workflowId: q.workflow_id?.trim() || undefined,
       sessionId: q.session_id?.trim() || undefined,
+      bundleId: q.bundle_id?.trim() || undefined,
+      flowId: q.flow_id?.trim() || undefined,
       rootOnly: q.root_only,
       includeLedgerLen: q.include_ledger_len,
       includeMetrics: q.include_metrics,

@@ -71,6 +71,8 @@ export const RunListQuery = z.object({
   status: z.string().optional().openapi({ enum: ["running", "waiting", "completed", "failed", "cancelled"] }),
   workflow_id: z.string().optional(),
   session_id: z.string().optional(),
+  bundle_id: z.string().optional().openapi({ description: "Only runs of this bundle (any version)" }),
+  flow_id: z.string().optional().openapi({ description: "Only runs of this flow (entrypoint) id" }),
   root_only: boolQuery(false),
   include_ledger_len: boolQuery(true),
   include_metrics: boolQuery(false),
