@@ -167,7 +167,7 @@ export interface WakeBus {
   close(): Promise<void>;
 }
 
-export type StoreBackend = "file" | "sqlite";
+export type StoreBackend = "file" | "sqlite" | "postgres";
 
 export interface Stores {
   readonly backend: StoreBackend;
@@ -184,4 +184,8 @@ export interface OpenStoresOptions {
   dataDir: string;
   /** SQLite file; must lie under dataDir. Default `<dataDir>/gateway.sqlite3`. */
   dbPath?: string;
+  /** PostgreSQL connection URL (backend `postgres`). */
+  databaseUrl?: string;
+  /** PostgreSQL pool size per process; default 10. */
+  poolSize?: number;
 }
