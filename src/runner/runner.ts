@@ -1,5 +1,7 @@
 /**
- * The runner: applies inbox commands and advances runs. One per data dir (RunnerLock). The loop is
+ * The runner: applies inbox commands and advances runs. Which runs it may touch is a RunClaims
+ * policy: one runner per data dir (flock) on file/SQLite, any number sharing PostgreSQL through
+ * leases (the inbox lease holder alone applies commands). The loop is
  * push-driven — store wake-ups (`commands`, `runs`), `kick()` from the HTTP API, finished ticks and a
  * timer on the next due `until` wait — with a safety-net poll every `config.pollS`.
  */
@@ -10,7 +12,7 @@ import { CommandApplier } from "./commands.ts";
 import { CommandDrain } from "./command_drain.ts";
 import type { RunnerDeps } from "./deps.ts";
 import { isCronSchedule, retimeCronWait } from "./cron_timer.ts";
-import { RunnerLock } from "./lock.ts";
+import { claimsFor, INBOX_KEY, type RunClaims } from "./claims.ts";
 import { RunLocks } from "./run_locks.ts";
 import { isPaused } from "./run_once.ts";
 import { TickPool } from "./tick_pool.ts";
@@ -24,8 +26,8 @@ const MAX_TIMER_MS = 60_000;
 
 export class Runner {
   readonly #deps: RunnerDeps;
-  readonly #lock: RunnerLock;
-  readonly #locks = new RunLocks();
+  readonly #claims: RunClaims;
+  readonly #locks: RunLocks;
   readonly #ticks: TickPool;
   readonly #drain: CommandDrain;
   readonly #abort = new AbortController();
@@ -37,7 +39,8 @@ export class Runner {
 
   constructor(deps: RunnerDeps) {
     this.#deps = deps;
-    this.#lock = new RunnerLock(deps.config.dataDir);
+    this.#claims = claimsFor(deps.stores, deps.config.dataDir, deps.config.leaseTtlS);
+    this.#locks = new RunLocks(this.#claims, this.#abort.signal);
     this.#ticks = new TickPool(deps, this.#locks, log, () => this.kick());
     this.#drain = new CommandDrain(deps, new CommandApplier(deps, this.#locks), log);
   }
@@ -48,11 +51,12 @@ export class Runner {
   }
 
   get hasLock(): boolean {
-    return this.#lock.held;
+    return this.#claims.held;
   }
 
+  /** The data-dir lock file, or the lease owner on PostgreSQL. */
   get lockPath(): string {
-    return this.#lock.path;
+    return this.#claims.describe;
   }
 
   /**
@@ -70,7 +74,7 @@ export class Runner {
         () => null,
         (err) => {
           log.error("runner loop crashed", { error: errorText(err) });
-          this.#lock.release();
+          void this.#claims.releaseAll();
           this.#ready.resolve(false);
           return err instanceof Error ? err : new Error(String(err));
         },
@@ -95,15 +99,18 @@ export class Runner {
 
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
-    const acquired = await this.#lock.acquire(signal, {
-      onWait: () =>
-        log.warn("another runner holds the data-dir lock; waiting to take over", { lock: this.#lock.path }),
-    });
+    const acquired = await this.#claims.acquire(
+      signal,
+      () =>
+        log.warn("another runner holds the data-dir lock; waiting to take over", {
+          lock: this.#claims.describe,
+        }),
+    );
     if (!acquired) {
-      this.#lock.release();
+      await this.#claims.releaseAll();
       return;
     }
-    log.info("runner lock acquired; runner active", { lock: this.#lock.path, pid: Deno.pid });
+    log.info("runner lock acquired; runner active", { lock: this.#claims.describe, pid: Deno.pid });
     const unsubscribe = ["commands", "runs"].map((topic) =>
       this.#deps.stores.wake.subscribe(topic, () => this.kick())
     );
@@ -113,8 +120,10 @@ export class Runner {
         this.#kicked = false;
         let sleepMs = this.#deps.config.pollS * 1000;
         try {
-          const { more } = await this.#drain.drainBatch(signal);
-          if (more) this.#kicked = true;
+          if (await this.#claims.tryClaim(INBOX_KEY)) {
+            const { more } = await this.#drain.drainBatch(signal);
+            if (more) this.#kicked = true;
+          }
           if (signal.aborted) break;
           await this.#scheduleTicks();
           await this.#repairParents();
@@ -134,8 +143,8 @@ export class Runner {
           in_flight: this.#ticks.size,
         });
       }
-      this.#lock.release();
-      log.info("runner stopped; lock released", { lock: this.#lock.path });
+      await this.#claims.releaseAll();
+      log.info("runner stopped; lock released", { lock: this.#claims.describe });
     }
   }
 
@@ -146,7 +155,10 @@ export class Runner {
     const limit = this.#deps.config.runScanLimit;
     const running = await runs.list({ status: "running", actorId: "gateway", limit });
     const due = await runs.listDueWaitUntil(nowIso(), limit);
-    for (const run of [...running.items, ...due]) {
+    const candidates = [...running.items, ...due];
+    // Several runners scan the same list: a random order spreads them instead of all racing for the head.
+    if (this.#deps.stores.leases) shuffle(candidates);
+    for (const run of candidates) {
       if (run.actor_id !== "gateway" || isTerminal(run.status) || isPaused(run)) continue;
       if (this.#ticks.full) {
         this.#kicked = true; // come back when a worker frees up
@@ -174,7 +186,8 @@ export class Runner {
       const child = await runs.load(childId);
       if (!child || !isTerminal(child.status)) continue;
       try {
-        await this.#locks.with(parent.run_id, () => this.#deps.runtime.resumeParentsOf(childId));
+        // A parent claimed by another runner is that runner's to resume (or the next round's).
+        await this.#locks.tryWith(parent.run_id, () => this.#deps.runtime.resumeParentsOf(childId));
       } catch (err) {
         log.warn("could not resume parent of a finished child", {
           run_id: parent.run_id,
@@ -194,7 +207,7 @@ export class Runner {
       limit: this.#deps.config.runScanLimit,
     });
     for (const candidate of page.items.filter(isCronSchedule)) {
-      await this.#locks.with(candidate.run_id, async () => {
+      await this.#locks.tryWith(candidate.run_id, async () => {
         const run = await runs.load(candidate.run_id);
         if (run && retimeCronWait(run)) await runs.save(run);
       });
@@ -221,5 +234,12 @@ export class Runner {
       const timer = setTimeout(done, ms);
       this.#wakeSleeper = done;
     });
+  }
+}
+
+function shuffle<T>(items: T[]): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
   }
 }

@@ -14,6 +14,8 @@ import type { RunLocks } from "./run_locks.ts";
 /** Workflow ids served by the bundle host: `<bundle>@<version>:<flow>` and `scheduled:<uuid>`. */
 const LOADABLE_ID = /^(scheduled:|[^:@]+@[^:]+:)/;
 const RELOAD_EVERY_MS = 2_000;
+/** A run another runner is ticking is not tried again before this (no hot claim loop). */
+const CLAIMED_ELSEWHERE_BACKOFF_MS = 150;
 
 export class TickPool {
   readonly #inFlight = new Map<string, Promise<void>>();
@@ -97,7 +99,8 @@ export class TickPool {
   }
 
   async #tick(runId: string): Promise<void> {
-    const run = await this.locks.with(runId, async () => {
+    // Another runner ticking this run right now (PostgreSQL leases) makes this a no-op.
+    const ticked = await this.locks.tryWith(runId, async () => {
       try {
         const ticked = await this.deps.runtime.tick(runId, this.deps.config.tickMaxSteps);
         if (retimeCronWait(ticked)) await this.deps.stores.runs.save(ticked);
@@ -106,6 +109,11 @@ export class TickPool {
         return await this.#failRun(runId, err);
       }
     });
+    if (ticked === "skipped") {
+      this.#skipUntil.set(runId, Date.now() + CLAIMED_ELSEWHERE_BACKOFF_MS);
+      return;
+    }
+    const run = ticked.value;
     if (run && isTerminal(run.status) && run.parent_run_id) {
       await this.locks.with(run.parent_run_id, () => this.deps.runtime.resumeParentsOf(run.run_id));
     }

@@ -169,6 +169,19 @@ export interface WakeBus {
 
 export type StoreBackend = "file" | "sqlite" | "postgres";
 
+/**
+ * Time-limited claims on runs, for backends shared by several runners (PostgreSQL). A claim is a row
+ * (run id, owner, expiry): whoever holds an unexpired claim is the only runner touching that run.
+ */
+export interface LeaseStore {
+  /** Non-blocking: claims `key` for `owner` when it is free, expired or already `owner`'s. */
+  claim(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Extends `owner`'s claims on `keys`; returns the keys still held (a missing one was lost). */
+  renew(keys: string[], owner: string, ttlMs: number): Promise<string[]>;
+  release(key: string, owner: string): Promise<void>;
+  releaseAll(owner: string): Promise<void>;
+}
+
 export interface Stores {
   readonly backend: StoreBackend;
   readonly runs: RunStore;
@@ -176,6 +189,8 @@ export interface Stores {
   readonly commands: CommandStore;
   readonly artifacts: ArtifactStore;
   readonly wake: WakeBus;
+  /** Present when several runners may share this store (then they coordinate through leases). */
+  readonly leases?: LeaseStore;
   close(): Promise<void>;
 }
 

@@ -13,6 +13,7 @@ import { PgRunStore } from "./runs.ts";
 import { PgLedgerStore } from "./ledger.ts";
 import { PgCommandStore } from "./commands.ts";
 import { openNotifySource } from "./notify.ts";
+import { PgLeaseStore } from "./leases.ts";
 import { logger } from "../../util/log.ts";
 
 const log = logger("store");
@@ -40,6 +41,7 @@ export async function openPostgresStores(dataDir: string, url: string, poolSize:
     runs: new PgRunStore(db, wake),
     ledger: new PgLedgerStore(db, wake),
     commands: new PgCommandStore(db, wake),
+    leases: new PgLeaseStore(db),
     artifacts,
     wake,
     async close() {
