@@ -1,6 +1,7 @@
 /** `deno task bench`: every benchmark in turn, each printing its own table, plus the process's memory. */
 import { main as storeBench } from "./store_bench.ts";
 import { main as httpBench } from "./http_bench.ts";
+import { main as pgBench } from "./pg_bench.ts";
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 const memory = (label: string) => {
@@ -17,3 +18,6 @@ memory("HTTP bench (file)");
 console.log("\n== HTTP API (SQLite store) ==");
 await httpBench(["--store", "sqlite"]);
 memory("HTTP bench (SQLite), 1000 SSE streams included");
+console.log("\n== PostgreSQL store ==");
+await pgBench();
+memory("PostgreSQL bench");

@@ -1,0 +1,98 @@
+/**
+ * PostgreSQL store figures on a throwaway local cluster (skipped when PostgreSQL is not installed):
+ * command appends per second from concurrent clients, ledger replay pages per second, and the
+ * cross-node wake-up latency (append on node B → LISTEN/NOTIFY wake-up on node A, two pools).
+ */
+import { openStores } from "../src/store/open.ts";
+import type { Stores } from "../src/store/types.ts";
+import { PG_SKIP, PgCluster } from "../tests/helpers/postgres.ts";
+
+const record = (runId: string, i: number) =>
+  ({
+    run_id: runId,
+    step_id: `s${i}`,
+    node_id: "n",
+    status: "completed",
+    effect: null,
+    result: { i },
+    error: null,
+    started_at: new Date().toISOString(),
+    ended_at: new Date().toISOString(),
+  }) as never;
+
+const perSecond = (n: number, ms: number) => (n / (ms / 1000)).toFixed(0);
+
+async function commandsPerSecond(stores: Stores, clients: number, each: number): Promise<string> {
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: clients }, async (_, c) => {
+    for (let i = 0; i < each; i++) {
+      await stores.commands.append({
+        command_id: `c${c}-${i}-${crypto.randomUUID()}`,
+        run_id: `r${c}`,
+        type: "pause",
+        payload: {},
+        ts: new Date().toISOString(),
+        client_id: null,
+      });
+    }
+  }));
+  return perSecond(clients * each, performance.now() - t0);
+}
+
+async function replayPagesPerSecond(stores: Stores): Promise<string> {
+  const runId = "replay";
+  for (let b = 0; b < 20; b++) {
+    await stores.ledger.append(runId, Array.from({ length: 100 }, (_, i) => record(runId, b * 100 + i)));
+  }
+  const t0 = performance.now();
+  let pages = 0;
+  for (let round = 0; round < 5; round++) {
+    for (let after = 0; after < 2000; after += 100, pages++) await stores.ledger.read(runId, after, 100);
+  }
+  return perSecond(pages, performance.now() - t0);
+}
+
+async function crossNodeWakeMs(a: Stores, b: Stores, samples: number): Promise<string> {
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const runId = `wake-${i}`;
+    const woken = Promise.withResolvers<number>();
+    const off = a.wake.subscribe(`ledger:${runId}`, () => woken.resolve(performance.now()));
+    const t0 = performance.now();
+    await b.ledger.append(runId, [record(runId, 0)]);
+    times.push((await woken.promise) - t0);
+    off();
+  }
+  times.sort((x, y) => x - y);
+  return `p50 ${times[Math.floor(samples / 2)].toFixed(1)} ms, p95 ${
+    times[Math.floor(samples * 0.95)].toFixed(1)
+  } ms`;
+}
+
+export async function main(): Promise<void> {
+  if (PG_SKIP) {
+    console.log(`postgres bench ${PG_SKIP}`);
+    return;
+  }
+  const cluster = await PgCluster.start();
+  const dir = await Deno.makeTempDir({ prefix: "gw-pg-bench-" });
+  try {
+    const databaseUrl = await cluster.createDatabase("bench");
+    const a = await openStores({ backend: "postgres", dataDir: dir, databaseUrl });
+    const b = await openStores({ backend: "postgres", dataDir: dir, databaseUrl });
+    try {
+      console.log(`command appends/s, 1 client:   ${await commandsPerSecond(a, 1, 300)}`);
+      console.log(`command appends/s, 8 clients:  ${await commandsPerSecond(a, 8, 100)}`);
+      console.log(`ledger replay pages/s (100 records/page): ${await replayPagesPerSecond(a)}`);
+      console.log(`append on node B → wake-up on node A: ${await crossNodeWakeMs(a, b, 100)}`);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  } finally {
+    await cluster.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+if (import.meta.main) await main();
