@@ -9,6 +9,7 @@ import { nowIso } from "../util/time.ts";
 import type { RunnerDeps } from "./deps.ts";
 import { retimeCronWait } from "./cron_timer.ts";
 import { appendTickFailure } from "./failure_records.ts";
+import { StoreUnavailableError } from "../store/errors.ts";
 import type { RunLocks } from "./run_locks.ts";
 
 /** Workflow ids served by the bundle host: `<bundle>@<version>:<flow>` and `scheduled:<uuid>`. */
@@ -106,6 +107,9 @@ export class TickPool {
         if (retimeCronWait(ticked)) await this.deps.stores.runs.save(ticked);
         return ticked;
       } catch (err) {
+        // The store being unreachable (PostgreSQL restarting) is not the run's fault: leave it
+        // running from its last checkpoint and tick it again once the store is back.
+        if (err instanceof StoreUnavailableError) throw err;
         return await this.#failRun(runId, err);
       }
     });

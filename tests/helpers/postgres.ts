@@ -108,6 +108,7 @@ export class PgCluster {
       "-c max_connections=200",
       "-c shared_buffers=32MB",
     ].join(" ");
+    globalThis.addEventListener("unload", this.#stopOnExit);
     await exec(join(PG_BIN!, "pg_ctl"), [
       "-D",
       join(this.dir, "data"),
@@ -123,11 +124,23 @@ export class PgCluster {
     this.#running = true;
   }
 
+  /** Safety net when a test run ends without `stop()` (a failure, `--filter`): no server outlives it. */
+  #stopOnExit = () => {
+    if (!this.#running) return;
+    const [bin, args] = isRoot
+      ? ["runuser", ["-u", "postgres", "--", join(PG_BIN!, "pg_ctl")]]
+      : [join(PG_BIN!, "pg_ctl"), []];
+    new Deno.Command(bin, { args: [...args, "-D", join(this.dir, "data"), "-m", "immediate", "stop"] })
+      .outputSync();
+    Deno.removeSync(this.dir, { recursive: true });
+  };
+
   /** Stops with `-m fast` (clients are disconnected, committed work is flushed). */
   async stopServer(): Promise<void> {
     if (!this.#running) return;
     await exec(join(PG_BIN!, "pg_ctl"), ["-D", join(this.dir, "data"), "-m", "fast", "-w", "stop"]);
     this.#running = false;
+    globalThis.removeEventListener("unload", this.#stopOnExit);
   }
 
   /** Stops then starts the server on the same port (a PostgreSQL restart under load). */

@@ -5,7 +5,10 @@ import { openStores } from "../../src/store/open.ts";
 import { SCHEMA_VERSION } from "../../src/store/postgres/schema.ts";
 import { PG_SKIP, PgCluster, pgTest } from "../helpers/postgres.ts";
 import { storeContract } from "./contract.ts";
-import { withTempDir } from "./fixtures.ts";
+import { makeCommand, makeRecord, makeRun, withTempDir } from "./fixtures.ts";
+import { migrateToPostgres } from "../../src/store/migrate_postgres.ts";
+import { RunnerLock } from "../../src/runner/lock.ts";
+import { join } from "node:path";
 
 const cluster = PG_SKIP ? null : await PgCluster.start();
 let dbCount = 0;
@@ -68,6 +71,71 @@ Deno.test({
     }
   });
 });
+
+for (const from of ["file", "sqlite"] as const) {
+  Deno.test(
+    pgTest(
+      `migrate --from ${from} --to postgres: copies, verifies per run, is idempotent, refuses while a runner holds the source`,
+    ),
+    async () => {
+      const databaseUrl = await freshDb();
+      await withTempDir("gw-pg-migrate-", async (dir) => {
+        const dbPath = join(dir, "gateway.sqlite3");
+        const source = await openStores({ backend: from, dataDir: dir, dbPath });
+        try {
+          for (const id of ["m1", "m2"]) {
+            await source.runs.save(makeRun(id));
+            await source.ledger.append(id, [0, 1, 2].map((i) => makeRecord(id, i)));
+          }
+          await source.commands.append(makeCommand("c1", "m1"));
+          await source.commands.append(makeCommand("c2", "m2"));
+          await source.commands.complete({
+            command_id: "c1",
+            seq: 1,
+            run_id: "m1",
+            type: "pause",
+            status: "applied",
+            error: null,
+            applied_at: new Date().toISOString(),
+          });
+        } finally {
+          await source.close();
+        }
+        const options = { from, dataDir: dir, dbPath, databaseUrl, force: false };
+        const holder = new RunnerLock(dir);
+        assert.ok(await holder.tryAcquire());
+        await assert.rejects(migrateToPostgres(options), /a runner holds the source/);
+        holder.release();
+
+        const report = await migrateToPostgres(options);
+        assert.equal(report.changed, true);
+        assert.deepEqual(report.runs.map((r) => [r.run_id, r.ledger_source, r.ledger_target]), [
+          ["m1", 3, 3],
+          ["m2", 3, 3],
+        ]);
+        assert.deepEqual(report.totals, { runs: 2, ledger_records: 6, commands: 2, outcomes: 1 });
+        assert.equal((await migrateToPostgres(options)).changed, false);
+
+        const target = await openStores({ backend: "postgres", dataDir: dir, databaseUrl });
+        try {
+          assert.deepEqual(await target.runs.load("m2"), makeRun("m2"));
+          assert.deepEqual(
+            (await target.ledger.read("m1", 0, 10)).items,
+            [0, 1, 2].map((i) => makeRecord("m1", i)),
+          );
+          assert.equal(await target.commands.loadCursor(), 1);
+          assert.equal((await target.commands.getOutcome("c1"))?.status, "applied");
+          assert.equal((await target.commands.append(makeCommand("c3"))).seq, 3);
+        } finally {
+          await target.close();
+        }
+        // Now the target differs from the source: refused without --force, replaced with it.
+        await assert.rejects(migrateToPostgres(options), /not empty and differs from the source/);
+        assert.equal((await migrateToPostgres({ ...options, force: true })).changed, true);
+      });
+    },
+  );
+}
 
 Deno.test({
   ...pgTest("postgres store: stop the throwaway cluster"),
