@@ -1,11 +1,14 @@
 /**
- * PostgreSQL store figures on a throwaway local cluster (skipped when PostgreSQL is not installed):
- * command appends per second from concurrent clients, ledger replay pages per second, and the
- * cross-node wake-up latency (append on node B → LISTEN/NOTIFY wake-up on node A, two pools).
+ * PostgreSQL figures on a throwaway local cluster (skipped when PostgreSQL is not installed):
+ * runs completed per second and commands applied per second with 1, 2 and 4 runners (each with its
+ * own pool, as separate nodes; here they share this process and its cores), command appends per
+ * second, ledger replay pages per second, and the cross-node wake-up latency (append on node B →
+ * LISTEN/NOTIFY wake-up on node A, the path an SSE stream on A follows).
  */
 import { openStores } from "../src/store/open.ts";
 import type { Stores } from "../src/store/types.ts";
 import { PG_SKIP, PgCluster } from "../tests/helpers/postgres.ts";
+import { type Harness, openHarness } from "../tests/runner/harness.ts";
 
 const record = (runId: string, i: number) =>
   ({
@@ -69,6 +72,33 @@ async function crossNodeWakeMs(a: Stores, b: Stores, samples: number): Promise<s
   } ms`;
 }
 
+/** Runs completed/s and commands applied/s with `n` runners on a fresh database. */
+async function scaleOut(cluster: PgCluster, n: number, runs: number, commands: number): Promise<string> {
+  const env = { ABSTRACTGATEWAY_DATABASE_URL: await cluster.createDatabase(`scale_${n}`) };
+  const runners: Harness[] = [];
+  try {
+    for (let i = 0; i < n; i++) runners.push(await openHarness("postgres", { env }));
+    const [first] = runners;
+    const until = new Date(0).toISOString(); // already due: start → wait (due) → done
+    let t0 = performance.now();
+    const started = await Promise.all(
+      Array.from({ length: runs }, (_, i) => runners[i % n].start("test:wait_until", { until })),
+    );
+    runners.forEach((h) => h.runner.kick());
+    for (const run of started) await first.waitFor(run.run_id, (r) => r.status === "completed", 120_000);
+    const runRate = perSecond(runs, performance.now() - t0);
+    t0 = performance.now();
+    const ids: string[] = [];
+    for (let i = 0; i < commands; i++) {
+      ids.push(await runners[i % n].command("emit_event", "nobody-listens", { name: "tick" }));
+    }
+    for (const id of ids) await first.outcome(id, 120_000);
+    return `${runRate} runs/s, ${perSecond(commands, performance.now() - t0)} commands/s`;
+  } finally {
+    for (const h of runners) await h.dispose();
+  }
+}
+
 export async function main(): Promise<void> {
   if (PG_SKIP) {
     console.log(`postgres bench ${PG_SKIP}`);
@@ -85,6 +115,9 @@ export async function main(): Promise<void> {
       console.log(`command appends/s, 8 clients:  ${await commandsPerSecond(a, 8, 100)}`);
       console.log(`ledger replay pages/s (100 records/page): ${await replayPagesPerSecond(a)}`);
       console.log(`append on node B → wake-up on node A: ${await crossNodeWakeMs(a, b, 100)}`);
+      for (const n of [1, 2, 4]) {
+        console.log(`${n} runner(s): ${await scaleOut(cluster, n, 300, 300)} (commands: one inbox holder)`);
+      }
     } finally {
       await a.close();
       await b.close();

@@ -23,6 +23,8 @@ const STOP_TICK_GRACE_MS = 4_000;
 const REPAIR_EVERY_MS = 1_000;
 /** Longest single sleep when a timer is armed far ahead (the poll bounds it anyway). */
 const MAX_TIMER_MS = 60_000;
+/** How often a runner that does not hold the command inbox lease checks whether it is free. */
+const INBOX_RETRY_MS = 1_000;
 
 export class Runner {
   readonly #deps: RunnerDeps;
@@ -36,6 +38,7 @@ export class Runner {
   #kicked = false;
   #wakeSleeper: (() => void) | null = null;
   #lastRepair = 0;
+  #inboxRetryAt = 0;
 
   constructor(deps: RunnerDeps) {
     this.#deps = deps;
@@ -120,7 +123,7 @@ export class Runner {
         this.#kicked = false;
         let sleepMs = this.#deps.config.pollS * 1000;
         try {
-          if (await this.#claims.tryClaim(INBOX_KEY)) {
+          if (await this.#holdsInbox()) {
             const { more } = await this.#drain.drainBatch(signal);
             if (more) this.#kicked = true;
           }
@@ -146,6 +149,14 @@ export class Runner {
       await this.#claims.releaseAll();
       log.info("runner stopped; lock released", { lock: this.#claims.describe });
     }
+  }
+
+  /** True when this runner may drain the inbox; a refused claim is not retried for a while. */
+  async #holdsInbox(): Promise<boolean> {
+    if (Date.now() < this.#inboxRetryAt) return false;
+    if (await this.#claims.tryClaim(INBOX_KEY)) return true;
+    this.#inboxRetryAt = Date.now() + INBOX_RETRY_MS;
+    return false;
   }
 
   /** Running runs (most recently updated first) plus due `until` waits, gateway-owned only. */
