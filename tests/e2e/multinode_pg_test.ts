@@ -8,8 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { VisualFlow } from "../../src/bundles/types.ts";
-import { makeBundle } from "../bundles/fixtures.ts";
+import { waitUntilFlow, writeBundle } from "../helpers/bundles.ts";
 import { childEnv, type GatewayProcess, startServe } from "../helpers/gateway_process.ts";
 import { MAIN_TS, REPO_ROOT, sandboxTempDir } from "../helpers/paths.ts";
 import { PgCluster, pgTest } from "../helpers/postgres.ts";
@@ -19,34 +18,6 @@ const TOKEN = "multinode-token";
 const RUNS = 200;
 const CANCELS = 30;
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
-
-/** start → wait_until(duration) → end */
-function waitingFlow(duration: number): VisualFlow {
-  const exec = (id: string) => ({ id, label: "", type: "execution" });
-  return {
-    id: "root",
-    name: "root",
-    entryNode: "start",
-    nodes: [
-      { id: "start", type: "on_flow_start", data: { outputs: [exec("exec-out")] } },
-      {
-        id: "wait",
-        type: "wait_until",
-        data: {
-          inputs: [exec("exec-in"), { id: "duration", label: "duration", type: "number" }],
-          outputs: [exec("exec-out")],
-          pinDefaults: { duration },
-          effectConfig: { durationType: "seconds" },
-        },
-      },
-      { id: "end", type: "on_flow_end", data: { inputs: [exec("exec-in")] } },
-    ],
-    edges: [
-      { id: "e1", source: "start", sourceHandle: "exec-out", target: "wait", targetHandle: "exec-in" },
-      { id: "e2", source: "wait", sourceHandle: "exec-out", target: "end", targetHandle: "exec-in" },
-    ],
-  };
-}
 
 /** POST/GET with retries on 503 (PostgreSQL restarting) and connection errors; returns the 200 JSON. */
 async function call(url: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
@@ -85,11 +56,11 @@ Deno.test(
     try {
       const dbUrl = await cluster.createDatabase("multinode");
       const flows = join(dir, "flows");
-      await Deno.mkdir(flows);
-      await Deno.writeFile(
-        join(flows, "demo@0.0.1.flow"),
-        makeBundle({ id: "demo", version: "0.0.1", flows: { root: waitingFlow(1.5) } }),
-      );
+      await writeBundle(flows, {
+        bundleId: "demo",
+        version: "0.0.1",
+        flows: { root: waitUntilFlow("root", 1.5) },
+      });
       const env = {
         ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN,
         ABSTRACTGATEWAY_STORE_BACKEND: "postgres",

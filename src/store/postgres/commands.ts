@@ -4,35 +4,17 @@
  * smaller seq committed (a plain sequence would let a slower transaction commit N-1 after N, and a
  * consumer cursor would skip it). complete() writes the outcome and the cursor in one transaction.
  */
-import type { CommandRecord, CommandType, JsonObject } from "../../runtime/types.ts";
+import { commandFromRow, outcomeFromRow } from "../sql_rows.ts";
+import type { CommandRecord } from "../../runtime/types.ts";
 import type { CommandAppendResult, CommandOutcome, CommandStore, NewCommand, WakeBus } from "../types.ts";
 import { RUNNER_CONSUMER } from "../types.ts";
-import { assertId, assertOffset, isPlainObject, validateCommand } from "../validate.ts";
+import { assertId, assertOffset, validateCommand } from "../validate.ts";
 import { validateOutcome } from "../outcome.ts";
 import { nowIso } from "../../util/time.ts";
-import type { PgDb, Row, TxSql } from "./db.ts";
+import type { PgDb, TxSql } from "./db.ts";
 import { notify } from "./notify.ts";
 
 const APPEND_LOCK = 7_261_024_015;
-
-function toRecord(row: Row): CommandRecord {
-  let payload: JsonObject = {};
-  try {
-    const parsed = JSON.parse(String(row.payload_json));
-    if (isPlainObject(parsed)) payload = parsed as JsonObject;
-  } catch {
-    // a corrupt payload reads as {} (upstream rule for non-object payloads)
-  }
-  return {
-    command_id: String(row.command_id),
-    run_id: String(row.run_id),
-    type: String(row.type) as CommandType,
-    payload,
-    ts: String(row.ts),
-    client_id: row.client_id === null ? null : String(row.client_id),
-    seq: Number(row.seq),
-  };
-}
 
 /** Inserts a command with the given seq inside the caller's transaction (also used by `migrate`). */
 export async function insertCommand(tx: TxSql, command: NewCommand, seq: number): Promise<number> {
@@ -83,14 +65,14 @@ export class PgCommandStore implements CommandStore {
     const rows = await this.db.query((sql) =>
       sql.unsafe(`SELECT ${COLUMNS} FROM commands WHERE seq > $1 ORDER BY seq LIMIT $2`, [after, limit])
     );
-    return rows.map(toRecord);
+    return rows.map(commandFromRow);
   }
 
   async get(commandId: string): Promise<CommandRecord | null> {
     const rows = await this.db.query((sql) =>
       sql.unsafe(`SELECT ${COLUMNS} FROM commands WHERE command_id = $1`, [String(commandId)])
     );
-    return rows.length ? toRecord(rows[0]) : null;
+    return rows.length ? commandFromRow(rows[0]) : null;
   }
 
   async lastSeq(): Promise<number> {
@@ -126,14 +108,6 @@ export class PgCommandStore implements CommandStore {
     );
     const row = rows[0];
     if (!row) return null;
-    return {
-      command_id: String(row.command_id),
-      seq: Number(row.seq),
-      run_id: String(row.run_id),
-      type: String(row.type),
-      status: row.status === "failed" ? "failed" : "applied",
-      error: row.error === null ? null : String(row.error),
-      applied_at: String(row.applied_at),
-    };
+    return outcomeFromRow(row);
   }
 }

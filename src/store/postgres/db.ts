@@ -9,7 +9,6 @@ import { StoreUnavailableError } from "../errors.ts";
 
 export type Sql = postgres.Sql;
 export type TxSql = postgres.TransactionSql;
-export type Row = postgres.Row;
 
 /** Driver and server error codes that mean "the server is not reachable now", not "the query is wrong". */
 const UNAVAILABLE_CODES = new Set([

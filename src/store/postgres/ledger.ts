@@ -4,8 +4,8 @@
  */
 import type { StepRecord } from "../../runtime/types.ts";
 import type { LedgerPage, LedgerStore, WakeBus } from "../types.ts";
-import { StoreCorruptError } from "../types.ts";
-import { assertId, assertLedgerRecords, assertOffset } from "../validate.ts";
+import { parseLedgerRows } from "../sql_rows.ts";
+import { assertId, assertLedgerPage, assertLedgerRecords } from "../validate.ts";
 import { ledgerTopic } from "../wake.ts";
 import type { PgDb, TxSql } from "./db.ts";
 import { notify } from "./notify.ts";
@@ -44,20 +44,12 @@ export class PgLedgerStore implements LedgerStore {
   }
 
   async read(runId: string, after: number, limit: number): Promise<LedgerPage> {
-    assertId("run_id", runId);
-    assertOffset("after", after);
-    assertOffset("limit", limit);
+    assertLedgerPage(runId, after, limit);
     const rows = await this.db.query((sql) =>
       sql`SELECT seq, record_json FROM ledger WHERE run_id = ${runId} AND seq > ${after}
         ORDER BY seq LIMIT ${limit}`
     );
-    const items = rows.map((row) => {
-      try {
-        return JSON.parse(String(row.record_json)) as StepRecord;
-      } catch (err) {
-        throw new StoreCorruptError(`ledger:${runId}#${row.seq}`, (err as Error).message);
-      }
-    });
+    const items = parseLedgerRows(runId, rows);
     return { items, next_after: after + items.length };
   }
 

@@ -1,32 +1,10 @@
 /** PostgreSQL run store: the upstream columns (plus wait_key) next to the run JSON, one upsert per save. */
 import type { RunState } from "../../runtime/types.ts";
-import type { RunPage, RunQuery, RunStore, StoreEntryError, WakeBus } from "../types.ts";
-import { StoreCorruptError } from "../types.ts";
-import { assertId, assertRun, decodeRunCursor, encodeRunCursor, queryLimit, summarize } from "../validate.ts";
-import type { PgDb, Row, TxSql } from "./db.ts";
+import type { RunPage, RunQuery, RunStore, WakeBus } from "../types.ts";
+import { parseRunRow, parseRunRows, runListSql, runPageFromRows } from "../sql_rows.ts";
+import { assertId, assertRun, summarize } from "../validate.ts";
+import type { PgDb, TxSql } from "./db.ts";
 import { notify } from "./notify.ts";
-
-function parseRunRow(row: Row): RunState {
-  try {
-    const run = JSON.parse(String(row.run_json));
-    if (run === null || typeof run !== "object" || Array.isArray(run)) throw new Error("not a JSON object");
-    return run as RunState;
-  } catch (err) {
-    throw new StoreCorruptError(`runs:${row.run_id}`, err instanceof Error ? err.message : String(err));
-  }
-}
-
-function parseRows(rows: readonly Row[], errors: StoreEntryError[] = []): RunState[] {
-  const runs: RunState[] = [];
-  for (const row of rows) {
-    try {
-      runs.push(parseRunRow(row));
-    } catch (err) {
-      errors.push({ location: `runs:${row.run_id}`, error: (err as Error).message });
-    }
-  }
-  return runs;
-}
 
 /** Upserts one run inside the caller's transaction (also used by `migrate`). */
 export async function upsertRun(tx: TxSql, run: RunState): Promise<void> {
@@ -63,44 +41,8 @@ export class PgRunStore implements RunStore {
   }
 
   async list(query: RunQuery = {}): Promise<RunPage> {
-    const limit = queryLimit(query);
-    const where: string[] = [];
-    const params: (string | number | string[])[] = [];
-    const add = (clause: string, value: string | string[]) => {
-      params.push(value);
-      where.push(clause.replaceAll("?", `$${params.length}`));
-    };
-    if (query.status !== undefined) {
-      add("status = ANY(?)", Array.isArray(query.status) ? query.status : [query.status]);
-    }
-    if (query.workflowId !== undefined) add("workflow_id = ?", query.workflowId);
-    if (query.parentRunId !== undefined) add("parent_run_id = ?", query.parentRunId);
-    if (query.sessionId !== undefined) add("session_id = ?", query.sessionId);
-    if (query.actorId !== undefined) add("actor_id = ?", query.actorId);
-    if (query.waitReason !== undefined) add("wait_reason = ?", query.waitReason);
-    if (query.waitKey !== undefined) add("wait_key = ?", query.waitKey);
-    if (query.createdAfter !== undefined) add("created_at >= ?", query.createdAfter);
-    if (query.createdBefore !== undefined) add("created_at <= ?", query.createdBefore);
-    if (query.cursor) {
-      const c = decodeRunCursor(query.cursor);
-      params.push(c.updatedAt, c.runId);
-      const [u, r] = [params.length - 1, params.length];
-      where.push(`(updated_at < $${u} OR (updated_at = $${u} AND run_id < $${r}))`);
-    }
-    params.push(limit + 1);
-    const text = `SELECT run_id, updated_at, run_json FROM runs ${
-      where.length ? "WHERE " + where.join(" AND ") : ""
-    }
-      ORDER BY updated_at DESC, run_id DESC LIMIT $${params.length}`;
-    const rows = await this.db.query((sql) => sql.unsafe(text, params));
-    const page = rows.slice(0, limit);
-    const errors: StoreEntryError[] = [];
-    const items = parseRows(page, errors);
-    const last = page[page.length - 1];
-    const next_cursor = rows.length > limit
-      ? encodeRunCursor({ updated_at: String(last.updated_at ?? ""), run_id: String(last.run_id) })
-      : null;
-    return errors.length ? { items, next_cursor, errors } : { items, next_cursor };
+    const { text, params, limit } = runListSql(query, (n) => `$${n}`, "wait_key");
+    return runPageFromRows(await this.db.query((sql) => sql.unsafe(text, params)), limit);
   }
 
   async listDueWaitUntil(nowIso: string, limit: number): Promise<RunState[]> {
@@ -109,7 +51,7 @@ export class PgRunStore implements RunStore {
         WHERE status = 'waiting' AND wait_reason = 'until' AND wait_until IS NOT NULL AND wait_until <= ${nowIso}
         ORDER BY wait_until, run_id LIMIT ${limit}`
     );
-    return parseRows(rows);
+    return parseRunRows(rows);
   }
 
   async nextWaitUntil(): Promise<string | null> {
@@ -126,7 +68,7 @@ export class PgRunStore implements RunStore {
       sql`SELECT run_id, run_json FROM runs WHERE parent_run_id = ${parentRunId}
         ORDER BY created_at, run_id`
     );
-    return parseRows(rows);
+    return parseRunRows(rows);
   }
 
   async delete(runId: string): Promise<boolean> {
