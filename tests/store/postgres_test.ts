@@ -5,7 +5,7 @@ import { openStores } from "../../src/store/open.ts";
 import { SCHEMA_VERSION } from "../../src/store/postgres/schema.ts";
 import { PG_SKIP, PgCluster, pgTest } from "../helpers/postgres.ts";
 import { storeContract } from "./contract.ts";
-import { makeCommand, makeRecord, makeRun, withTempDir } from "./fixtures.ts";
+import { appliedOutcome, makeCommand, makeRecord, makeRun, withTempDir } from "./fixtures.ts";
 import { migrateToPostgres } from "../../src/store/migrate_postgres.ts";
 import { RunnerLock } from "../../src/runner/lock.ts";
 import { join } from "node:path";
@@ -89,15 +89,7 @@ for (const from of ["file", "sqlite"] as const) {
           }
           await source.commands.append(makeCommand("c1", "m1"));
           await source.commands.append(makeCommand("c2", "m2"));
-          await source.commands.complete({
-            command_id: "c1",
-            seq: 1,
-            run_id: "m1",
-            type: "pause",
-            status: "applied",
-            error: null,
-            applied_at: new Date().toISOString(),
-          });
+          await source.commands.complete(appliedOutcome("c1", 1, "m1"));
         } finally {
           await source.close();
         }
