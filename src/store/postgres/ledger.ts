@@ -8,7 +8,7 @@ import { parseLedgerRows } from "../sql_rows.ts";
 import { assertId, assertLedgerPage, assertLedgerRecords } from "../validate.ts";
 import { ledgerTopic } from "../wake.ts";
 import type { PgDb, TxSql } from "./db.ts";
-import { notify } from "./notify.ts";
+import { notify, WAKE_CHANNEL } from "./notify.ts";
 
 /** Appends records inside the caller's transaction; returns the new length. */
 export async function insertLedger(tx: TxSql, runId: string, records: unknown[]): Promise<number> {
@@ -34,11 +34,23 @@ export class PgLedgerStore implements LedgerStore {
     assertId("run_id", runId);
     assertLedgerRecords(records);
     if (records.length === 0) return await this.count(runId);
-    const length = await this.db.tx(async (tx) => {
-      const n = await insertLedger(tx, runId, records);
-      await notify(tx, ledgerTopic(runId));
-      return n;
-    });
+    // One statement (one round trip, its own transaction): the head upsert row-locks the run's head
+    // until COMMIT, the rows take the seqs below the new head, NOTIFY goes out at COMMIT.
+    const json = records.map((r) => JSON.stringify(r));
+    const [row] = await this.db.query((sql) =>
+      sql`
+      WITH head AS (
+        INSERT INTO ledger_heads(run_id, last_seq) VALUES (${runId}, ${json.length})
+        ON CONFLICT (run_id) DO UPDATE SET last_seq = ledger_heads.last_seq + ${json.length}
+        RETURNING last_seq
+      ), ins AS (
+        INSERT INTO ledger(run_id, seq, record_json)
+        SELECT ${runId}, head.last_seq - ${json.length} + t.ord, t.rec
+        FROM head, unnest(${json}::text[]) WITH ORDINALITY AS t(rec, ord)
+      ), wake AS (SELECT pg_notify(${WAKE_CHANNEL}, ${ledgerTopic(runId)}))
+      SELECT head.last_seq FROM head, wake`
+    );
+    const length = Number(row.last_seq);
     this.wake.publish(ledgerTopic(runId));
     return length;
   }

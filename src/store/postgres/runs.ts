@@ -3,14 +3,18 @@ import type { RunState } from "../../runtime/types.ts";
 import type { RunPage, RunQuery, RunStore, WakeBus } from "../types.ts";
 import { parseRunRow, parseRunRows, runListSql, runPageFromRows } from "../sql_rows.ts";
 import { assertId, assertRun, summarize } from "../validate.ts";
-import type { PgDb, TxSql } from "./db.ts";
-import { notify } from "./notify.ts";
+import type { PgDb, Sql, TxSql } from "./db.ts";
+import { notify, WAKE_CHANNEL } from "./notify.ts";
 
-/** Upserts one run inside the caller's transaction (also used by `migrate`). */
-export async function upsertRun(tx: TxSql, run: RunState): Promise<void> {
+/** Upserts one run (inside the caller's transaction for `migrate`); `notifyTopic` also sends a wake-up. */
+export async function upsertRun(
+  tx: Sql | TxSql,
+  run: RunState,
+  notifyTopic: string | null = null,
+): Promise<void> {
   const s = summarize(run);
   await tx`
-    INSERT INTO runs(run_id, workflow_id, status, wait_reason, wait_until, wait_key, parent_run_id, actor_id,
+    WITH up AS (INSERT INTO runs(run_id, workflow_id, status, wait_reason, wait_until, wait_key, parent_run_id, actor_id,
       session_id, created_at, updated_at, run_json)
     VALUES (${s.run_id}, ${s.workflow_id}, ${s.status}, ${s.wait_reason},
       ${s.wait_reason === "until" ? s.wait_until : null}, ${s.wait_key}, ${s.parent_run_id}, ${s.actor_id},
@@ -19,7 +23,8 @@ export async function upsertRun(tx: TxSql, run: RunState): Promise<void> {
       wait_reason = excluded.wait_reason, wait_until = excluded.wait_until, wait_key = excluded.wait_key,
       parent_run_id = excluded.parent_run_id, actor_id = excluded.actor_id, session_id = excluded.session_id,
       created_at = COALESCE(runs.created_at, excluded.created_at), updated_at = excluded.updated_at,
-      run_json = excluded.run_json`;
+      run_json = excluded.run_json RETURNING 1)
+    SELECT pg_notify(${WAKE_CHANNEL}, ${notifyTopic ?? ""}) FROM up WHERE ${notifyTopic !== null}`;
 }
 
 export class PgRunStore implements RunStore {
@@ -27,10 +32,7 @@ export class PgRunStore implements RunStore {
 
   async save(run: RunState): Promise<void> {
     assertRun(run);
-    await this.db.tx(async (tx) => {
-      await upsertRun(tx, run);
-      await notify(tx, "runs");
-    });
+    await this.db.query((sql) => upsertRun(sql, run, "runs")); // one statement, one round trip
     this.wake.publish("runs");
   }
 
