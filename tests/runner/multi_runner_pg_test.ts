@@ -7,11 +7,19 @@ import assert from "node:assert/strict";
 import { PG_SKIP, PgCluster, pgTest } from "../helpers/postgres.ts";
 import { type Harness, openHarness } from "./harness.ts";
 import type { RunState } from "../../src/runtime/types.ts";
+import { createScheduledRun } from "../../src/runner/schedule.ts";
+import { startEndFlow, writeBundle } from "../helpers/bundles.ts";
+import { join } from "node:path";
 
 const cluster = PG_SKIP ? null : await PgCluster.start();
 let dbCount = 0;
 
-async function withRunners(n: number, fn: (runners: Harness[]) => Promise<void>): Promise<void> {
+/** `n` runners on one fresh database; with `sharedDir` they also share one data dir (bundles, dynamic flows). */
+async function withRunners(
+  n: number,
+  fn: (runners: Harness[]) => Promise<void>,
+  sharedDir?: string,
+): Promise<void> {
   const url = await cluster!.createDatabase(`runners_${++dbCount}`);
   const env = {
     ABSTRACTGATEWAY_DATABASE_URL: url,
@@ -20,10 +28,11 @@ async function withRunners(n: number, fn: (runners: Harness[]) => Promise<void>)
   };
   const runners: Harness[] = [];
   try {
-    for (let i = 0; i < n; i++) runners.push(await openHarness("postgres", { env }));
+    for (let i = 0; i < n; i++) runners.push(await openHarness("postgres", { env, dir: sharedDir }));
     await fn(runners);
   } finally {
-    for (const h of runners) await h.dispose();
+    for (const h of runners) await (sharedDir ? h.close() : h.dispose());
+    if (sharedDir) await Deno.remove(sharedDir, { recursive: true });
   }
 }
 
@@ -74,6 +83,31 @@ Deno.test(pgTest("3 runners on PostgreSQL: an until timer fires once cluster-wid
       assert.equal(fired.length, 1, `${r.run_id}: ${JSON.stringify(items)}`);
     }
   });
+});
+
+Deno.test(pgTest("3 runners on PostgreSQL: a schedule fires each slot once cluster-wide"), async () => {
+  const dir = await Deno.makeTempDir({ prefix: "runner-pg-schedule-" });
+  await writeBundle(join(dir, "flows"), {
+    bundleId: "demo",
+    version: "0.0.1",
+    flows: { root: startEndFlow("root") },
+  });
+  await withRunners(3, async (runners) => {
+    for (const h of runners) await h.bundles.reload();
+    const { run_id } = await createScheduledRun(runners[0], {
+      bundle_id: "demo",
+      flow_id: "root",
+      input_data: {},
+      start_at: "now",
+      interval: "0.2s",
+      repeat_count: 4,
+    });
+    runners.forEach((h) => h.runner.kick());
+    await runners[1].waitFor(run_id, (r) => r.status === "completed", 15_000);
+    const kids = await runners[2].stores.runs.listChildren(run_id);
+    assert.equal(kids.length, 4, JSON.stringify(kids.map((k) => [k.run_id, k.created_at])));
+    assert.ok(kids.every((k) => k.status === "completed"));
+  }, dir);
 });
 
 Deno.test({
