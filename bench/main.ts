@@ -2,6 +2,7 @@
 import { main as storeBench } from "./store_bench.ts";
 import { main as httpBench } from "./http_bench.ts";
 import { main as soakBench } from "./soak_bench.ts";
+import { main as pgBench } from "./pg_bench.ts";
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 const memory = (label: string) => {
@@ -20,3 +21,6 @@ await httpBench(["--store", "sqlite"]);
 memory("HTTP bench (SQLite), 1000 SSE streams included");
 console.log("\n== Soak: slow clients + normal load (file store, separate server process) ==");
 await soakBench(["--seconds", Deno.env.get("GATEWAY_SOAK_S") ?? "120"]);
+console.log("\n== PostgreSQL store ==");
+await pgBench();
+memory("PostgreSQL bench");

@@ -29,6 +29,8 @@ export async function openGateway(config: Config, options: { runner: boolean }):
     backend: config.storeBackend,
     dataDir: config.dataDir,
     dbPath: config.dbPath,
+    databaseUrl: config.databaseUrl,
+    poolSize: config.dbPoolSize,
   });
   const metrics = createGatewayMetrics({ countRuns: runCounter(rawStores.runs) });
   const stores = instrumentStores(rawStores, metrics);

@@ -1,33 +1,40 @@
-/** `gateway migrate --from file --to sqlite`: copies a file data dir into the SQLite DB. */
+/**
+ * `gateway migrate --from file --to sqlite`: copies a file data dir into the SQLite DB;
+ * `--from file|sqlite --to postgres`: copies either into PostgreSQL (ABSTRACTGATEWAY_DATABASE_URL).
+ */
 import { ConfigError, loadConfig, processEnv } from "../config/config.ts";
 import { checkPaths, storePaths } from "../security/preflight.ts";
 import { RunnerLock } from "../runner/lock.ts";
 import { migrateFileToSqlite, type MigrateReport } from "../store/migrate.ts";
+import { migrateToPostgres } from "../store/migrate_postgres.ts";
+import { assertNetPermitted } from "../store/open.ts";
+import { urlEndpoint } from "../store/postgres/db.ts";
 import { parseFlags, UsageError } from "./args.ts";
 import { table } from "./remote.ts";
 import { errorText } from "../util/log.ts";
 
 const HELP =
-  `Usage: gateway migrate [--from file] [--to sqlite] [--data-dir DIR] [--db-path FILE] [--force] [--json]
+  `Usage: gateway migrate [--from file|sqlite] [--to sqlite|postgres] [--data-dir DIR] [--db-path FILE] [--force] [--json]
 
 Copies runs, ledgers, the command inbox, command outcomes and the runner cursor from the file store
-in DIR into the SQLite DB, in one transaction, then verifies the ledger count of every run.
-The source files are only read. Running it again on an up-to-date DB changes nothing ("Nothing to do").
+in DIR into the SQLite DB (or from the file or SQLite store into PostgreSQL, named by
+ABSTRACTGATEWAY_DATABASE_URL), in one transaction, then verifies the ledger count of every run.
+The source is only read. Running it again on an up-to-date target changes nothing ("Nothing to do").
 It refuses to run while a runner (\`gateway serve\` or \`gateway runner\`) holds DIR's runner lock, and
 holds that lock itself until it is done, so no runner starts meanwhile.
 
 Options:
-  --from file        Source backend (only "file").
-  --to sqlite        Target backend (only "sqlite").
-  --data-dir DIR     Data dir (default $ABSTRACTGATEWAY_DATA_DIR or ./data).
-  --db-path FILE     SQLite file under the data dir (default $ABSTRACTGATEWAY_DB_PATH or DIR/gateway.sqlite3).
-  --force            Replace the contents of a DB that already holds other data (alias: --overwrite).
-  --json             Print the report as JSON (with elapsed_ms).
-  -h, --help         Show this help.
+  --from file|sqlite   Source backend ("sqlite" only with --to postgres).
+  --to sqlite|postgres Target backend.
+  --data-dir DIR       Data dir (default $ABSTRACTGATEWAY_DATA_DIR or ./data).
+  --db-path FILE       SQLite file under the data dir (default $ABSTRACTGATEWAY_DB_PATH or DIR/gateway.sqlite3).
+  --force              Replace the contents of a target that already holds other data (alias: --overwrite).
+  --json               Print the report as JSON (with elapsed_ms).
+  -h, --help           Show this help.
 `;
 
 /** The per-run count table and the summary printed after a migration. */
-function formatReport(report: MigrateReport, elapsedMs: number): string[] {
+function formatReport(report: MigrateReport, from: string, to: string, elapsedMs: number): string[] {
   const t = report.totals;
   const counts =
     `${t.runs} runs, ${t.ledger_records} ledger records, ${t.commands} commands, ${t.outcomes} outcomes`;
@@ -42,10 +49,25 @@ function formatReport(report: MigrateReport, elapsedMs: number): string[] {
   ]);
   const cursors = Object.entries(report.cursors).map(([k, v]) => `${k}=${v}`).join(", ") || "none";
   return [
-    `Migrated file stores from ${report.dataDir} to sqlite DB ${report.dbPath}`,
-    ...table([["run_id", "status", "ledger (file)", "ledger (sqlite)"], ...rows]),
+    ...table([["run_id", "status", `ledger (${from})`, `ledger (${to})`], ...rows]),
     `totals: ${counts}; cursors: ${cursors}; ${(elapsedMs / 1000).toFixed(2)} s`,
   ];
+}
+
+/** Holds DIR's runner lock (without writing to it) so no runner starts during a migration to SQLite. */
+async function holdRunnerLock(dataDir: string): Promise<RunnerLock> {
+  const lock = new RunnerLock(dataDir);
+  const locked = await lock.tryAcquire({ recordPid: false }).catch((err) => {
+    if (err instanceof Deno.errors.NotFound) return true; // no data dir: migrate names the problem
+    throw err;
+  });
+  if (!locked) {
+    lock.release();
+    throw new Error(
+      `Cannot migrate ${dataDir}: a runner holds ${lock.path}; stop \`gateway serve\` and \`gateway runner\` first`,
+    );
+  }
+  return lock;
 }
 
 export async function migrateCommand(args: string[]): Promise<number> {
@@ -62,53 +84,73 @@ export async function migrateCommand(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (values.from !== "file" || values.to !== "sqlite") {
+  const from = String(values.from);
+  const to = String(values.to);
+  const toPostgres = to === "postgres" && (from === "file" || from === "sqlite");
+  if (!toPostgres && (from !== "file" || to !== "sqlite")) {
     throw new UsageError(
-      `only --from file --to sqlite is supported (got --from ${values.from} --to ${values.to})`,
+      `supported are --from file --to sqlite and --from file|sqlite --to postgres (got --from ${from} --to ${to})`,
     );
   }
   let dataDir: string;
   let dbPath: string;
+  let databaseUrl: string | undefined;
   try {
-    ({ dataDir, dbPath } = loadConfig(processEnv(), {
+    ({ dataDir, dbPath, databaseUrl } = loadConfig(processEnv(), {
       "data-dir": values["data-dir"],
       "db-path": values["db-path"],
     }));
     await checkPaths(storePaths({ dataDir }));
+    if (toPostgres && !databaseUrl) throw new ConfigError("--to postgres needs ABSTRACTGATEWAY_DATABASE_URL");
   } catch (err) {
     console.error(`gateway migrate: ${err instanceof ConfigError ? err.message : errorText(err)}`);
     return 2;
   }
-  const lock = new RunnerLock(dataDir);
-  const locked = await lock.tryAcquire({ recordPid: false }).catch((err) => {
-    if (err instanceof Deno.errors.NotFound) return true; // no data dir: migrate names the problem
-    throw err;
-  });
-  if (!locked) {
-    lock.release();
-    throw new Error(
-      `Cannot migrate ${dataDir}: a runner holds ${lock.path}; stop \`gateway serve\` and \`gateway runner\` first`,
-    );
-  }
+  const force = values.force === true || values.overwrite === true;
+  const log = (line: string) => console.error(`gateway migrate: ${line}`);
   const progress = Deno.stderr.isTerminal() && !values.json;
   const started = performance.now();
-  try {
-    const report = await migrateFileToSqlite({
+  let report: MigrateReport;
+  if (toPostgres) {
+    // migrateToPostgres holds the source's runner lock itself.
+    assertNetPermitted(databaseUrl!);
+    report = await migrateToPostgres({
+      from: from as "file" | "sqlite",
       dataDir,
       dbPath,
-      force: values.force === true || values.overwrite === true,
-      log: (line) => console.error(`gateway migrate: ${line}`),
-      progress: progress
-        ? (done, total) =>
-          Deno.stderr.writeSync(new TextEncoder().encode(`\rimporting ledgers ${done}/${total}`))
-        : undefined,
+      databaseUrl: databaseUrl!,
+      force,
+      log,
     });
-    if (progress && report.changed) console.error("");
-    const elapsedMs = Math.round(performance.now() - started);
-    if (values.json) console.log(JSON.stringify({ ...report, elapsed_ms: elapsedMs }, null, 2));
-    else for (const line of formatReport(report, elapsedMs)) console.log(line);
-    return 0;
-  } finally {
-    lock.release();
+  } else {
+    const lock = await holdRunnerLock(dataDir);
+    try {
+      report = await migrateFileToSqlite({
+        dataDir,
+        dbPath,
+        force,
+        log,
+        progress: progress
+          ? (done, total) =>
+            Deno.stderr.writeSync(new TextEncoder().encode(`\rimporting ledgers ${done}/${total}`))
+          : undefined,
+      });
+      if (progress && report.changed) console.error("");
+    } finally {
+      lock.release();
+    }
   }
+  const elapsedMs = Math.round(performance.now() - started);
+  if (values.json) {
+    console.log(JSON.stringify({ ...report, elapsed_ms: elapsedMs }, null, 2));
+    return 0;
+  }
+  if (report.changed) {
+    const target = toPostgres
+      ? (({ host, port, database }) => `PostgreSQL ${host}:${port}/${database}`)(urlEndpoint(databaseUrl!))
+      : `sqlite DB ${report.dbPath}`;
+    console.log(`Migrated ${from} stores from ${report.dataDir} to ${target}`);
+  }
+  for (const line of formatReport(report, from, to, elapsedMs)) console.log(line);
+  return 0;
 }

@@ -7,8 +7,11 @@ export interface Config {
   port: number;
   dataDir: string;
   flowsDir: string;
-  storeBackend: "file" | "sqlite";
+  storeBackend: "file" | "sqlite" | "postgres";
   dbPath: string;
+  databaseUrl: string | undefined;
+  dbPoolSize: number;
+  leaseTtlS: number;
   runner: boolean;
   pollS: number;
   commandBatchLimit: number;
@@ -141,6 +144,9 @@ export function loadConfig(env: Env, flags: Record<string, unknown> = {}, cwd = 
       } is not valid: ABSTRACTGATEWAY_DB_PATH must point to a file ` +
         `under ABSTRACTGATEWAY_DATA_DIR (${cfg.dataDir}); unset it or move the file there`,
     );
+  }
+  if (cfg.storeBackend === "postgres" && !cfg.databaseUrl) {
+    throw new ConfigError("ABSTRACTGATEWAY_STORE_BACKEND=postgres needs ABSTRACTGATEWAY_DATABASE_URL");
   }
   if (cfg.llmModelOverride && !cfg.llmModel) {
     throw new ConfigError("ABSTRACTGATEWAY_LLM_MODEL_OVERRIDE=1 needs ABSTRACTGATEWAY_LLM_MODEL");

@@ -6,7 +6,7 @@ import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from "
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
 import { BundleError } from "../bundles/types.ts";
-import { StoreValidationError } from "../store/errors.ts";
+import { StoreUnavailableError, StoreValidationError } from "../store/errors.ts";
 import { BodyReadError } from "../security/body_deadline.ts";
 import { StoreCorruptError } from "../store/types.ts";
 import { errorText, logger } from "../util/log.ts";
@@ -158,6 +158,10 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof RequestValidationError) return errorResponse(c, 422, err.items);
   if (err instanceof BundleError) return errorResponse(c, err.status, err.message);
   if (err instanceof StoreValidationError) return errorResponse(c, 400, err.message);
+  if (err instanceof StoreUnavailableError) {
+    log.warn("store unavailable", { request_id: c.get("requestId"), error: err.message });
+    return errorResponse(c, 503, err.message, { "retry-after": "1" });
+  }
   if (err instanceof HTTPException) {
     const res = err.getResponse();
     const detail = err.message || res.statusText || "Bad Request";

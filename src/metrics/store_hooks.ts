@@ -43,6 +43,7 @@ export function instrumentStores(stores: Stores, metrics: GatewayMetrics): Store
     commands: instrumentCommands(stores.commands, metrics),
     artifacts: stores.artifacts,
     wake: stores.wake,
+    leases: stores.leases,
     close: () => stores.close(),
   };
 }

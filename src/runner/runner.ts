@@ -1,5 +1,7 @@
 /**
- * The runner: applies inbox commands and advances runs. One per data dir (RunnerLock). The loop is
+ * The runner: applies inbox commands and advances runs. Which runs it may touch is a RunClaims
+ * policy: one runner per data dir (flock) on file/SQLite, any number sharing PostgreSQL through
+ * leases (the inbox lease holder alone applies commands). The loop is
  * push-driven — store wake-ups (`commands`, `runs`), `kick()` from the HTTP API, finished ticks and a
  * timer on the next due `until` wait — with a safety-net poll every `config.pollS`.
  */
@@ -11,7 +13,7 @@ import { CommandDrain } from "./command_drain.ts";
 import { beat } from "./heartbeat.ts";
 import type { RunnerDeps } from "./deps.ts";
 import { isCronSchedule, retimeCronWait } from "./cron_timer.ts";
-import { RunnerLock } from "./lock.ts";
+import { claimsFor, INBOX_KEY, type RunClaims } from "./claims.ts";
 import { RunLocks } from "./run_locks.ts";
 import { isPaused } from "./run_once.ts";
 import { TickPool } from "./tick_pool.ts";
@@ -22,11 +24,13 @@ const STOP_TICK_GRACE_MS = 4_000;
 const REPAIR_EVERY_MS = 1_000;
 /** Longest single sleep when a timer is armed far ahead (the poll bounds it anyway). */
 const MAX_TIMER_MS = 60_000;
+/** How often a runner that does not hold the command inbox lease checks whether it is free. */
+const INBOX_RETRY_MS = 1_000;
 
 export class Runner {
   readonly #deps: RunnerDeps;
-  readonly #lock: RunnerLock;
-  readonly #locks = new RunLocks();
+  readonly #claims: RunClaims;
+  readonly #locks: RunLocks;
   readonly #ticks: TickPool;
   readonly #drain: CommandDrain;
   readonly #abort = new AbortController();
@@ -35,10 +39,12 @@ export class Runner {
   #kicked = false;
   #wakeSleeper: (() => void) | null = null;
   #lastRepair = 0;
+  #inboxRetryAt = 0;
 
   constructor(deps: RunnerDeps) {
     this.#deps = deps;
-    this.#lock = new RunnerLock(deps.config.dataDir);
+    this.#claims = claimsFor(deps.stores, deps.config.dataDir, deps.config.leaseTtlS);
+    this.#locks = new RunLocks(this.#claims, this.#abort.signal);
     this.#ticks = new TickPool(deps, this.#locks, log, () => this.kick());
     this.#drain = new CommandDrain(deps, new CommandApplier(deps, this.#locks), log);
   }
@@ -49,11 +55,12 @@ export class Runner {
   }
 
   get hasLock(): boolean {
-    return this.#lock.held;
+    return this.#claims.held;
   }
 
+  /** The data-dir lock file, or the lease owner on PostgreSQL. */
   get lockPath(): string {
-    return this.#lock.path;
+    return this.#claims.describe;
   }
 
   /**
@@ -71,7 +78,7 @@ export class Runner {
         () => null,
         (err) => {
           log.error("runner loop crashed", { error: errorText(err) });
-          this.#lock.release();
+          void this.#claims.releaseAll();
           this.#ready.resolve(false);
           return err instanceof Error ? err : new Error(String(err));
         },
@@ -97,18 +104,18 @@ export class Runner {
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
     let waited = false;
-    const acquired = await this.#lock.acquire(signal, {
-      onWait: () => {
-        waited = true;
-        log.warn("another runner holds the data-dir lock; waiting to take over", { lock: this.#lock.path });
-      },
+    const acquired = await this.#claims.acquire(signal, () => {
+      waited = true;
+      log.warn("another runner holds the data-dir lock; waiting to take over", {
+        lock: this.#claims.describe,
+      });
     });
     if (!acquired) {
-      this.#lock.release();
+      await this.#claims.releaseAll();
       return;
     }
     const how = waited ? " (taken over from the previous runner)" : "";
-    log.info(`runner lock acquired${how}; runner active`, { lock: this.#lock.path, pid: Deno.pid });
+    log.info(`runner lock acquired${how}; runner active`, { lock: this.#claims.describe, pid: Deno.pid });
     const unsubscribe = ["commands", "runs"].map((topic) =>
       this.#deps.stores.wake.subscribe(topic, () => this.kick())
     );
@@ -120,8 +127,10 @@ export class Runner {
         this.#kicked = false;
         let sleepMs = this.#deps.config.pollS * 1000;
         try {
-          const { more } = await this.#drain.drainBatch(signal);
-          if (more) this.#kicked = true;
+          if (await this.#holdsInbox()) {
+            const { more } = await this.#drain.drainBatch(signal);
+            if (more) this.#kicked = true;
+          }
           if (signal.aborted) break;
           await this.#scheduleTicks();
           await this.#repairParents();
@@ -143,9 +152,17 @@ export class Runner {
           in_flight: this.#ticks.size,
         });
       }
-      this.#lock.release();
-      log.info("runner stopped; lock released", { lock: this.#lock.path });
+      await this.#claims.releaseAll();
+      log.info("runner stopped; lock released", { lock: this.#claims.describe });
     }
+  }
+
+  /** True when this runner may drain the inbox; a refused claim is not retried for a while. */
+  async #holdsInbox(): Promise<boolean> {
+    if (Date.now() < this.#inboxRetryAt) return false;
+    if (await this.#claims.tryClaim(INBOX_KEY)) return true;
+    this.#inboxRetryAt = Date.now() + INBOX_RETRY_MS;
+    return false;
   }
 
   /** Running runs (most recently updated first) plus due `until` waits, gateway-owned only. */
@@ -155,7 +172,10 @@ export class Runner {
     const limit = this.#deps.config.runScanLimit;
     const running = await runs.list({ status: "running", actorId: "gateway", limit });
     const due = await runs.listDueWaitUntil(nowIso(), limit);
-    for (const run of [...running.items, ...due]) {
+    const candidates = [...running.items, ...due];
+    // Several runners scan the same list: a random order spreads them instead of all racing for the head.
+    if (this.#deps.stores.leases) shuffle(candidates);
+    for (const run of candidates) {
       if (run.actor_id !== "gateway" || isTerminal(run.status) || isPaused(run)) continue;
       if (this.#ticks.full) {
         this.#kicked = true; // come back when a worker frees up
@@ -183,7 +203,8 @@ export class Runner {
       const child = await runs.load(childId);
       if (!child || !isTerminal(child.status)) continue;
       try {
-        await this.#locks.with(parent.run_id, () => this.#deps.runtime.resumeParentsOf(childId));
+        // A parent claimed by another runner is that runner's to resume (or the next round's).
+        await this.#locks.tryWith(parent.run_id, () => this.#deps.runtime.resumeParentsOf(childId));
       } catch (err) {
         log.warn("could not resume parent of a finished child", {
           run_id: parent.run_id,
@@ -203,7 +224,7 @@ export class Runner {
       limit: this.#deps.config.runScanLimit,
     });
     for (const candidate of page.items.filter(isCronSchedule)) {
-      await this.#locks.with(candidate.run_id, async () => {
+      await this.#locks.tryWith(candidate.run_id, async () => {
         const run = await runs.load(candidate.run_id);
         if (run && retimeCronWait(run)) await runs.save(run);
       });
@@ -230,5 +251,12 @@ export class Runner {
       const timer = setTimeout(done, ms);
       this.#wakeSleeper = done;
     });
+  }
+}
+
+function shuffle<T>(items: T[]): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
   }
 }

@@ -10,6 +10,7 @@ import { isDiskFull } from "../util/os_errors.ts";
 import type { RunnerDeps } from "./deps.ts";
 import { retimeCronWait } from "./cron_timer.ts";
 import { appendTickFailure } from "./failure_records.ts";
+import { StoreUnavailableError } from "../store/errors.ts";
 import type { RunLocks } from "./run_locks.ts";
 import { logTickEnd, logTickStart } from "./run_story.ts";
 
@@ -18,6 +19,8 @@ const LOADABLE_ID = /^(scheduled:|[^:@]+@[^:]+:)/;
 const RELOAD_EVERY_MS = 2_000;
 const TICK_BACKOFF_BASE_MS = 250;
 const TICK_BACKOFF_MAX_MS = 30_000;
+/** A run another runner is ticking is not tried again before this (no hot claim loop). */
+const CLAIMED_ELSEWHERE_BACKOFF_MS = 150;
 
 export class TickPool {
   readonly #inFlight = new Map<string, Promise<void>>();
@@ -122,16 +125,24 @@ export class TickPool {
   async #tick(before: RunState): Promise<void> {
     const runId = before.run_id;
     logTickStart(this.log, before);
-    const run = await this.locks.with(runId, async () => {
+    // Another runner ticking this run right now (PostgreSQL leases) makes this a no-op.
+    const ticked = await this.locks.tryWith(runId, async () => {
       try {
         const ticked = await this.deps.runtime.tick(runId, this.deps.config.tickMaxSteps);
         if (retimeCronWait(ticked)) await this.deps.stores.runs.save(ticked);
         return ticked;
       } catch (err) {
-        if (isDiskFull(err)) throw err; // transient: the run is not at fault, retry after a pause
+        // Transient, not the run's fault (a full disk, PostgreSQL restarting): leave it running from its
+        // last checkpoint and tick it again after a pause.
+        if (isDiskFull(err) || err instanceof StoreUnavailableError) throw err;
         return await this.#failRun(runId, err);
       }
     });
+    if (ticked === "skipped") {
+      this.#skipUntil.set(runId, Date.now() + CLAIMED_ELSEWHERE_BACKOFF_MS);
+      return;
+    }
+    const run = ticked.value;
     if (run) logTickEnd(this.log, before, run);
     if (run && isTerminal(run.status) && run.parent_run_id) {
       await this.locks.with(run.parent_run_id, () => this.deps.runtime.resumeParentsOf(run.run_id));

@@ -7,3 +7,11 @@ export class StoreValidationError extends Error {
     this.name = "StoreValidationError";
   }
 }
+
+/** The store cannot be reached right now (e.g. PostgreSQL restarting); retryable, HTTP maps it to 503. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StoreUnavailableError";
+  }
+}

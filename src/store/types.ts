@@ -167,7 +167,20 @@ export interface WakeBus {
   close(): Promise<void>;
 }
 
-export type StoreBackend = "file" | "sqlite";
+export type StoreBackend = "file" | "sqlite" | "postgres";
+
+/**
+ * Time-limited claims on runs, for backends shared by several runners (PostgreSQL). A claim is a row
+ * (run id, owner, expiry): whoever holds an unexpired claim is the only runner touching that run.
+ */
+export interface LeaseStore {
+  /** Non-blocking: claims `key` for `owner` when it is free, expired or already `owner`'s. */
+  claim(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Extends `owner`'s claims on `keys`; returns the keys still held (a missing one was lost). */
+  renew(keys: string[], owner: string, ttlMs: number): Promise<string[]>;
+  release(key: string, owner: string): Promise<void>;
+  releaseAll(owner: string): Promise<void>;
+}
 
 export interface Stores {
   readonly backend: StoreBackend;
@@ -176,6 +189,8 @@ export interface Stores {
   readonly commands: CommandStore;
   readonly artifacts: ArtifactStore;
   readonly wake: WakeBus;
+  /** Present when several runners may share this store (then they coordinate through leases). */
+  readonly leases?: LeaseStore;
   close(): Promise<void>;
 }
 
@@ -184,4 +199,8 @@ export interface OpenStoresOptions {
   dataDir: string;
   /** SQLite file; must lie under dataDir. Default `<dataDir>/gateway.sqlite3`. */
   dbPath?: string;
+  /** PostgreSQL connection URL (backend `postgres`). */
+  databaseUrl?: string;
+  /** PostgreSQL pool size per process; default 10. */
+  poolSize?: number;
 }

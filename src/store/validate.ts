@@ -210,3 +210,10 @@ export function matchesQuery(s: RunSummary, query: RunQuery, after: RunCursor | 
   if (after && compareNewestFirst(s, { updated_at: after.updatedAt, run_id: after.runId }) <= 0) return false;
   return true;
 }
+
+/** The arguments of `LedgerStore.read`: a safe run id and two non-negative integer offsets. */
+export function assertLedgerPage(runId: string, after: number, limit: number): void {
+  assertId("run_id", runId);
+  assertOffset("after", after);
+  assertOffset("limit", limit);
+}

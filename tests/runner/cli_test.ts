@@ -12,9 +12,9 @@ Deno.test("runner --help prints usage (exit 0); an unknown flag is a usage error
   const bad = await runGateway(["runner", "--bogus"]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /bogus/);
-  const badValue = await runGateway(["runner", "--store-backend", "postgres"]);
+  const badValue = await runGateway(["runner", "--store-backend", "mongo"]);
   assert.equal(badValue.code, 2);
-  assert.match(badValue.stderr, /file \| sqlite/);
+  assert.match(badValue.stderr, /file \| sqlite \| postgres/);
 });
 
 Deno.test("runner stops on SIGINT with exit 0 and releases the lock", async () => {

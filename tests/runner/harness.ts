@@ -47,7 +47,13 @@ export async function openHarness(
   await Deno.mkdir(join(dir, "flows"), { recursive: true });
   const config = testConfig(dir, backend, options.env);
   setLogLevel(config.logLevel);
-  const stores = await openStores({ backend, dataDir: dir, dbPath: config.dbPath });
+  const stores = await openStores({
+    backend,
+    dataDir: dir,
+    dbPath: config.dbPath,
+    databaseUrl: config.databaseUrl,
+    poolSize: config.dbPoolSize,
+  });
   const bundles = await openBundleHost({
     flowsDir: config.flowsDir,
     dataDir: dir,

@@ -5,7 +5,16 @@
 import assert from "node:assert/strict";
 import type { Stores } from "../../src/store/types.ts";
 import { StoreValidationError } from "../../src/store/errors.ts";
-import { eventually, iso, makeCommand, makeRecord, makeRun, makeWait, withTempDir } from "./fixtures.ts";
+import {
+  appliedOutcome,
+  eventually,
+  iso,
+  makeCommand,
+  makeRecord,
+  makeRun,
+  makeWait,
+  withTempDir,
+} from "./fixtures.ts";
 
 export type StoreFactory = (dataDir: string) => Promise<Stores>;
 
@@ -320,15 +329,7 @@ export function storeContract(backend: string, factory: StoreFactory): void {
     await stores.runs.save(makeRun("p1"));
     await stores.ledger.append("p1", [makeRecord("p1", 0), makeRecord("p1", 1)]);
     await stores.commands.append(makeCommand("c1", "p1"));
-    await stores.commands.complete({
-      command_id: "c1",
-      seq: 1,
-      run_id: "p1",
-      type: "pause",
-      status: "applied",
-      error: null,
-      applied_at: iso(1),
-    });
+    await stores.commands.complete(appliedOutcome("c1", 1, "p1"));
     const reopened = await factory(dir);
     try {
       assert.deepEqual(await reopened.runs.load("p1"), makeRun("p1"));

@@ -1,6 +1,6 @@
 /** Builders for store tests: runs, ledger records and commands in the upstream shapes. */
 import type { RunState, StepRecord, WaitState } from "../../src/runtime/types.ts";
-import type { NewCommand } from "../../src/store/types.ts";
+import type { CommandOutcome, NewCommand } from "../../src/store/types.ts";
 
 export function makeRun(runId: string, overrides: Partial<RunState> = {}): RunState {
   return {
@@ -73,6 +73,17 @@ export function makeCommand(
     ...overrides,
   };
 }
+
+/** An `applied` outcome of pause command `commandId` (seq `seq`) on `runId`. */
+export const appliedOutcome = (commandId: string, seq: number, runId: string): CommandOutcome => ({
+  command_id: commandId,
+  seq,
+  run_id: runId,
+  type: "pause",
+  status: "applied",
+  error: null,
+  applied_at: iso(1),
+});
 
 export const iso = (minute: number): string =>
   `2026-01-01T00:${String(minute).padStart(2, "0")}:00.000000+00:00`;

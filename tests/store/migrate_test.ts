@@ -215,9 +215,15 @@ Deno.test("migrate CLI: help, usage errors, failures and success output", () =>
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Usage: gateway migrate/);
     assert.equal((await cli(["--bogus"])).code, 2);
-    const wrongTo = await cli(["--to", "postgres", "--data-dir", dir]);
+    const wrongTo = await cli(["--to", "mysql", "--data-dir", dir]);
     assert.equal(wrongTo.code, 2);
-    assert.match(wrongTo.stderr, /only --from file --to sqlite/);
+    assert.match(
+      wrongTo.stderr,
+      /supported are --from file --to sqlite and --from file\|sqlite --to postgres/,
+    );
+    const noUrl = await cli(["--to", "postgres", "--data-dir", dir]);
+    assert.equal(noUrl.code, 2);
+    assert.match(noUrl.stderr, /--to postgres needs ABSTRACTGATEWAY_DATABASE_URL/);
     const missing = await cli(["--data-dir", join(dir, "missing")]);
     assert.equal(missing.code, 1);
     assert.equal(missing.stderr.trim().split("\n").length, 1);

@@ -9,7 +9,7 @@ import type { StepRecord } from "../../runtime/types.ts";
 import type { LedgerPage, LedgerStore, WakeBus } from "../types.ts";
 import { ledgerTopic } from "../wake.ts";
 import { KeyedMutex } from "../mutex.ts";
-import { assertId, assertLedgerRecords, assertOffset } from "../validate.ts";
+import { assertId, assertLedgerPage, assertLedgerRecords } from "../validate.ts";
 import { isNotFound } from "./fsutil.ts";
 import { withLockedFile } from "./lock.ts";
 import { appendIndexed, JsonlIndex, type JsonObj, readIndexed, readRecords } from "./jsonl.ts";
@@ -61,9 +61,7 @@ export class FileLedgerStore implements LedgerStore {
   }
 
   async read(runId: string, after: number, limit: number): Promise<LedgerPage> {
-    assertId("run_id", runId);
-    assertOffset("after", after);
-    assertOffset("limit", limit);
+    assertLedgerPage(runId, after, limit);
     const items = await readIndexed(this.#path(runId), this.#index(runId), (file, state) => {
       const total = state.meta.length;
       return readRecords(file, state, Math.min(after, total), Math.min(total, after + limit));

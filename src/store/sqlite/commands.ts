@@ -3,32 +3,14 @@
  * seq), cursors in `command_cursors`, outcomes in `command_outcomes`; complete() writes the outcome
  * and the cursor in one transaction.
  */
-import type { CommandRecord, CommandType, JsonObject } from "../../runtime/types.ts";
+import { commandFromRow, outcomeFromRow } from "../sql_rows.ts";
+import type { CommandRecord } from "../../runtime/types.ts";
 import type { CommandAppendResult, CommandOutcome, CommandStore, NewCommand, WakeBus } from "../types.ts";
 import { RUNNER_CONSUMER } from "../types.ts";
-import { assertId, assertOffset, isPlainObject, validateCommand } from "../validate.ts";
+import { assertId, assertOffset, validateCommand } from "../validate.ts";
 import { validateOutcome } from "../outcome.ts";
 import { nowIso } from "../../util/time.ts";
-import { type Row, type SqliteDb, task } from "./db.ts";
-
-function toRecord(row: Row): CommandRecord {
-  let payload: JsonObject = {};
-  try {
-    const parsed = JSON.parse(String(row.payload_json));
-    if (isPlainObject(parsed)) payload = parsed as JsonObject;
-  } catch {
-    // a corrupt payload reads as {} (upstream rule for non-object payloads)
-  }
-  return {
-    command_id: String(row.command_id),
-    run_id: String(row.run_id),
-    type: String(row.type) as CommandType,
-    payload,
-    ts: String(row.ts),
-    client_id: row.client_id === null ? null : String(row.client_id),
-    seq: Number(row.seq),
-  };
-}
+import { type SqliteDb, task } from "./db.ts";
 
 const COLUMNS = "seq, command_id, run_id, type, payload_json, ts, client_id";
 
@@ -74,14 +56,14 @@ export class SqliteCommandStore implements CommandStore {
       assertOffset("after", after);
       assertOffset("limit", limit);
       return this.sql.all(`SELECT ${COLUMNS} FROM commands WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
-        .map(toRecord);
+        .map(commandFromRow);
     });
   }
 
   get(commandId: string): Promise<CommandRecord | null> {
     return task(() => {
       const row = this.sql.get(`SELECT ${COLUMNS} FROM commands WHERE command_id = ?`, String(commandId));
-      return row ? toRecord(row) : null;
+      return row ? commandFromRow(row) : null;
     });
   }
 
@@ -126,15 +108,7 @@ export class SqliteCommandStore implements CommandStore {
         String(commandId),
       );
       if (!row) return null;
-      return {
-        command_id: String(row.command_id),
-        seq: Number(row.seq),
-        run_id: String(row.run_id),
-        type: String(row.type),
-        status: row.status === "failed" ? "failed" : "applied",
-        error: row.error === null ? null : String(row.error),
-        applied_at: String(row.applied_at),
-      };
+      return outcomeFromRow(row);
     });
   }
 }

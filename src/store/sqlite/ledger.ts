@@ -5,8 +5,8 @@
  */
 import type { StepRecord } from "../../runtime/types.ts";
 import type { LedgerPage, LedgerStore, WakeBus } from "../types.ts";
-import { StoreCorruptError } from "../types.ts";
-import { assertId, assertLedgerRecords, assertOffset } from "../validate.ts";
+import { parseLedgerRows } from "../sql_rows.ts";
+import { assertId, assertLedgerPage, assertLedgerRecords } from "../validate.ts";
 import { ledgerTopic } from "../wake.ts";
 import { type SqliteDb, task } from "./db.ts";
 
@@ -41,22 +41,14 @@ export class SqliteLedgerStore implements LedgerStore {
 
   read(runId: string, after: number, limit: number): Promise<LedgerPage> {
     return task(() => {
-      assertId("run_id", runId);
-      assertOffset("after", after);
-      assertOffset("limit", limit);
+      assertLedgerPage(runId, after, limit);
       const rows = this.sql.all(
         "SELECT seq, record_json FROM ledger WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
         runId,
         after,
         limit,
       );
-      const items = rows.map((row) => {
-        try {
-          return JSON.parse(String(row.record_json)) as StepRecord;
-        } catch (err) {
-          throw new StoreCorruptError(`ledger:${runId}#${row.seq}`, (err as Error).message);
-        }
-      });
+      const items = parseLedgerRows(runId, rows);
       return { items, next_after: after + items.length };
     });
   }

@@ -1,42 +1,9 @@
 /** SQLite run store: upsert of the upstream columns + run_json; wait_index kept in the same transaction. */
 import type { RunState } from "../../runtime/types.ts";
-import type { RunPage, RunQuery, RunStore, StoreEntryError, WakeBus } from "../types.ts";
-import { StoreCorruptError } from "../types.ts";
-import {
-  assertId,
-  assertRun,
-  decodeRunCursor,
-  encodeRunCursor,
-  isWaitingUntil,
-  queryLimit,
-  summarize,
-} from "../validate.ts";
-import { type Row, type SqliteDb, task } from "./db.ts";
-
-type Param = string | number | null;
-
-function parseRunRow(row: Row): RunState {
-  try {
-    const run = JSON.parse(String(row.run_json));
-    if (run === null || typeof run !== "object" || Array.isArray(run)) throw new Error("not a JSON object");
-    return run as RunState;
-  } catch (err) {
-    throw new StoreCorruptError(`runs:${row.run_id}`, err instanceof Error ? err.message : String(err));
-  }
-}
-
-/** Parsed rows; a corrupt row is skipped (and reported in `errors` when given), as the file backend does. */
-function parseRows(rows: Row[], errors: StoreEntryError[] = []): RunState[] {
-  const runs: RunState[] = [];
-  for (const row of rows) {
-    try {
-      runs.push(parseRunRow(row));
-    } catch (err) {
-      errors.push({ location: `runs:${row.run_id}`, error: (err as Error).message });
-    }
-  }
-  return runs;
-}
+import type { RunPage, RunQuery, RunStore, WakeBus } from "../types.ts";
+import { parseRunRow, parseRunRows, runListSql, runPageFromRows } from "../sql_rows.ts";
+import { assertId, assertRun, isWaitingUntil, summarize } from "../validate.ts";
+import { type SqliteDb, task } from "./db.ts";
 
 /** Upserts one run and its wait_index row (caller holds a write transaction). */
 export function upsertRun(sql: SqliteDb, run: RunState): void {
@@ -98,43 +65,12 @@ export class SqliteRunStore implements RunStore {
 
   list(query: RunQuery = {}): Promise<RunPage> {
     return task(() => {
-      const limit = queryLimit(query);
-      const where: string[] = [];
-      const params: Param[] = [];
-      const add = (clause: string, ...values: Param[]) => {
-        where.push(clause);
-        params.push(...values);
-      };
-      if (query.status !== undefined) {
-        const statuses = Array.isArray(query.status) ? query.status : [query.status];
-        add(`status IN (${statuses.map(() => "?").join(",") || "NULL"})`, ...statuses);
-      }
-      if (query.workflowId !== undefined) add("workflow_id = ?", query.workflowId);
-      if (query.parentRunId !== undefined) add("parent_run_id = ?", query.parentRunId);
-      if (query.sessionId !== undefined) add("session_id = ?", query.sessionId);
-      if (query.actorId !== undefined) add("actor_id = ?", query.actorId);
-      if (query.waitReason !== undefined) add("wait_reason = ?", query.waitReason);
-      if (query.waitKey !== undefined) add("json_extract(run_json, '$.waiting.wait_key') = ?", query.waitKey);
-      if (query.createdAfter !== undefined) add("created_at >= ?", query.createdAfter);
-      if (query.createdBefore !== undefined) add("created_at <= ?", query.createdBefore);
-      if (query.cursor) {
-        const c = decodeRunCursor(query.cursor);
-        add("(updated_at < ? OR (updated_at = ? AND run_id < ?))", c.updatedAt, c.updatedAt, c.runId);
-      }
-      const rows = this.sql.all(
-        `SELECT run_id, updated_at, run_json FROM runs ${where.length ? "WHERE " + where.join(" AND ") : ""}
-         ORDER BY updated_at DESC, run_id DESC LIMIT ?`,
-        ...params,
-        limit + 1,
+      const { text, params, limit } = runListSql(
+        query,
+        () => "?",
+        "json_extract(run_json, '$.waiting.wait_key')",
       );
-      const page = rows.slice(0, limit);
-      const errors: StoreEntryError[] = [];
-      const items = parseRows(page, errors);
-      const last = page[page.length - 1];
-      const next_cursor = rows.length > limit
-        ? encodeRunCursor({ updated_at: String(last.updated_at ?? ""), run_id: String(last.run_id) })
-        : null;
-      return errors.length ? { items, next_cursor, errors } : { items, next_cursor };
+      return runPageFromRows(this.sql.all(text, ...params), limit);
     });
   }
 
@@ -146,7 +82,7 @@ export class SqliteRunStore implements RunStore {
         nowIso,
         limit,
       );
-      return parseRows(rows);
+      return parseRunRows(rows);
     });
   }
 
@@ -164,7 +100,7 @@ export class SqliteRunStore implements RunStore {
         "SELECT run_id, run_json FROM runs WHERE parent_run_id = ? ORDER BY created_at, run_id",
         parentRunId,
       );
-      return parseRows(rows);
+      return parseRunRows(rows);
     });
   }
 

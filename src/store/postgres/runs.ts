@@ -1,0 +1,86 @@
+/** PostgreSQL run store: the upstream columns (plus wait_key) next to the run JSON, one upsert per save. */
+import type { RunState } from "../../runtime/types.ts";
+import type { RunPage, RunQuery, RunStore, WakeBus } from "../types.ts";
+import { parseRunRow, parseRunRows, runListSql, runPageFromRows } from "../sql_rows.ts";
+import { assertId, assertRun, summarize } from "../validate.ts";
+import type { PgDb, Sql, TxSql } from "./db.ts";
+import { notify, WAKE_CHANNEL } from "./notify.ts";
+
+/** Upserts one run (inside the caller's transaction for `migrate`); `notifyTopic` also sends a wake-up. */
+export async function upsertRun(
+  tx: Sql | TxSql,
+  run: RunState,
+  notifyTopic: string | null = null,
+): Promise<void> {
+  const s = summarize(run);
+  await tx`
+    WITH up AS (INSERT INTO runs(run_id, workflow_id, status, wait_reason, wait_until, wait_key, parent_run_id, actor_id,
+      session_id, created_at, updated_at, run_json)
+    VALUES (${s.run_id}, ${s.workflow_id}, ${s.status}, ${s.wait_reason},
+      ${s.wait_reason === "until" ? s.wait_until : null}, ${s.wait_key}, ${s.parent_run_id}, ${s.actor_id},
+      ${s.session_id}, ${s.created_at || null}, ${s.updated_at}, ${JSON.stringify(run)})
+    ON CONFLICT (run_id) DO UPDATE SET workflow_id = excluded.workflow_id, status = excluded.status,
+      wait_reason = excluded.wait_reason, wait_until = excluded.wait_until, wait_key = excluded.wait_key,
+      parent_run_id = excluded.parent_run_id, actor_id = excluded.actor_id, session_id = excluded.session_id,
+      created_at = COALESCE(runs.created_at, excluded.created_at), updated_at = excluded.updated_at,
+      run_json = excluded.run_json RETURNING 1)
+    SELECT pg_notify(${WAKE_CHANNEL}, ${notifyTopic ?? ""}) FROM up WHERE ${notifyTopic !== null}`;
+}
+
+export class PgRunStore implements RunStore {
+  constructor(private readonly db: PgDb, private readonly wake: WakeBus) {}
+
+  async save(run: RunState): Promise<void> {
+    assertRun(run);
+    await this.db.query((sql) => upsertRun(sql, run, "runs")); // one statement, one round trip
+    this.wake.publish("runs");
+  }
+
+  async load(runId: string): Promise<RunState | null> {
+    assertId("run_id", runId);
+    const rows = await this.db.query((sql) => sql`SELECT run_id, run_json FROM runs WHERE run_id = ${runId}`);
+    return rows.length ? parseRunRow(rows[0]) : null;
+  }
+
+  async list(query: RunQuery = {}): Promise<RunPage> {
+    const { text, params, limit } = runListSql(query, (n) => `$${n}`, "wait_key");
+    return runPageFromRows(await this.db.query((sql) => sql.unsafe(text, params)), limit);
+  }
+
+  async listDueWaitUntil(nowIso: string, limit: number): Promise<RunState[]> {
+    const rows = await this.db.query((sql) =>
+      sql`SELECT run_id, run_json FROM runs
+        WHERE status = 'waiting' AND wait_reason = 'until' AND wait_until IS NOT NULL AND wait_until <= ${nowIso}
+        ORDER BY wait_until, run_id LIMIT ${limit}`
+    );
+    return parseRunRows(rows);
+  }
+
+  async nextWaitUntil(): Promise<string | null> {
+    const rows = await this.db.query((sql) =>
+      sql`SELECT MIN(wait_until) AS next FROM runs
+        WHERE status = 'waiting' AND wait_reason = 'until' AND wait_until IS NOT NULL`
+    );
+    return (rows[0]?.next as string | null) ?? null;
+  }
+
+  async listChildren(parentRunId: string): Promise<RunState[]> {
+    assertId("parent_run_id", parentRunId);
+    const rows = await this.db.query((sql) =>
+      sql`SELECT run_id, run_json FROM runs WHERE parent_run_id = ${parentRunId}
+        ORDER BY created_at, run_id`
+    );
+    return parseRunRows(rows);
+  }
+
+  async delete(runId: string): Promise<boolean> {
+    assertId("run_id", runId);
+    const removed = await this.db.tx(async (tx) => {
+      const result = await tx`DELETE FROM runs WHERE run_id = ${runId}`;
+      if (result.count > 0) await notify(tx, "runs");
+      return result.count > 0;
+    });
+    if (removed) this.wake.publish("runs");
+    return removed;
+  }
+}

@@ -1,0 +1,137 @@
+/** The store contract on PostgreSQL (one throwaway cluster, one fresh database per case), plus schema versioning. */
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import { openStores } from "../../src/store/open.ts";
+import { SCHEMA_VERSION } from "../../src/store/postgres/schema.ts";
+import { PG_SKIP, PgCluster, pgTest } from "../helpers/postgres.ts";
+import { storeContract } from "./contract.ts";
+import { appliedOutcome, makeCommand, makeRecord, makeRun, withTempDir } from "./fixtures.ts";
+import { migrateToPostgres } from "../../src/store/migrate_postgres.ts";
+import { RunnerLock } from "../../src/runner/lock.ts";
+import { join } from "node:path";
+
+const cluster = PG_SKIP ? null : await PgCluster.start();
+let dbCount = 0;
+const freshDb = () => cluster!.createDatabase(`contract_${++dbCount}`);
+
+if (cluster) {
+  // One database per data dir: reopening the same dir (the reopen and second-instance cases) finds the same data.
+  const dbByDir = new Map<string, Promise<string>>();
+  storeContract("postgres", async (dataDir) => {
+    if (!dbByDir.has(dataDir)) dbByDir.set(dataDir, freshDb());
+    return openStores({ backend: "postgres", dataDir, databaseUrl: await dbByDir.get(dataDir), poolSize: 4 });
+  });
+}
+
+Deno.test(pgTest("postgres store: schema is versioned and a newer schema is refused"), async () => {
+  const url = await freshDb();
+  await withTempDir("gw-pg-", async (dir) => {
+    // Several nodes opening at once apply migration 1 exactly once (advisory lock).
+    const opened = await Promise.all(
+      [1, 2, 3].map(() => openStores({ backend: "postgres", dataDir: dir, databaseUrl: url })),
+    );
+    await Promise.all(opened.map((s) => s.close()));
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      const rows = await sql`SELECT version FROM gateway_schema_migrations ORDER BY version`;
+      assert.deepEqual(rows.map((r) => r.version), [SCHEMA_VERSION]);
+      await sql`INSERT INTO gateway_schema_migrations(version, name) VALUES (${
+        SCHEMA_VERSION + 1
+      }, 'future')`;
+    } finally {
+      await sql.end();
+    }
+    await assert.rejects(
+      openStores({ backend: "postgres", dataDir: dir, databaseUrl: url }),
+      new RegExp(`schema is version ${SCHEMA_VERSION + 1}, newer than this gateway knows`),
+    );
+  });
+});
+
+// The driver re-arms its LISTEN reconnect timer while the server is down and may still hold it when
+// the pool ends (connection.js reconnect backoff); that timer is the driver's, so the sanitizers are off here.
+Deno.test({
+  ...pgTest("postgres store: an unreachable server is a retryable 'unavailable' error"),
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const url = await freshDb();
+  await withTempDir("gw-pg-", async (dir) => {
+    const stores = await openStores({ backend: "postgres", dataDir: dir, databaseUrl: url });
+    try {
+      await cluster!.stopServer();
+      await assert.rejects(stores.runs.load("r1"), {
+        name: "StoreUnavailableError",
+        message: /Cannot reach PostgreSQL/,
+      });
+      await cluster!.restart();
+      assert.equal(await stores.runs.load("r1"), null); // the pool reconnected by itself
+    } finally {
+      await stores.close();
+    }
+  });
+});
+
+for (const from of ["file", "sqlite"] as const) {
+  Deno.test(
+    pgTest(
+      `migrate --from ${from} --to postgres: copies, verifies per run, is idempotent, refuses while a runner holds the source`,
+    ),
+    async () => {
+      const databaseUrl = await freshDb();
+      await withTempDir("gw-pg-migrate-", async (dir) => {
+        const dbPath = join(dir, "gateway.sqlite3");
+        const source = await openStores({ backend: from, dataDir: dir, dbPath });
+        try {
+          for (const id of ["m1", "m2"]) {
+            await source.runs.save(makeRun(id));
+            await source.ledger.append(id, [0, 1, 2].map((i) => makeRecord(id, i)));
+          }
+          await source.commands.append(makeCommand("c1", "m1"));
+          await source.commands.append(makeCommand("c2", "m2"));
+          await source.commands.complete(appliedOutcome("c1", 1, "m1"));
+        } finally {
+          await source.close();
+        }
+        const options = { from, dataDir: dir, dbPath, databaseUrl, force: false };
+        const holder = new RunnerLock(dir);
+        assert.ok(await holder.tryAcquire());
+        await assert.rejects(migrateToPostgres(options), /a runner holds the source/);
+        holder.release();
+
+        const report = await migrateToPostgres(options);
+        assert.equal(report.changed, true);
+        assert.deepEqual(report.runs.map((r) => [r.run_id, r.ledger_source, r.ledger_target]), [
+          ["m1", 3, 3],
+          ["m2", 3, 3],
+        ]);
+        assert.deepEqual(report.totals, { runs: 2, ledger_records: 6, commands: 2, outcomes: 1 });
+        assert.equal((await migrateToPostgres(options)).changed, false);
+
+        const target = await openStores({ backend: "postgres", dataDir: dir, databaseUrl });
+        try {
+          assert.deepEqual(await target.runs.load("m2"), makeRun("m2"));
+          assert.deepEqual(
+            (await target.ledger.read("m1", 0, 10)).items,
+            [0, 1, 2].map((i) => makeRecord("m1", i)),
+          );
+          assert.equal(await target.commands.loadCursor(), 1);
+          assert.equal((await target.commands.getOutcome("c1"))?.status, "applied");
+          assert.equal((await target.commands.append(makeCommand("c3"))).seq, 3);
+        } finally {
+          await target.close();
+        }
+        // Now the target differs from the source: refused without --force, replaced with it.
+        await assert.rejects(migrateToPostgres(options), /not empty and differs from the source/);
+        assert.equal((await migrateToPostgres({ ...options, force: true })).changed, true);
+      });
+    },
+  );
+}
+
+Deno.test({
+  ...pgTest("postgres store: stop the throwaway cluster"),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () => cluster!.stop(),
+});
