@@ -1,5 +1,5 @@
 /** Starts an HTTP listener for `serve` and `runner --metrics-port`, naming the port when it is taken. */
-import { type ResilientServer, serveResilient } from "../http/listener.ts";
+import { type ResilientServer, serveResilient } from "../util/resilient_serve.ts";
 import { bindError } from "../security/preflight.ts";
 
 export interface Listening {

@@ -46,7 +46,7 @@ Deno.test("a port in use is named", async () => {
       ABSTRACTGATEWAY_DATA_DIR: data,
       ABSTRACTGATEWAY_AUTH_TOKEN: "port-test-token-0123456789abcdef",
     });
-    assert.equal(out.code, 1);
+    assert.equal(out.code, 2, "refused by the start-time bind check");
     assert.match(
       out.stderr,
       new RegExp(`Cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use`),
