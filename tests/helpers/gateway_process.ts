@@ -144,14 +144,10 @@ export async function startServe(
 export async function runGateway(
   args: string[],
   env: Record<string, string> = {},
+  launch: Launch = FROM_REPO,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-P=gateway", "--no-prompt", MAIN_TS, ...args],
-    cwd: REPO_ROOT,
-    env: childEnv(env),
-    clearEnv: true,
-    stdin: "null",
-  }).output();
+  const child = spawnGateway(args, env, launch);
+  const out = await child.output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }

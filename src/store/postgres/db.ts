@@ -16,6 +16,10 @@ const UNAVAILABLE_CODES = new Set([
   "ECONNRESET",
   "EPIPE",
   "ETIMEDOUT",
+  "ENOTFOUND", // DNS: the name may resolve again (a restarting service, a flaky resolver)
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
   "CONNECTION_CLOSED",
   "CONNECTION_ENDED",
   "CONNECTION_DESTROYED",
@@ -36,10 +40,12 @@ export function isUnavailable(err: unknown): boolean {
     err instanceof Deno.errors.ConnectionRefused || err instanceof Deno.errors.ConnectionReset;
 }
 
-function wrap(err: unknown): unknown {
+function wrap(err: unknown, where: string): unknown {
   if (err instanceof StoreUnavailableError || !isUnavailable(err)) return err;
   const code = (err as { code?: string }).code ?? (err as Error).name;
-  return new StoreUnavailableError(`Cannot reach PostgreSQL: ${code} (the gateway reconnects; retry)`);
+  return new StoreUnavailableError(
+    `Cannot reach PostgreSQL at ${where}: ${code} (the gateway reconnects; retry)`,
+  );
 }
 
 export interface PgOptions {
@@ -69,8 +75,12 @@ export function urlEndpoint(url: string): { host: string; port: number; database
 
 export class PgDb {
   readonly sql: Sql;
+  /** `host:port` for error texts (never the password). */
+  readonly #where: string;
 
   constructor(url: string, options: PgOptions) {
+    const { host, port } = urlEndpoint(url);
+    this.#where = `${host}:${port}`;
     this.sql = postgres(url, {
       max: options.max,
       idle_timeout: 30,
@@ -83,7 +93,7 @@ export class PgDb {
     try {
       return await fn(this.sql);
     } catch (err) {
-      throw wrap(err);
+      throw wrap(err, this.#where);
     }
   }
 
@@ -92,7 +102,7 @@ export class PgDb {
     try {
       return await this.sql.begin((tx) => fn(tx)) as T;
     } catch (err) {
-      throw wrap(err);
+      throw wrap(err, this.#where);
     }
   }
 
