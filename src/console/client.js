@@ -35,6 +35,11 @@ export function consoleMain() {
     f.className = isError ? "error" : "muted";
   }
 
+  let leaving = false;
+  addEventListener("beforeunload", () => (leaving = true));
+  // Back from the bfcache: the page is live again.
+  addEventListener("pageshow", () => (leaving = false));
+
   async function api(path, options) {
     const opts = options || {};
     const headers = { Accept: "application/json" };
@@ -52,7 +57,8 @@ export function consoleMain() {
       credentials: "same-origin",
     });
     if (res.status === 401) {
-      location.href = `${BASE}/login?next=${encodeURIComponent(location.pathname)}`;
+      // Not while the page is leaving (e.g. signing out): a read racing it must not redirect it.
+      if (!leaving) location.href = `${BASE}/login?next=${encodeURIComponent(location.pathname)}`;
       throw new Error("Signed out");
     }
     const text = await res.text();
@@ -274,8 +280,21 @@ export function consoleMain() {
       load().catch((e) => flash(e.message, true));
     });
     await load();
-    // Live: the page in view is re-read every 2 s; rows change only when the data did.
-    setInterval(() => load().catch(() => {}), 2000);
+    // Live: the run-changes stream says when to re-read the page in view (also once on each
+    // (re)connect, which covers what changed meanwhile); rows change only when the data did.
+    let reload = 0;
+    const followChanges = () => {
+      const changes = new EventSource(`${API}/runs/changes/stream`);
+      changes.addEventListener("runs", () => {
+        clearTimeout(reload);
+        reload = setTimeout(() => load().catch(() => {}), 100);
+      });
+      // The browser reconnects by itself unless the stream was refused (CLOSED): then retry later.
+      changes.addEventListener("error", () => {
+        if (changes.readyState === EventSource.CLOSED) setTimeout(followChanges, 5000);
+      });
+    };
+    followChanges();
   }
 
   // ---- one run ----------------------------------------------------------------------------------

@@ -171,6 +171,30 @@ Deno.test({
         noErrors("sign-in");
       });
 
+      await t.step("the runs list updates live: a new run appears, then its status changes", async () => {
+        await page.goto(`${base}/console/runs`);
+        await page.waitForSelector("body[data-ready]");
+        const runId = await start("approval", "approve", { request: "a live list" });
+        const cell = `tr[data-run="${runId}"] .status`;
+        const shows = (status: string) =>
+          page.waitForFunction(
+            (sel, s) => document.querySelector(sel)?.textContent === s,
+            {},
+            cell,
+            status,
+          );
+        await shows("waiting");
+        const wait = (await api(`/runs/${runId}`)).waiting;
+        await api("/commands", {
+          command_id: crypto.randomUUID(),
+          run_id: runId,
+          type: "resume",
+          payload: { wait_key: wait.wait_key, payload: { response: "approve" } },
+        });
+        await shows("completed");
+        noErrors("live runs list");
+      });
+
       let helloRun = "";
       await t.step("start hello from the form and watch it complete live", async () => {
         await page.goto(`${base}/console/start?bundle=hello&flow=hello`);
