@@ -35,6 +35,11 @@ export function consoleMain() {
     f.className = isError ? "error" : "muted";
   }
 
+  let leaving = false;
+  addEventListener("beforeunload", () => (leaving = true));
+  // Back from the bfcache: the page is live again.
+  addEventListener("pageshow", () => (leaving = false));
+
   async function api(path, options) {
     const opts = options || {};
     const headers = { Accept: "application/json" };
@@ -52,7 +57,8 @@ export function consoleMain() {
       credentials: "same-origin",
     });
     if (res.status === 401) {
-      location.href = `${BASE}/login?next=${encodeURIComponent(location.pathname)}`;
+      // Not while the page is leaving (e.g. signing out): a read racing it must not redirect it.
+      if (!leaving) location.href = `${BASE}/login?next=${encodeURIComponent(location.pathname)}`;
       throw new Error("Signed out");
     }
     const text = await res.text();
@@ -105,8 +111,11 @@ export function consoleMain() {
   const badge = (status) => el("span", { class: `status s-${status}` }, status);
   const newId = () => crypto.randomUUID();
 
-  /** Appends a command and follows its outcome from GET /commands/{id} into `list` (a <ul>). */
-  async function sendCommand(runId, type, payload, list) {
+  /**
+   * Appends a command and follows its outcome from GET /commands/{id} into `list` (a <ul>); `explain`
+   * may return a note to add to an outcome.
+   */
+  async function sendCommand(runId, type, payload, list, explain) {
     const commandId = newId();
     const item = el("li", {}, `${type}: sending…`);
     if (list) list.prepend(item);
@@ -125,6 +134,8 @@ export function consoleMain() {
       const cmd = await api(`/commands/${enc(commandId)}`).catch(() => null);
       if (cmd && cmd.status !== "pending") {
         item.textContent = `${type}: ${cmd.status}${cmd.error ? ` — ${cmd.error}` : ""}`;
+        const note = explain && await explain(cmd);
+        if (note) item.append(el("span", { class: "note" }, ` — ${note}`));
         item.className = cmd.status === "failed" ? "error" : "";
         return cmd;
       }
@@ -269,8 +280,21 @@ export function consoleMain() {
       load().catch((e) => flash(e.message, true));
     });
     await load();
-    // Live: the page in view is re-read every 2 s; rows change only when the data did.
-    setInterval(() => load().catch(() => {}), 2000);
+    // Live: the run-changes stream says when to re-read the page in view (also once on each
+    // (re)connect, which covers what changed meanwhile); rows change only when the data did.
+    let reload = 0;
+    const followChanges = () => {
+      const changes = new EventSource(`${API}/runs/changes/stream`);
+      changes.addEventListener("runs", () => {
+        clearTimeout(reload);
+        reload = setTimeout(() => load().catch(() => {}), 100);
+      });
+      // The browser reconnects by itself unless the stream was refused (CLOSED): then retry later.
+      changes.addEventListener("error", () => {
+        if (changes.readyState === EventSource.CLOSED) setTimeout(followChanges, 5000);
+      });
+    };
+    followChanges();
   }
 
   // ---- one run ----------------------------------------------------------------------------------
@@ -332,6 +356,8 @@ export function consoleMain() {
     };
     function select(i) {
       selected = Math.max(0, Math.min(records.length - 1, i));
+      // Set here, not only by the scroll event: a draw before that event would jump back to the end.
+      follow = selected === records.length - 1;
       const pre = $("#record-json");
       pre.hidden = false;
       pre.textContent = JSON.stringify(records[selected], null, 2);
@@ -349,7 +375,6 @@ export function consoleMain() {
       const moves = { ArrowDown: 1, ArrowUp: -1, PageDown: 10, PageUp: -10 };
       if (ev.key in moves) {
         ev.preventDefault();
-        follow = false;
         select((selected < 0 ? records.length : selected) + moves[ev.key]);
       } else if (ev.key === "Home") select(0);
       else if (ev.key === "End") select(records.length - 1);
@@ -630,9 +655,19 @@ export function consoleMain() {
       }
     }
 
+    // As upstream, pause leaves a run that waits for an answer as it is (only the rest of its tree is
+    // paused): say so, rather than show an "applied" pause on a run that stays unpaused.
+    const explainPause = async (cmd) => {
+      if (cmd.type !== "pause" || cmd.status !== "applied") return null;
+      await loadSummary();
+      const w = run.status === "waiting" && !run.paused ? run.waiting : null;
+      return w && w.reason === "user" && (w.details || {}).kind !== "pause"
+        ? "this run waits for an answer, which pause leaves as it is (answer or cancel it)"
+        : null;
+    };
     for (const b of document.querySelectorAll("#run-controls button")) {
       b.addEventListener("click", async () => {
-        await sendCommand(runId, b.dataset.command, {}, $("#command-outcomes"));
+        await sendCommand(runId, b.dataset.command, {}, $("#command-outcomes"), explainPause);
         loadSummary();
       });
     }

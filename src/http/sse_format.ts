@@ -38,3 +38,7 @@ export const doneFrame = (runId: string, cursor: number): Uint8Array =>
   encoder.encode(`event: done\ndata: ${pyJson({ run_id: runId, cursor, status: "terminal" })}\n\n`);
 
 export const keepAliveFrame: Uint8Array = encoder.encode(": keep-alive\n\n");
+
+/** The run-changes stream's hint: some run was saved; re-read the list (no data, no cursor). */
+export const runsChangedFrame = (changedAt: string): Uint8Array =>
+  encoder.encode(`event: runs\ndata: ${pyJson({ changed_at: changedAt })}\n\n`);

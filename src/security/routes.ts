@@ -65,7 +65,8 @@ export function uploadKind(path: string): "attachment" | "bundle" | null {
   return null;
 }
 
-/** SSE ledger streams use their own concurrency pool and have no request timeout. */
+/** SSE streams (ledgers, run changes) use their own concurrency pool and have no request timeout. */
 export function isStreamPath(path: string): boolean {
-  return canonicalPath(path).endsWith("/ledger/stream");
+  const p = canonicalPath(path);
+  return p.endsWith("/ledger/stream") || p.endsWith("/runs/changes/stream");
 }

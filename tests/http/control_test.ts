@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { askUserFlow, subflowFlow, waitEventFlow, waitUntilFlow } from "../helpers/bundles.ts";
+import { eventually } from "../helpers/gateway_api.ts";
 import { DEMO, postJson, startRun, startServer, type TestServer, waitForRun } from "./harness.ts";
 
 const command = (s: TestServer, body: Record<string, unknown>) =>
@@ -120,6 +121,66 @@ Deno.test("reschedule through a child (scenario 32); a schedule survives a resta
     assert.equal(later.status, 200);
     await s.restart(1000);
     assert.equal((await waitForRun(s, later.body.run_id)).status, "completed");
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("pause on waiting runs: a user prompt is left as is (upstream), an event wait is paused and resumed", async () => {
+  const bundle = {
+    bundleId: "waits",
+    version: "1.0.0",
+    flows: { ask: askUserFlow("ask"), evt: waitEventFlow("evt", "evt:session:S9:go") },
+    entrypoints: ["ask", "evt"],
+  };
+  const s = await startServer({ bundles: [DEMO, bundle] });
+  const outcome = (commandId: string) =>
+    eventually(
+      `command ${commandId} done`,
+      async () => (await s.json(`/api/gateway/commands/${commandId}`)).body,
+      (c) => c.status !== "pending",
+    );
+  try {
+    // A run waiting for an answer: pause is applied and changes nothing; the answer still lands.
+    const asking = await startRun(s, { bundle_id: "waits", flow_id: "ask" });
+    const prompt = await waitForRun(s, asking, (r) => r.status === "waiting");
+    await command(s, { command_id: "pa", run_id: asking, type: "pause", payload: { reason: "ops" } });
+    assert.equal((await outcome("pa")).status, "applied");
+    const still = (await s.json(`/api/gateway/runs/${asking}`)).body;
+    assert.equal(still.paused, false);
+    assert.equal(still.paused_at, null);
+    assert.deepEqual(still.waiting, prompt.waiting);
+    await command(s, {
+      command_id: "aa",
+      run_id: asking,
+      type: "resume",
+      payload: { wait_key: prompt.waiting.wait_key, payload: { response: "yes" } },
+    });
+    assert.equal((await outcome("aa")).status, "applied");
+    assert.equal((await waitForRun(s, asking)).status, "completed");
+
+    // A run waiting for an event: paused (no event gets in), then resumed (the event gets in).
+    const listening = await startRun(s, { bundle_id: "waits", flow_id: "evt", session_id: "S9" });
+    await waitForRun(s, listening, (r) => r.status === "waiting");
+    await command(s, { command_id: "pe", run_id: listening, type: "pause", payload: { reason: "ops" } });
+    assert.equal((await outcome("pe")).status, "applied");
+    const paused = (await s.json(`/api/gateway/runs/${listening}`)).body;
+    assert.equal(paused.paused, true);
+    assert.equal(paused.pause_reason, "ops");
+    assert.equal(paused.status, "waiting");
+    const emit = (id: string) =>
+      command(s, { command_id: id, run_id: "S9", type: "emit_event", payload: { name: "go", payload: {} } });
+    await emit("e1");
+    assert.match((await outcome("e1")).error ?? "", /Run is paused/);
+    assert.equal((await s.json(`/api/gateway/runs/${listening}`)).body.status, "waiting");
+    await command(s, { command_id: "re", run_id: listening, type: "resume", payload: {} });
+    assert.equal((await outcome("re")).status, "applied");
+    const resumed = (await s.json(`/api/gateway/runs/${listening}`)).body;
+    assert.equal(resumed.paused, false);
+    assert.ok(resumed.resumed_at);
+    await emit("e2");
+    assert.equal((await outcome("e2")).status, "applied");
+    assert.equal((await waitForRun(s, listening)).status, "completed");
   } finally {
     await s.close();
   }

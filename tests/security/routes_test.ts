@@ -40,6 +40,7 @@ Deno.test("upload and stream paths", () => {
   assert.equal(uploadKind("/api/gateway/attachments/upload/"), "attachment");
   assert.equal(uploadKind("/api/gateway/commands"), null);
   assert.ok(isStreamPath("/api/gateway/runs/x/ledger/stream"));
+  assert.ok(isStreamPath("/api/gateway/runs/changes/stream"));
   assert.equal(isStreamPath("/api/gateway/runs/x/ledger"), false);
 });
 

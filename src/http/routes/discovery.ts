@@ -32,6 +32,7 @@ function runsContract() {
     input_data: on(`${G}/runs/{run_id}/input_data`),
     history_bundle: on(`${G}/runs/{run_id}/history_bundle`),
     commands: on(`${G}/commands`, { types: [...COMMAND_TYPES], status: `${G}/commands/{command_id}` }),
+    changes: on(`${G}/runs/changes/stream`, { transport: "sse" }),
   };
 }
 

@@ -1,11 +1,15 @@
-/** `GET /runs/{run_id}/ledger/stream`: the ledger as Server-Sent Events (see ledger_stream.ts). */
+/**
+ * `GET /runs/{run_id}/ledger/stream`: the ledger as Server-Sent Events (see ledger_stream.ts);
+ * `GET /runs/changes/stream`: when to re-read the run list (see run_changes_stream.ts).
+ */
 import { z } from "@hono/zod-openapi";
 import type { App } from "../env.ts";
 import { RequestValidationError, runNotFound } from "../errors.ts";
 import { ledgerStream } from "../ledger_stream.ts";
 import type { Gateway } from "../../gateway.ts";
 import { errorResponses, gatewayRoute } from "../schemas/common.ts";
-import { RunIdParam, StreamQuery } from "../schemas/ledger.ts";
+import { HeartbeatQuery, RunIdParam, StreamQuery } from "../schemas/ledger.ts";
+import { runChangesStream } from "../run_changes_stream.ts";
 
 const stream = gatewayRoute({
   method: "get",
@@ -28,6 +32,30 @@ const stream = gatewayRoute({
     ...errorResponses(404, 429),
   },
 });
+
+const changes = gatewayRoute({
+  method: "get",
+  path: "/runs/changes/stream",
+  tags: ["runs"],
+  summary: "Learn when runs change, as Server-Sent Events (for live run lists)",
+  description: [
+    'Hints, not data: `event: runs` / `data: {"changed_at": "<iso>"}` once when the stream opens and',
+    "after runs are saved (started, stepped, paused, ended; at most one frame per 250 ms); re-read",
+    "`GET /runs` with your filters on each. `: keep-alive` comments every `heartbeat_s`. No cursor:",
+    "a reconnect gets the opening frame, which covers whatever changed while disconnected.",
+  ].join(" "),
+  request: { query: HeartbeatQuery },
+  responses: {
+    200: { content: { "text/event-stream": { schema: z.string() } }, description: "The event stream" },
+    ...errorResponses(429),
+  },
+});
+
+const SSE_HEADERS = {
+  "Content-Type": "text/event-stream; charset=utf-8",
+  "Cache-Control": "no-cache",
+  "X-Accel-Buffering": "no",
+};
 
 function lastEventId(value: string | undefined): number | null {
   if (value === undefined || value.trim() === "") return null;
@@ -55,10 +83,12 @@ export function registerStreamRoutes(app: App, gw: Gateway, shutdown?: AbortSign
       heartbeatMs: heartbeat_s * 1000,
       shutdown,
     });
-    return c.body(body, 200, {
-      "Content-Type": "text/event-stream; charset=utf-8",
-      "Cache-Control": "no-cache",
-      "X-Accel-Buffering": "no",
-    });
+    return c.body(body, 200, SSE_HEADERS);
+  });
+
+  app.openapi(changes, (c) => {
+    const { heartbeat_s } = c.req.valid("query");
+    const body = runChangesStream({ wake: gw.stores.wake, heartbeatMs: heartbeat_s * 1000, shutdown });
+    return c.body(body, 200, SSE_HEADERS);
   });
 }

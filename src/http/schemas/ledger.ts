@@ -69,3 +69,5 @@ export const StreamQuery = z.object({
   }),
   heartbeat_s: heartbeat,
 });
+
+export const HeartbeatQuery = z.object({ heartbeat_s: heartbeat });
