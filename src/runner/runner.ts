@@ -168,14 +168,12 @@ export class Runner {
   /** Running runs (most recently updated first) plus due `until` waits, gateway-owned only. */
   async #scheduleTicks(): Promise<void> {
     if (this.#ticks.full) return;
+    if (this.#claims.claimRunnable) return await this.#scheduleClaimed(this.#claims.claimRunnable);
     const { runs } = this.#deps.stores;
     const limit = this.#deps.config.runScanLimit;
     const running = await runs.list({ status: "running", actorId: "gateway", limit });
     const due = await runs.listDueWaitUntil(nowIso(), limit);
-    const candidates = [...running.items, ...due];
-    // Several runners scan the same list: a random order spreads them instead of all racing for the head.
-    if (this.#deps.stores.leases) shuffle(candidates);
-    for (const run of candidates) {
+    for (const run of [...running.items, ...due]) {
       if (run.actor_id !== "gateway" || isTerminal(run.status) || isPaused(run)) continue;
       if (this.#ticks.full) {
         this.#kicked = true; // come back when a worker frees up
@@ -183,6 +181,19 @@ export class Runner {
       }
       this.#ticks.submit(run);
     }
+  }
+
+  /**
+   * Leases: one query claims as many runnable runs as there are free tick workers (runners that ask
+   * at once get disjoint batches); each tick releases its run's lease when it ends.
+   */
+  async #scheduleClaimed(claimRunnable: NonNullable<RunClaims["claimRunnable"]>): Promise<void> {
+    const free = this.#deps.config.tickWorkers - this.#ticks.size;
+    const claimed = await claimRunnable.call(this.#claims, free, this.#ticks.backingOff());
+    for (const run of claimed) {
+      if (!this.#ticks.submit(run)) await this.#claims.release(run.run_id);
+    }
+    if (claimed.length === free) this.#kicked = true; // a full batch: more may be waiting
   }
 
   /** Crash recovery: parents still waiting on a child that already ended are resumed. */
@@ -251,12 +262,5 @@ export class Runner {
       const timer = setTimeout(done, ms);
       this.#wakeSleeper = done;
     });
-  }
-}
-
-function shuffle<T>(items: T[]): void {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [items[i], items[j]] = [items[j], items[i]];
   }
 }

@@ -35,7 +35,7 @@ export async function resolveDbPath(dataDir: string, dbPath?: string): Promise<s
 
 /** A data dir the gateway cannot write to is a configuration problem: one clear line, exit 2. */
 async function assertWritable(dataDir: string): Promise<void> {
-  const probe = join(dataDir, `.write-probe-${Deno.pid}`);
+  const probe = join(dataDir, `.write-probe-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`);
   try {
     await Deno.writeTextFile(probe, "");
     await Deno.remove(probe);
