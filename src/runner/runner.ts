@@ -26,6 +26,11 @@ const REPAIR_EVERY_MS = 1_000;
 const MAX_TIMER_MS = 60_000;
 /** How often a runner that does not hold the command inbox lease checks whether it is free. */
 const INBOX_RETRY_MS = 1_000;
+/**
+ * Leases: store wake-ups (every save on every node notifies every runner) are coalesced over this
+ * window, so a burst of saves costs each runner one pass instead of one pass per save.
+ */
+const WAKE_COALESCE_MS = 20;
 
 export class Runner {
   readonly #deps: RunnerDeps;
@@ -40,6 +45,7 @@ export class Runner {
   #wakeSleeper: (() => void) | null = null;
   #lastRepair = 0;
   #inboxRetryAt = 0;
+  #coalescing: ReturnType<typeof setTimeout> | undefined;
 
   constructor(deps: RunnerDeps) {
     this.#deps = deps;
@@ -117,7 +123,7 @@ export class Runner {
     const how = waited ? " (taken over from the previous runner)" : "";
     log.info(`runner lock acquired${how}; runner active`, { lock: this.#claims.describe, pid: Deno.pid });
     const unsubscribe = ["commands", "runs"].map((topic) =>
-      this.#deps.stores.wake.subscribe(topic, () => this.kick())
+      this.#deps.stores.wake.subscribe(topic, () => this.#storeWake())
     );
     this.#ready.resolve(true);
     const heart = new AbortController();
@@ -144,6 +150,7 @@ export class Runner {
       heart.abort();
       await beating;
       unsubscribe.forEach((off) => off());
+      clearTimeout(this.#coalescing);
       if (await this.#ticks.drain(STOP_TICK_GRACE_MS)) {
         await this.#locks.idle();
       } else {
@@ -155,6 +162,14 @@ export class Runner {
       await this.#claims.releaseAll();
       log.info("runner stopped; lock released", { lock: this.#claims.describe });
     }
+  }
+
+  #storeWake(): void {
+    if (!this.#claims.claimRunnable) return this.kick();
+    this.#coalescing ??= setTimeout(() => {
+      this.#coalescing = undefined;
+      this.kick();
+    }, WAKE_COALESCE_MS);
   }
 
   /** True when this runner may drain the inbox; a refused claim is not retried for a while. */
