@@ -17,6 +17,7 @@ import { claimsFor, INBOX_KEY, type RunClaims } from "./claims.ts";
 import { RunLocks } from "./run_locks.ts";
 import { isPaused } from "./run_once.ts";
 import { TickPool } from "./tick_pool.ts";
+import { RUNS_CLAIMABLE } from "../store/wake.ts";
 
 const log = logger("runner");
 /** How long stop() lets in-flight ticks finish before releasing the lock anyway. */
@@ -122,7 +123,9 @@ export class Runner {
     }
     const how = waited ? " (taken over from the previous runner)" : "";
     log.info(`runner lock acquired${how}; runner active`, { lock: this.#claims.describe, pid: Deno.pid });
-    const unsubscribe = ["commands", "runs"].map((topic) =>
+    // With leases, only saves that leave claimable work wake the runner (not other runners' steps).
+    const topics = ["commands", this.#claims.claimRunnable ? RUNS_CLAIMABLE : "runs"];
+    const unsubscribe = topics.map((topic) =>
       this.#deps.stores.wake.subscribe(topic, () => this.#storeWake())
     );
     this.#ready.resolve(true);

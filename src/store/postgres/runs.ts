@@ -6,17 +6,18 @@ import { assertId, assertRun, summarize } from "../validate.ts";
 import type { PgDb, Sql, TxSql } from "./db.ts";
 import { notify, WAKE_CHANNEL } from "./notify.ts";
 import { fenceFor, type LeaseFence } from "../fence.ts";
+import { RUNS_CLAIMABLE } from "../wake.ts";
 import { LeaseLostError } from "../errors.ts";
 import { fenceGuard } from "./leases.ts";
 
 /**
- * Upserts one run (inside the caller's transaction for `migrate`); `notifyTopic` also sends a wake-up.
+ * Upserts one run (inside the caller's transaction for `migrate`); `notifyTopics` also go out as wake-ups.
  * With a `fence`, the write happens only while that lease is unchanged; resolves whether it wrote.
  */
 export async function upsertRun(
   tx: Sql | TxSql,
   run: RunState,
-  notifyTopic: string | null = null,
+  notifyTopics: string[] = [],
   fence: LeaseFence | null = null,
 ): Promise<boolean> {
   const s = summarize(run);
@@ -33,8 +34,8 @@ export async function upsertRun(
       parent_run_id = excluded.parent_run_id, actor_id = excluded.actor_id, session_id = excluded.session_id,
       created_at = COALESCE(runs.created_at, excluded.created_at), updated_at = excluded.updated_at,
       run_json = excluded.run_json RETURNING 1)
-    SELECT 1 FROM up LEFT JOIN LATERAL (SELECT pg_notify(${WAKE_CHANNEL}, ${notifyTopic ?? ""})
-      WHERE ${notifyTopic !== null}) wake ON true`;
+    SELECT 1 FROM up LEFT JOIN LATERAL (SELECT pg_notify(${WAKE_CHANNEL}, t)
+      FROM unnest(${notifyTopics}::text[]) AS t) wake ON true`;
   return rows.length > 0;
 }
 
@@ -45,10 +46,11 @@ export class PgRunStore implements RunStore {
     assertRun(run);
     const fence = fenceFor(run.run_id);
     // One statement, one round trip; under a lease fence it also proves the lease is still ours.
-    if (!(await this.db.query((sql) => upsertRun(sql, run, "runs", fence)))) {
+    const topics = fence ? ["runs"] : ["runs", RUNS_CLAIMABLE];
+    if (!(await this.db.query((sql) => upsertRun(sql, run, topics, fence)))) {
       throw new LeaseLostError(run.run_id);
     }
-    this.wake.publish("runs");
+    topics.forEach((topic) => this.wake.publish(topic));
   }
 
   async load(runId: string): Promise<RunState | null> {
