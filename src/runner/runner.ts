@@ -126,7 +126,7 @@ export class Runner {
     // With leases, only saves that leave claimable work wake the runner (not other runners' steps).
     const topics = ["commands", this.#claims.claimRunnable ? RUNS_CLAIMABLE : "runs"];
     const unsubscribe = topics.map((topic) =>
-      this.#deps.stores.wake.subscribe(topic, () => this.#storeWake())
+      this.#deps.stores.wake.subscribe(topic, (t) => this.#storeWake(t))
     );
     this.#ready.resolve(true);
     const heart = new AbortController();
@@ -167,8 +167,10 @@ export class Runner {
     }
   }
 
-  #storeWake(): void {
+  #storeWake(topic: string): void {
     if (!this.#claims.claimRunnable) return this.kick();
+    // Only the inbox holder drains commands; the others look for the inbox on their poll.
+    if (topic === "commands" && Date.now() < this.#inboxRetryAt) return;
     this.#coalescing ??= setTimeout(() => {
       this.#coalescing = undefined;
       this.kick();
