@@ -9,7 +9,7 @@ import { openStores } from "../src/store/open.ts";
 import type { Stores } from "../src/store/types.ts";
 import { PG_SKIP, PgCluster } from "../tests/helpers/postgres.ts";
 import { openHarness } from "../tests/runner/harness.ts";
-import { type LineProcess, spawnLines } from "../tests/runner/processes.ts";
+import { type LineProcess, spawnRunner } from "../tests/runner/processes.ts";
 import { childEnv } from "../tests/helpers/gateway_process.ts";
 import { MAIN_TS, REPO_ROOT, sandboxTempDir } from "../tests/helpers/paths.ts";
 import { waitUntilFlow, writeBundle } from "../tests/helpers/bundles.ts";
@@ -118,17 +118,7 @@ async function scaleOut(cluster: PgCluster, n: number, runs: number, commands: n
   const runners: LineProcess[] = [];
   try {
     for (let i = 0; i < n; i++) {
-      runners.push(spawnLines(Deno.execPath(), [
-        "run",
-        "-P=gateway",
-        "--no-prompt",
-        MAIN_TS,
-        "runner",
-        "--data-dir",
-        dir,
-        "--flows-dir",
-        flows,
-      ], { cwd: REPO_ROOT, clearEnv: true, env: childEnv({ ...env, ABSTRACTGATEWAY_LOG_LEVEL: "info" }) }));
+      runners.push(spawnRunner(["--data-dir", dir, "--flows-dir", flows], env));
     }
     for (const r of runners) await r.waitFor("runner lock acquired", 30_000);
     const xacts = () => committed(cluster, `scale_${n}`);
