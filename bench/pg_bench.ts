@@ -1,14 +1,21 @@
 /**
  * PostgreSQL figures on a throwaway local cluster (skipped when PostgreSQL is not installed):
- * runs completed per second and commands applied per second with 1, 2 and 4 runners (each with its
- * own pool, as separate nodes; here they share this process and its cores), command appends per
+ * runs completed per second and commands applied per second with 1, 2 and 4 runner processes (as
+ * separate nodes, though here they share this machine's cores with PostgreSQL), command appends per
  * second, ledger replay pages per second, and the cross-node wake-up latency (append on node B →
  * LISTEN/NOTIFY wake-up on node A, the path an SSE stream on A follows).
  */
 import { openStores } from "../src/store/open.ts";
 import type { Stores } from "../src/store/types.ts";
 import { PG_SKIP, PgCluster } from "../tests/helpers/postgres.ts";
-import { type Harness, openHarness } from "../tests/runner/harness.ts";
+import { openHarness } from "../tests/runner/harness.ts";
+import { type LineProcess, spawnRunner } from "../tests/runner/processes.ts";
+import { childEnv } from "../tests/helpers/gateway_process.ts";
+import { MAIN_TS, REPO_ROOT, sandboxTempDir } from "../tests/helpers/paths.ts";
+import { waitUntilFlow, writeBundle } from "../tests/helpers/bundles.ts";
+import { join } from "node:path";
+import postgres from "postgres";
+import type { PgStores } from "../src/store/postgres/stores.ts";
 
 const record = (runId: string, i: number) =>
   ({
@@ -72,30 +79,72 @@ async function crossNodeWakeMs(a: Stores, b: Stores, samples: number): Promise<s
   } ms`;
 }
 
-/** Runs completed/s and commands applied/s with `n` runners on a fresh database. */
-async function scaleOut(cluster: PgCluster, n: number, runs: number, commands: number): Promise<string> {
-  const env = { ABSTRACTGATEWAY_DATABASE_URL: await cluster.createDatabase(`scale_${n}`) };
-  const runners: Harness[] = [];
+async function until(done: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`Cannot finish the bench: not done within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Transactions committed in database `db` so far (what the runners cost PostgreSQL, load-independent). */
+async function committed(cluster: PgCluster, db: string): Promise<number> {
+  await new Promise((r) => setTimeout(r, 1_200)); // backends flush their statistics about once a second
+  const sql = postgres(cluster.url(), { max: 1, onnotice: () => {} });
   try {
-    for (let i = 0; i < n; i++) runners.push(await openHarness("postgres", { env }));
-    const [first] = runners;
-    const until = new Date(0).toISOString(); // already due: start → wait (due) → done
+    const [row] = await sql`SELECT xact_commit FROM pg_stat_database WHERE datname = ${db}`;
+    return Number(row.xact_commit);
+  } finally {
+    await sql.end();
+  }
+}
+
+/**
+ * Runs completed/s and commands applied/s with `n` runners on a fresh database. Each runner is a real
+ * `gateway runner` process (as separate nodes would be); runs and commands are written from this
+ * process, as an API node would.
+ */
+async function scaleOut(cluster: PgCluster, n: number, runs: number, commands: number): Promise<string> {
+  const url = await cluster.createDatabase(`scale_${n}`);
+  const dir = await sandboxTempDir("pg-bench-");
+  const flows = join(dir, "flows");
+  await writeBundle(flows, {
+    bundleId: "bench",
+    version: "0.0.1",
+    flows: { root: waitUntilFlow("root", 0) },
+  });
+  const env = { ABSTRACTGATEWAY_DATABASE_URL: url, ABSTRACTGATEWAY_STORE_BACKEND: "postgres" };
+  const api = await openHarness("postgres", { dir, env, startRunner: false });
+  const runners: LineProcess[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      runners.push(spawnRunner(["--data-dir", dir, "--flows-dir", flows], env));
+    }
+    for (const r of runners) await r.waitFor("runner lock acquired", 30_000);
+    const xacts = () => committed(cluster, `scale_${n}`);
+    const xacts0 = await xacts();
     let t0 = performance.now();
-    const started = await Promise.all(
-      Array.from({ length: runs }, (_, i) => runners[i % n].start("test:wait_until", { until })),
+    await Promise.all(
+      Array.from({ length: runs }, () => api.runtime.start({ workflowId: "bench@0.0.1:root", vars: {} })),
     );
-    runners.forEach((h) => h.runner.kick());
-    for (const run of started) await first.waitFor(run.run_id, (r) => r.status === "completed", 120_000);
+    const { sql } = (api.stores as PgStores).db;
+    // One count every 100 ms (not a load per run) keeps this process's own queries out of the figures.
+    await until(async () =>
+      (await sql`SELECT count(*)::int AS n FROM runs WHERE status = 'completed'`)[0].n === runs
+    );
     const runRate = perSecond(runs, performance.now() - t0);
     t0 = performance.now();
-    const ids: string[] = [];
-    for (let i = 0; i < commands; i++) {
-      ids.push(await runners[i % n].command("emit_event", "nobody-listens", { name: "tick" }));
-    }
-    for (const id of ids) await first.outcome(id, 120_000);
-    return `${runRate} runs/s, ${perSecond(commands, performance.now() - t0)} commands/s`;
+    for (let i = 0; i < commands; i++) await api.command("emit_event", "nobody-listens", { name: "tick" });
+    await until(async () => (await sql`SELECT count(*)::int AS n FROM command_outcomes`)[0].n === commands);
+    const commandRate = perSecond(commands, performance.now() - t0);
+    for (const r of runners) await r.close(); // their backends exit and flush their statistics
+    const perItem = ((await xacts()) - xacts0) / (runs + commands);
+    return `${runRate} runs/s, ${commandRate} commands/s, ${
+      perItem.toFixed(1)
+    } database transactions per run or command`;
   } finally {
-    for (const h of runners) await h.dispose();
+    for (const r of runners) await r.close();
+    await api.dispose();
   }
 }
 

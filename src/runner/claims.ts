@@ -6,8 +6,11 @@
  *   loses its leases when they expire and another runner continues from the ledger.
  */
 import type { LeaseStore, Stores } from "../store/types.ts";
+import type { RunState } from "../runtime/types.ts";
+import type { LeaseFence } from "../store/fence.ts";
 import { errorText, logger } from "../util/log.ts";
 import { abortableDelay, RunnerLock } from "./lock.ts";
+import { nowIso } from "../util/time.ts";
 
 /** The lease key of the command inbox: its holder alone drains commands (applied exactly once). */
 export const INBOX_KEY = "__gateway_inbox__";
@@ -22,6 +25,13 @@ export interface RunClaims {
   /** Non-blocking: true when this runner now holds `key` (a run id or INBOX_KEY) until release. */
   tryClaim(key: string): Promise<boolean>;
   release(key: string): Promise<void>;
+  /** The fence for writes to a held run (null without leases: nothing to fence). */
+  fence(key: string): LeaseFence | null;
+  /**
+   * Leases only: claims up to `limit` runnable runs not held by anyone, in one round trip (instead of
+   * listing every running run and claiming them one by one); `exclude` names runs not to take now.
+   */
+  claimRunnable?(limit: number, exclude: string[]): Promise<RunState[]>;
   /** Drops everything held; safe to call more than once. */
   releaseAll(): Promise<void>;
 }
@@ -54,6 +64,10 @@ export class FlockClaims implements RunClaims {
     return Promise.resolve();
   }
 
+  fence(): null {
+    return null;
+  }
+
   releaseAll(): Promise<void> {
     this.#lock.release();
     return Promise.resolve();
@@ -64,7 +78,8 @@ const log = logger("runner");
 
 export class LeaseClaims implements RunClaims {
   readonly owner = `runner-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  readonly #held = new Set<string>();
+  /** Held keys and the fencing token of each claim. */
+  readonly #held = new Map<string, number>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #active = false;
 
@@ -87,9 +102,28 @@ export class LeaseClaims implements RunClaims {
   async tryClaim(key: string): Promise<boolean> {
     if (!this.#active) return false;
     if (this.#held.has(key)) return true;
-    if (!(await this.leases.claim(key, this.owner, this.ttlMs))) return false;
-    this.#held.add(key);
+    const token = await this.leases.claim(key, this.owner, this.ttlMs);
+    if (token === null) return false;
+    this.#held.set(key, token);
     return true;
+  }
+
+  async claimRunnable(limit: number, exclude: string[]): Promise<RunState[]> {
+    if (!this.#active) return [];
+    const claimed = await this.leases.claimRunnable({
+      owner: this.owner,
+      ttlMs: this.ttlMs,
+      limit,
+      nowIso: nowIso(),
+      exclude,
+    });
+    for (const { run, token } of claimed) this.#held.set(run.run_id, token);
+    return claimed.map((c) => c.run);
+  }
+
+  fence(key: string): LeaseFence | null {
+    const token = this.#held.get(key);
+    return token === undefined ? null : { runId: key, owner: this.owner, token };
   }
 
   async release(key: string): Promise<void> {
@@ -110,7 +144,7 @@ export class LeaseClaims implements RunClaims {
   }
 
   async #renew(): Promise<void> {
-    const keys = [...this.#held];
+    const keys = [...this.#held.keys()];
     if (keys.length === 0) return;
     try {
       const kept = new Set(await this.leases.renew(keys, this.owner, this.ttlMs));

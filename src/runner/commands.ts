@@ -15,6 +15,7 @@ import type { RunLocks } from "./run_locks.ts";
 import { applyToRunOnce, isPaused, RunNotFoundError } from "./run_once.ts";
 import { appendCommandFailure, findByKey } from "./failure_records.ts";
 import { isDiskFull } from "../util/os_errors.ts";
+import { LeaseLostError } from "../store/errors.ts";
 import { isRecurrentSchedule } from "./schedule_meta.ts";
 import { findRoot, listTree } from "./tree.ts";
 import { applyScheduleUpdate } from "./update_schedule.ts";
@@ -37,7 +38,8 @@ export class CommandApplier {
       await this.#dispatch(cmd);
       return { status: "applied", error: null };
     } catch (err) {
-      if (isDiskFull(err)) throw err;
+      // Transient, not the command's failure: the drain retries it (under a fresh lease).
+      if (isDiskFull(err) || err instanceof LeaseLostError) throw err;
       return { status: "failed", error: errorMessage(err) };
     }
   }

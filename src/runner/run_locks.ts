@@ -4,6 +4,7 @@
  * under the data-dir flock, a lease on PostgreSQL).
  */
 import { claimWaiting, type RunClaims } from "./claims.ts";
+import { withFence } from "../store/fence.ts";
 
 export class RunnerStoppingError extends Error {
   constructor(runId: string) {
@@ -39,7 +40,8 @@ export class RunLocks {
 
   async #claimed<T>(runId: string, fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      // Writes to this run inside `fn` are fenced by the claim (a lease taken over stops them).
+      return await withFence(this.claims.fence(runId), fn);
     } finally {
       await this.claims.release(runId);
     }

@@ -15,6 +15,7 @@ import type { Json, JsonObject, RunState } from "../runtime/types.ts";
 import type { Stores } from "../store/types.ts";
 import { isObject } from "./command_payload.ts";
 import { isDiskFull } from "../util/os_errors.ts";
+import { LeaseLostError } from "../store/errors.ts";
 
 export const COMMAND_MARKS_KEY = "commands";
 
@@ -120,7 +121,8 @@ export async function applyToRunOnce(
     await effect(run);
   } catch (err) {
     // A full disk is not the command's failure: leave it undone so the drain retries it later.
-    if (isDiskFull(err)) throw err;
+    // Neither is a lost lease (another runner now owns the run and applies the command).
+    if (isDiskFull(err) || err instanceof LeaseLostError) throw err;
     // The failure must be durable before the "done" mark, or a crash in between reports it applied.
     await onFailure?.(err);
     await finish(stores, runId, seq);

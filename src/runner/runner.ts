@@ -17,6 +17,7 @@ import { claimsFor, INBOX_KEY, type RunClaims } from "./claims.ts";
 import { RunLocks } from "./run_locks.ts";
 import { isPaused } from "./run_once.ts";
 import { TickPool } from "./tick_pool.ts";
+import { RUNS_CLAIMABLE } from "../store/wake.ts";
 
 const log = logger("runner");
 /** How long stop() lets in-flight ticks finish before releasing the lock anyway. */
@@ -26,6 +27,11 @@ const REPAIR_EVERY_MS = 1_000;
 const MAX_TIMER_MS = 60_000;
 /** How often a runner that does not hold the command inbox lease checks whether it is free. */
 const INBOX_RETRY_MS = 1_000;
+/**
+ * Leases: store wake-ups (every save on every node notifies every runner) are coalesced over this
+ * window, so a burst of saves costs each runner one pass instead of one pass per save.
+ */
+const WAKE_COALESCE_MS = 20;
 
 export class Runner {
   readonly #deps: RunnerDeps;
@@ -40,6 +46,7 @@ export class Runner {
   #wakeSleeper: (() => void) | null = null;
   #lastRepair = 0;
   #inboxRetryAt = 0;
+  #coalescing: ReturnType<typeof setTimeout> | undefined;
 
   constructor(deps: RunnerDeps) {
     this.#deps = deps;
@@ -116,8 +123,10 @@ export class Runner {
     }
     const how = waited ? " (taken over from the previous runner)" : "";
     log.info(`runner lock acquired${how}; runner active`, { lock: this.#claims.describe, pid: Deno.pid });
-    const unsubscribe = ["commands", "runs"].map((topic) =>
-      this.#deps.stores.wake.subscribe(topic, () => this.kick())
+    // With leases, only saves that leave claimable work wake the runner (not other runners' steps).
+    const topics = ["commands", this.#claims.claimRunnable ? RUNS_CLAIMABLE : "runs"];
+    const unsubscribe = topics.map((topic) =>
+      this.#deps.stores.wake.subscribe(topic, (t) => this.#storeWake(t))
     );
     this.#ready.resolve(true);
     const heart = new AbortController();
@@ -144,6 +153,7 @@ export class Runner {
       heart.abort();
       await beating;
       unsubscribe.forEach((off) => off());
+      clearTimeout(this.#coalescing);
       if (await this.#ticks.drain(STOP_TICK_GRACE_MS)) {
         await this.#locks.idle();
       } else {
@@ -157,6 +167,16 @@ export class Runner {
     }
   }
 
+  #storeWake(topic: string): void {
+    if (!this.#claims.claimRunnable) return this.kick();
+    // Only the inbox holder drains commands; the others look for the inbox on their poll.
+    if (topic === "commands" && Date.now() < this.#inboxRetryAt) return;
+    this.#coalescing ??= setTimeout(() => {
+      this.#coalescing = undefined;
+      this.kick();
+    }, WAKE_COALESCE_MS);
+  }
+
   /** True when this runner may drain the inbox; a refused claim is not retried for a while. */
   async #holdsInbox(): Promise<boolean> {
     if (Date.now() < this.#inboxRetryAt) return false;
@@ -168,14 +188,12 @@ export class Runner {
   /** Running runs (most recently updated first) plus due `until` waits, gateway-owned only. */
   async #scheduleTicks(): Promise<void> {
     if (this.#ticks.full) return;
+    if (this.#claims.claimRunnable) return await this.#scheduleClaimed(this.#claims.claimRunnable);
     const { runs } = this.#deps.stores;
     const limit = this.#deps.config.runScanLimit;
     const running = await runs.list({ status: "running", actorId: "gateway", limit });
     const due = await runs.listDueWaitUntil(nowIso(), limit);
-    const candidates = [...running.items, ...due];
-    // Several runners scan the same list: a random order spreads them instead of all racing for the head.
-    if (this.#deps.stores.leases) shuffle(candidates);
-    for (const run of candidates) {
+    for (const run of [...running.items, ...due]) {
       if (run.actor_id !== "gateway" || isTerminal(run.status) || isPaused(run)) continue;
       if (this.#ticks.full) {
         this.#kicked = true; // come back when a worker frees up
@@ -183,6 +201,19 @@ export class Runner {
       }
       this.#ticks.submit(run);
     }
+  }
+
+  /**
+   * Leases: one query claims as many runnable runs as there are free tick workers (runners that ask
+   * at once get disjoint batches); each tick releases its run's lease when it ends.
+   */
+  async #scheduleClaimed(claimRunnable: NonNullable<RunClaims["claimRunnable"]>): Promise<void> {
+    const free = this.#deps.config.tickWorkers - this.#ticks.size;
+    const claimed = await claimRunnable.call(this.#claims, free, this.#ticks.backingOff());
+    for (const run of claimed) {
+      if (!this.#ticks.submit(run)) await this.#claims.release(run.run_id);
+    }
+    if (claimed.length === free) this.#kicked = true; // a full batch: more may be waiting
   }
 
   /** Crash recovery: parents still waiting on a child that already ended are resumed. */
@@ -251,12 +282,5 @@ export class Runner {
       const timer = setTimeout(done, ms);
       this.#wakeSleeper = done;
     });
-  }
-}
-
-function shuffle<T>(items: T[]): void {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [items[i], items[j]] = [items[j], items[i]];
   }
 }

@@ -10,7 +10,7 @@ import { isDiskFull } from "../util/os_errors.ts";
 import type { RunnerDeps } from "./deps.ts";
 import { retimeCronWait } from "./cron_timer.ts";
 import { appendTickFailure } from "./failure_records.ts";
-import { StoreUnavailableError } from "../store/errors.ts";
+import { LeaseLostError, StoreUnavailableError } from "../store/errors.ts";
 import type { RunLocks } from "./run_locks.ts";
 import { logTickEnd, logTickStart } from "./run_story.ts";
 
@@ -45,6 +45,12 @@ export class TickPool {
 
   get full(): boolean {
     return this.#inFlight.size >= this.deps.config.tickWorkers;
+  }
+
+  /** Runs not to tick now (backing off after failures, or of a workflow that is not loaded). */
+  backingOff(): string[] {
+    const now = Date.now();
+    return [...this.#skipUntil].filter(([, until]) => until > now).map(([runId]) => runId);
   }
 
   /** Starts a tick unless the run is already in flight or the pool is full; true when started. */
@@ -135,6 +141,8 @@ export class TickPool {
         // Transient, not the run's fault (a full disk, PostgreSQL restarting): leave it running from its
         // last checkpoint and tick it again after a pause.
         if (isDiskFull(err) || err instanceof StoreUnavailableError) throw err;
+        // Our lease was taken over mid-tick: the new holder continues; this runner writes nothing more.
+        if (err instanceof LeaseLostError) return await this.#leaseLost(runId, err);
         return await this.#failRun(runId, err);
       }
     });
@@ -147,6 +155,14 @@ export class TickPool {
     if (run && isTerminal(run.status) && run.parent_run_id) {
       await this.locks.with(run.parent_run_id, () => this.deps.runtime.resumeParentsOf(run.run_id));
     }
+  }
+
+  #leaseLost(runId: string, err: LeaseLostError): Promise<null> {
+    this.log.warn("run lease lost mid-tick; stopped writing, another runner continues", {
+      run_id: runId,
+      error: err.message,
+    });
+    return Promise.resolve(null);
   }
 
   /** Contract §5.2: an exception escaping tick fails a run that is still running. */

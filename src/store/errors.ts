@@ -15,3 +15,14 @@ export class StoreUnavailableError extends Error {
     this.name = "StoreUnavailableError";
   }
 }
+
+/**
+ * A write for a run was refused because this runner no longer holds the run's lease (it expired and
+ * another runner claimed it): the stale writer must stop; the new holder continues from the ledger.
+ */
+export class LeaseLostError extends Error {
+  constructor(runId: string) {
+    super(`Cannot write run ${runId}: this runner's lease on it was lost to another runner`);
+    this.name = "LeaseLostError";
+  }
+}

@@ -174,12 +174,35 @@ export type StoreBackend = "file" | "sqlite" | "postgres";
  * (run id, owner, expiry): whoever holds an unexpired claim is the only runner touching that run.
  */
 export interface LeaseStore {
-  /** Non-blocking: claims `key` for `owner` when it is free, expired or already `owner`'s. */
-  claim(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Non-blocking: claims `key` for `owner` when it is free, expired or already `owner`'s; resolves the
+   * claim's fencing token (a fresh number on every claim), or null when someone else holds it.
+   */
+  claim(key: string, owner: string, ttlMs: number): Promise<number | null>;
+  /**
+   * Claims up to `limit` runnable runs (gateway-owned, running or with a due `until` wait, not paused,
+   * not in `exclude`) that no live lease holds, in one statement; rows other runners are claiming right
+   * now are skipped, never waited for. Oldest-updated first.
+   */
+  claimRunnable(query: RunnableClaim): Promise<ClaimedRun[]>;
   /** Extends `owner`'s claims on `keys`; returns the keys still held (a missing one was lost). */
   renew(keys: string[], owner: string, ttlMs: number): Promise<string[]>;
   release(key: string, owner: string): Promise<void>;
   releaseAll(owner: string): Promise<void>;
+}
+
+export interface RunnableClaim {
+  owner: string;
+  ttlMs: number;
+  limit: number;
+  /** `until` waits at or before this instant are due. */
+  nowIso: string;
+  exclude: string[];
+}
+
+export interface ClaimedRun {
+  run: RunState;
+  token: number;
 }
 
 export interface Stores {

@@ -3,6 +3,9 @@
  *
  * Topics: `ledger:<run_id>` (after a ledger append), `commands` (after a command append or
  * completion), `runs` (after a run save or delete). A listener on `*` receives every topic.
+ * Backends with leases (PostgreSQL) also publish `runs:claimable` (RUNS_CLAIMABLE) after a run save
+ * made outside a runner's lease on that run (a run started, a child created): work other runners
+ * may claim. A runner's saves of the run it holds do not, so idle runners are not woken by them.
  * The topic `changed` (WAKE_CHANGED) means "something changed, the source cannot say what": it is
  * delivered to every listener whatever its topic. Cross-process sources publish precise topics
  * when they can (file watching maps file names; SQLite reads what changed) and `changed` otherwise.
@@ -13,6 +16,7 @@ import { errorText, logger } from "../util/log.ts";
 
 export const WAKE_ALL = "*";
 export const WAKE_CHANGED = "changed";
+export const RUNS_CLAIMABLE = "runs:claimable";
 export const ledgerTopic = (runId: string): string => `ledger:${runId}`;
 
 /** A cross-process change detector, running only while the bus has listeners. */

@@ -1,8 +1,8 @@
 /** `gateway runner` command line: help, usage errors, SIGINT. */
 import assert from "node:assert/strict";
-import { childEnv, runGateway } from "../helpers/gateway_process.ts";
-import { MAIN_TS, REPO_ROOT, sandboxTempDir } from "../helpers/paths.ts";
-import { spawnLines } from "./processes.ts";
+import { runGateway } from "../helpers/gateway_process.ts";
+import { sandboxTempDir } from "../helpers/paths.ts";
+import { spawnRunner } from "./processes.ts";
 
 Deno.test("runner --help prints usage (exit 0); an unknown flag is a usage error (exit 2)", async () => {
   const help = await runGateway(["runner", "--help"]);
@@ -19,19 +19,7 @@ Deno.test("runner --help prints usage (exit 0); an unknown flag is a usage error
 
 Deno.test("runner stops on SIGINT with exit 0 and releases the lock", async () => {
   const dir = await sandboxTempDir("runner-cli-");
-  const args = [
-    "run",
-    "-P=gateway",
-    "--no-prompt",
-    MAIN_TS,
-    "runner",
-    "--data-dir",
-    dir,
-    "--store-backend",
-    "sqlite",
-  ];
-  const options = { cwd: REPO_ROOT, clearEnv: true, env: childEnv({ ABSTRACTGATEWAY_LOG_LEVEL: "info" }) };
-  const runner = spawnLines(Deno.execPath(), args, options);
+  const runner = spawnRunner(["--data-dir", dir, "--store-backend", "sqlite"]);
   try {
     await runner.waitFor("runner lock acquired", 30_000);
     runner.child.kill("SIGINT");

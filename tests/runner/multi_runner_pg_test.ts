@@ -10,6 +10,11 @@ import type { RunState } from "../../src/runtime/types.ts";
 import { createScheduledRun } from "../../src/runner/schedule.ts";
 import { startEndFlow, writeBundle } from "../helpers/bundles.ts";
 import { join } from "node:path";
+import { LeaseClaims } from "../../src/runner/claims.ts";
+import { RunLocks } from "../../src/runner/run_locks.ts";
+import { LeaseLostError } from "../../src/store/errors.ts";
+import type { PgStores } from "../../src/store/postgres/stores.ts";
+import { makeRecord } from "../store/fixtures.ts";
 
 const cluster = PG_SKIP ? null : await PgCluster.start();
 let dbCount = 0;
@@ -109,6 +114,42 @@ Deno.test(pgTest("3 runners on PostgreSQL: a schedule fires each slot once clust
     assert.ok(kids.every((k) => k.status === "completed"));
   }, dir);
 });
+
+Deno.test(
+  pgTest("PostgreSQL leases: a runner whose lease was taken over cannot save a step or append to that run"),
+  async () => {
+    await withRunners(2, async ([b, a]) => {
+      // A is the stale writer, driven by hand through the runner's own claim and lock classes.
+      await a.runner.stop();
+      const stale = new LeaseClaims(a.stores.leases!, 60_000); // no renewal fires during the test
+      await stale.acquire();
+      const locks = new RunLocks(stale, new AbortController().signal);
+      const { run_id } = await b.start("test:wait_until", {
+        until: new Date(Date.now() + 800).toISOString(),
+      });
+      await b.waitFor(run_id, (r) => r.status === "waiting");
+      const outcome = await locks.tryWith(run_id, async () => {
+        const run = (await a.stores.runs.load(run_id))!;
+        await a.stores.runs.save(run); // while the lease is A's, its writes go through
+        // A's tick "blocks" past its lease (as a missed renewal would): B takes the run and finishes it.
+        await (a.stores as PgStores).db.sql`
+          UPDATE run_leases SET expires_at = now() - interval '1 second' WHERE run_id = ${run_id}`;
+        const done = await b.waitFor(run_id, (r) => r.status === "completed", 10_000);
+        const length = await a.stores.ledger.count(run_id);
+        run.status = "running";
+        run.waiting = null;
+        run.updated_at = new Date().toISOString();
+        await assert.rejects(a.stores.runs.save(run), LeaseLostError);
+        await assert.rejects(a.stores.ledger.append(run_id, [makeRecord(run_id, 99)]), LeaseLostError);
+        assert.deepEqual(await a.stores.runs.load(run_id), done);
+        assert.equal(await a.stores.ledger.count(run_id), length);
+        return "fenced";
+      });
+      assert.deepEqual(outcome, { value: "fenced" });
+      await stale.releaseAll();
+    });
+  },
+);
 
 Deno.test({
   ...pgTest("3 runners on PostgreSQL: stop the throwaway cluster"),

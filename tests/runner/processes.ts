@@ -1,3 +1,6 @@
+import { childEnv } from "../helpers/gateway_process.ts";
+import { MAIN_TS, REPO_ROOT } from "../helpers/paths.ts";
+
 /** A subprocess whose output lines (stdout and stderr, interleaved) the test can wait for. */
 export interface LineProcess {
   child: Deno.ChildProcess;
@@ -68,5 +71,14 @@ function sleepOrNotify(ms: number, setNotify: (n: () => void) => void): Promise<
       clearTimeout(timer);
       resolve();
     });
+  });
+}
+
+/** A `gateway runner` subprocess (with `args`) under the binary's permission set, logging at info. */
+export function spawnRunner(args: string[], env: Record<string, string> = {}): LineProcess {
+  return spawnLines(Deno.execPath(), ["run", "-P=gateway", "--no-prompt", MAIN_TS, "runner", ...args], {
+    cwd: REPO_ROOT,
+    clearEnv: true,
+    env: childEnv({ ABSTRACTGATEWAY_LOG_LEVEL: "info", ...env }),
   });
 }

@@ -7,11 +7,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { VisualFlow } from "../../src/bundles/types.ts";
 import { LOCK_FILE } from "../../src/runner/lock.ts";
-import { childEnv, type GatewayProcess, startServe } from "../helpers/gateway_process.ts";
+import { type GatewayProcess, startServe } from "../helpers/gateway_process.ts";
 import { apiJson } from "../helpers/gateway_api.ts";
-import { MAIN_TS, REPO_ROOT, sandboxTempDir } from "../helpers/paths.ts";
+import { sandboxTempDir } from "../helpers/paths.ts";
 import { makeBundle } from "../bundles/fixtures.ts";
-import { type LineProcess, spawnLines } from "./processes.ts";
+import { type LineProcess, spawnRunner } from "./processes.ts";
 
 const TOKEN = "split-e2e-token";
 
@@ -44,17 +44,7 @@ function waitingFlow(): VisualFlow {
 }
 
 function startRunner(dir: string, flows: string): LineProcess {
-  return spawnLines(Deno.execPath(), [
-    "run",
-    "-P=gateway",
-    "--no-prompt",
-    MAIN_TS,
-    "runner",
-    "--data-dir",
-    dir,
-    "--flows-dir",
-    flows,
-  ], { cwd: REPO_ROOT, clearEnv: true, env: childEnv({ ABSTRACTGATEWAY_LOG_LEVEL: "info" }) });
+  return spawnRunner(["--data-dir", dir, "--flows-dir", flows]);
 }
 
 const api = (gw: GatewayProcess, path: string, body?: unknown): Promise<Record<string, unknown>> =>

@@ -9,6 +9,9 @@ import { assertId, assertLedgerPage, assertLedgerRecords } from "../validate.ts"
 import { ledgerTopic } from "../wake.ts";
 import type { PgDb, TxSql } from "./db.ts";
 import { notify, WAKE_CHANNEL } from "./notify.ts";
+import { fenceFor } from "../fence.ts";
+import { LeaseLostError } from "../errors.ts";
+import { fenceGuard } from "./leases.ts";
 
 /** Appends records inside the caller's transaction; returns the new length. */
 export async function insertLedger(tx: TxSql, runId: string, records: unknown[]): Promise<number> {
@@ -36,11 +39,15 @@ export class PgLedgerStore implements LedgerStore {
     if (records.length === 0) return await this.count(runId);
     // One statement (one round trip, its own transaction): the head upsert row-locks the run's head
     // until COMMIT, the rows take the seqs below the new head, NOTIFY goes out at COMMIT.
+    // Under a lease fence (fence.ts) nothing is written once the lease changed hands.
     const json = records.map((r) => JSON.stringify(r));
+    const fence = fenceFor(runId);
     const [row] = await this.db.query((sql) =>
       sql`
       WITH head AS (
-        INSERT INTO ledger_heads(run_id, last_seq) VALUES (${runId}, ${json.length})
+        INSERT INTO ledger_heads(run_id, last_seq) SELECT ${runId}, ${json.length}::bigint ${
+        fenceGuard(sql, fence)
+      }
         ON CONFLICT (run_id) DO UPDATE SET last_seq = ledger_heads.last_seq + ${json.length}
         RETURNING last_seq
       ), ins AS (
@@ -50,6 +57,7 @@ export class PgLedgerStore implements LedgerStore {
       ), wake AS (SELECT pg_notify(${WAKE_CHANNEL}, ${ledgerTopic(runId)}))
       SELECT head.last_seq FROM head, wake`
     );
+    if (!row) throw new LeaseLostError(runId);
     const length = Number(row.last_seq);
     this.wake.publish(ledgerTopic(runId));
     return length;

@@ -5,26 +5,38 @@ import { parseRunRow, parseRunRows, runListSql, runPageFromRows } from "../sql_r
 import { assertId, assertRun, summarize } from "../validate.ts";
 import type { PgDb, Sql, TxSql } from "./db.ts";
 import { notify, WAKE_CHANNEL } from "./notify.ts";
+import { fenceFor, type LeaseFence } from "../fence.ts";
+import { RUNS_CLAIMABLE } from "../wake.ts";
+import { LeaseLostError } from "../errors.ts";
+import { fenceGuard } from "./leases.ts";
 
-/** Upserts one run (inside the caller's transaction for `migrate`); `notifyTopic` also sends a wake-up. */
+/**
+ * Upserts one run (inside the caller's transaction for `migrate`); `notifyTopics` also go out as wake-ups.
+ * With a `fence`, the write happens only while that lease is unchanged; resolves whether it wrote.
+ */
 export async function upsertRun(
   tx: Sql | TxSql,
   run: RunState,
-  notifyTopic: string | null = null,
-): Promise<void> {
+  notifyTopics: string[] = [],
+  fence: LeaseFence | null = null,
+): Promise<boolean> {
   const s = summarize(run);
-  await tx`
+  const rows = await tx`
     WITH up AS (INSERT INTO runs(run_id, workflow_id, status, wait_reason, wait_until, wait_key, parent_run_id, actor_id,
       session_id, created_at, updated_at, run_json)
-    VALUES (${s.run_id}, ${s.workflow_id}, ${s.status}, ${s.wait_reason},
+    SELECT ${s.run_id}, ${s.workflow_id}, ${s.status}, ${s.wait_reason},
       ${s.wait_reason === "until" ? s.wait_until : null}, ${s.wait_key}, ${s.parent_run_id}, ${s.actor_id},
-      ${s.session_id}, ${s.created_at || null}, ${s.updated_at}, ${JSON.stringify(run)})
+      ${s.session_id}, ${s.created_at || null}, ${s.updated_at}, ${JSON.stringify(run)} ${
+    fenceGuard(tx, fence)
+  }
     ON CONFLICT (run_id) DO UPDATE SET workflow_id = excluded.workflow_id, status = excluded.status,
       wait_reason = excluded.wait_reason, wait_until = excluded.wait_until, wait_key = excluded.wait_key,
       parent_run_id = excluded.parent_run_id, actor_id = excluded.actor_id, session_id = excluded.session_id,
       created_at = COALESCE(runs.created_at, excluded.created_at), updated_at = excluded.updated_at,
       run_json = excluded.run_json RETURNING 1)
-    SELECT pg_notify(${WAKE_CHANNEL}, ${notifyTopic ?? ""}) FROM up WHERE ${notifyTopic !== null}`;
+    SELECT 1 FROM up LEFT JOIN LATERAL (SELECT pg_notify(${WAKE_CHANNEL}, t)
+      FROM unnest(${notifyTopics}::text[]) AS t) wake ON true`;
+  return rows.length > 0;
 }
 
 export class PgRunStore implements RunStore {
@@ -32,8 +44,13 @@ export class PgRunStore implements RunStore {
 
   async save(run: RunState): Promise<void> {
     assertRun(run);
-    await this.db.query((sql) => upsertRun(sql, run, "runs")); // one statement, one round trip
-    this.wake.publish("runs");
+    const fence = fenceFor(run.run_id);
+    // One statement, one round trip; under a lease fence it also proves the lease is still ours.
+    const topics = fence ? ["runs"] : ["runs", RUNS_CLAIMABLE];
+    if (!(await this.db.query((sql) => upsertRun(sql, run, topics, fence)))) {
+      throw new LeaseLostError(run.run_id);
+    }
+    topics.forEach((topic) => this.wake.publish(topic));
   }
 
   async load(runId: string): Promise<RunState | null> {

@@ -44,6 +44,21 @@ CREATE TABLE run_leases (run_id text PRIMARY KEY, owner text NOT NULL, expires_a
 CREATE INDEX run_leases_owner ON run_leases(owner);
 `,
   },
+  {
+    version: 2,
+    name: "run lease fencing tokens",
+    sql: `
+CREATE SEQUENCE run_lease_tokens;
+ALTER TABLE run_leases ADD COLUMN token bigint NOT NULL DEFAULT 0;
+-- False for a paused run and for a run document that is not valid JSON (skipped, as listings do).
+CREATE FUNCTION gateway_run_tickable(doc text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  RETURN (doc::jsonb #> '{vars,_runtime,control,paused}') IS DISTINCT FROM 'true'::jsonb;
+EXCEPTION WHEN others THEN
+  RETURN false;
+END $$;
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
