@@ -17,7 +17,7 @@
  * the child's node traces.
  */
 import type { StepPlan, WorkflowSpec } from "../spec.ts";
-import type { Json, JsonObject, RunState } from "../types.ts";
+import type { JsonObject, RunState } from "../types.ts";
 import {
   agentTemp,
   allowedTools,
