@@ -23,6 +23,7 @@ async function withBundle(
       ABSTRACTGATEWAY_LLM_BASE_URL: llm.baseUrl,
       ABSTRACTGATEWAY_LLM_MAX_RETRIES: "0",
       ABSTRACTGATEWAY_TOOL_MODE: "approval",
+      ABSTRACTGATEWAY_TOOL_COMMANDS: "/bin/cat", // execute_command: off unless named (tests run with -A)
       ABSTRACTGATEWAY_LOG_LEVEL: "error",
     },
   });
