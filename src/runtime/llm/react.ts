@@ -98,6 +98,15 @@ function routing(run: RunState, agentConfig: JsonObject): JsonObject {
   return out;
 }
 
+/** A node that emits one effect, stores its result at `resultKey` and goes on to `next`. */
+const effectStep = (
+  node: string,
+  type: string,
+  payload: JsonObject,
+  resultKey: string,
+  next: string,
+): StepPlan => ({ node_id: node, effect: { type, payload, result_key: resultKey }, next_node: next });
+
 const taskOf = (run: RunState): string => {
   const task = peek(run.vars, "context").task;
   return typeof task === "string" ? task : "";
@@ -125,11 +134,7 @@ function reason(run: RunState, agentConfig: JsonObject): StepPlan {
     : `${tools.length ? BASE_PROMPT : NO_TOOLS_PROMPT}${extra}`;
   Object.assign(payload, routing(run, agentConfig));
   payload.params = params;
-  return {
-    node_id: "reason",
-    effect: { type: "llm_call", payload, result_key: "_temp.llm_response" },
-    next_node: "parse",
-  };
+  return effectStep("reason", "llm_call", payload, "_temp.llm_response", "parse");
 }
 
 /** The model's text: role labels some models echo are dropped; empty text falls back to reasoning. */
@@ -179,11 +184,7 @@ function act(run: RunState, agentConfig: JsonObject): StepPlan {
     iteration: iteration(run),
     resume_to_node: "observe",
   };
-  return {
-    node_id: "act",
-    effect: { type: "tool_calls", payload, result_key: "_temp.tool_results" },
-    next_node: "observe",
-  };
+  return effectStep("act", "tool_calls", payload, "_temp.tool_results", "observe");
 }
 
 function observe(run: RunState): StepPlan {
@@ -226,11 +227,7 @@ function finalize(run: RunState, agentConfig: JsonObject): StepPlan {
   const payload: JsonObject = { prompt: finalizePrompt(run, taskOf(run)), params: { temperature: 0.2 } };
   if (typeof rt.system_prompt === "string") payload.system_prompt = rt.system_prompt;
   Object.assign(payload, routing(run, agentConfig));
-  return {
-    node_id: "finalize",
-    effect: { type: "llm_call", payload, result_key: "_temp.final_llm_response" },
-    next_node: "finalize_parse",
-  };
+  return effectStep("finalize", "llm_call", payload, "_temp.final_llm_response", "finalize_parse");
 }
 
 function finalizeParse(run: RunState): StepPlan {
