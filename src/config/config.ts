@@ -60,6 +60,8 @@ export interface Config {
   mediaBaseUrl: string | undefined;
   mediaApiKey: string | undefined;
   toolMode: "approval" | "passthrough" | "delegated" | "local";
+  /** Absolute paths of the executables execute_command may start; unset = the tool is off. */
+  toolCommands: string[] | undefined;
   promptCache: boolean | undefined;
   enableTooling: boolean;
   workspaceDir: string | undefined;

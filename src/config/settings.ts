@@ -659,4 +659,14 @@ export const SETTINGS: Setting[] = [
     allowed: "seconds in 60..2592000",
     help: "How long a console sign-in (browser session cookie) lasts.",
   },
+  // Agent tools
+  {
+    key: "toolCommands",
+    env: "ABSTRACTGATEWAY_TOOL_COMMANDS",
+    schema: list.refine((entries) => entries.every((e) => e.startsWith("/")), "absolute executable paths"),
+    default: undefined,
+    allowed: "comma-separated absolute executable paths",
+    help: "Programs execute_command may start (one program and its arguments, no shell); unset = tool off. " +
+      "Needs the `gateway-commands` permission set naming them too (docs/security.md).",
+  },
 ];

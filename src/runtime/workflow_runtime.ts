@@ -74,6 +74,7 @@ export class WorkflowRuntime implements Runtime, EngineHost {
       timeoutS: c.llmTimeoutS,
       maxRetries: c.llmMaxRetries,
       toolMode: c.toolMode,
+      toolContext: { commands: c.toolCommands ?? [] },
       outbound: configOutboundPolicy(c),
     });
     const builtin: Record<string, EffectHandler> = {

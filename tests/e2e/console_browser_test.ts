@@ -250,7 +250,7 @@ Deno.test({
         await page.click("#approve-calls");
         await runStatus("completed");
         await waitRunStatus(gw.url, TOKEN, parent, "completed");
-        assert.equal(llm.requests.length, 2, "the tool result went back to the LLM");
+        assert.equal(llm.requests.length, 3, "the tool result went back to the LLM, then the finalize pass");
         noErrors("tool approval");
       });
 

@@ -1,5 +1,6 @@
 /** Agent node (parent side): ReAct child via START_SUBWORKFLOW, structured phase, use_context turns. */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import type { JsonObject } from "../../src/runtime/types.ts";
 import { startFakeLlm } from "../helpers/fake_llm.ts";
 import { drive, ledgerOf, openHarness, pins, visualFlow } from "./harness.ts";
@@ -51,7 +52,9 @@ Deno.test("agent: child run answers, use_context appends the turn, meta names th
     const done = await drive(h, run.run_id);
     assert.equal(done.status, "completed", done.error ?? "");
     const out = done.output as JsonObject;
-    assert.equal(out.response, "FAKE#1 reply to: say hi");
+    // the reasoning call sends upstream's single prompt, so the fake echoes all of it
+    const prompt = "Iteration: 1/3\n\nTask:\nsay hi\n\nHistory:\nuser: say hi\n\n";
+    assert.equal(out.response, `FAKE#1 reply to: ${prompt}`);
     const meta = out.meta as JsonObject;
     assert.equal(meta.schema, "abstractcode.agent.v1.meta");
     assert.equal(meta.output_mode, "unstructured");
@@ -61,7 +64,7 @@ Deno.test("agent: child run answers, use_context appends the turn, meta names th
     const messages = (done.vars.context as JsonObject).messages as JsonObject[];
     assert.deepEqual(messages.map((m) => [m.role, m.content, (m.metadata as JsonObject).message_id]), [
       ["user", "say hi", `agent:${child.run_id}:agent:task`],
-      ["assistant", "FAKE#1 reply to: say hi", `agent:${child.run_id}:agent:answer`],
+      ["assistant", `FAKE#1 reply to: ${prompt}`, `agent:${child.run_id}:agent:answer`],
     ]);
     const sub = (await ledgerOf(h, run.run_id)).find((r) => r.status === "waiting")!;
     assert.equal(sub.effect?.result_key, "_temp.agent.agent.sub");
@@ -114,5 +117,53 @@ Deno.test("agent without any provider/model completes the node with success:fals
     });
   } finally {
     await h.close();
+  }
+});
+
+Deno.test("agent with tools: finalize pass answers, parent context gets the child's tool observations", async () => {
+  const llm = await startFakeLlm([
+    {
+      toolCalls: [
+        { name: "list_files", arguments: { directory_path: "." }, id: "c1" },
+        { name: "nope", arguments: {}, id: "c2" },
+      ],
+    },
+    { content: "observation[list_files] (success): a.txt" },
+    { content: "The folder holds a.txt." },
+  ]);
+  const flow = agentFlow(false);
+  flow.nodes[1].data.agentConfig = { tools: ["list_files"] };
+  const h = await openHarness({ flows: [flow], env: { ABSTRACTGATEWAY_LLM_BASE_URL: llm.baseUrl } });
+  try {
+    const workspace = join(h.dir, "ws");
+    await Deno.mkdir(workspace);
+    await Deno.writeTextFile(join(workspace, "a.txt"), "x");
+    const run = await h.runtime.start({
+      workflowId: "agentflow",
+      vars: { prompt: "what is here?", workspace_root: workspace },
+    });
+    const done = await drive(h, run.run_id);
+    assert.equal(done.status, "completed", done.error ?? "");
+    // two reasoning calls, then the tool-free finalize pass whose text is the agent's response
+    assert.equal(llm.requests.length, 3);
+    assert.equal(llm.requests[2].body.tools, undefined);
+    assert.equal((done.output as JsonObject).response, "The folder holds a.txt.");
+    const meta = (done.output as JsonObject).meta as JsonObject;
+    assert.equal(meta.tool_calls, 2);
+    const messages = (done.vars.context as JsonObject).messages as JsonObject[];
+    const sub = String(meta.sub_run_id);
+    assert.deepEqual(messages.map((m) => [m.role, (m.metadata as JsonObject).message_id]), [
+      ["user", `agent:${sub}:agent:task`],
+      ["assistant", `agent:${sub}:agent:obs:1`],
+      ["assistant", `agent:${sub}:agent:obs:2`],
+      ["assistant", `agent:${sub}:agent:answer`],
+    ]);
+    // the child's own history format: `[name]: output`, failures as `[name]: Error: …`
+    assert.match(String(messages[1].content), /^\[list_files\]: .*a\.txt/s);
+    assert.match(String(messages[2].content), /^\[nope\]: Error: /);
+    assert.equal((messages[1].metadata as JsonObject).kind, "tool_observation");
+  } finally {
+    await h.close();
+    await llm.close();
   }
 });

@@ -1,7 +1,7 @@
 /**
  * Run-vars layout of the ReAct agent child (upstream names): `context.{task,messages}`,
  * `scratchpad.{iteration,max_iterations,used_tools}`, `_runtime.{provider,model,allowed_tools,
- * system_prompt_extra,temperature,seed}`, `_limits.current_iteration`, `_temp.llm_response`,
+ * system_prompt_extra,temperature,seed}`, `_limits.current_iteration`, `_temp.llm_response`, `_temp.final_llm_response`,
  * `_temp.tool_results` and `_temp.agent.{pending_tool_calls,tool_calls,tool_results,answer}`.
  */
 import type { Json, JsonObject, RunState } from "../types.ts";
@@ -58,27 +58,4 @@ export function allowedTools(run: RunState, agentConfig: JsonObject): string[] {
   const fromRun = peek(run.vars, "_runtime").allowed_tools;
   const list = Array.isArray(fromRun) ? fromRun : Array.isArray(agentConfig.tools) ? agentConfig.tools : [];
   return list.filter((t): t is string => typeof t === "string" && t.length > 0);
-}
-
-export function lastAssistantText(run: RunState): string | null {
-  for (const m of [...peekMessages(run)].reverse()) {
-    if (isObject(m) && m.role === "assistant" && typeof m.content === "string" && m.content.trim()) {
-      return m.content;
-    }
-  }
-  return null;
-}
-
-/** Text of a tool result for the model: output on success, `Error: …` (+ output) on failure. */
-export function observationText(result: JsonObject): string {
-  const output = result.output;
-  const text = output === null || output === undefined
-    ? ""
-    : typeof output === "string"
-    ? output
-    : JSON.stringify(output);
-  const body = result.success === true
-    ? text
-    : `Error: ${result.error ?? "tool failed"}${text ? `\n${text}` : ""}`;
-  return body.length > 20_000 ? `${body.slice(0, 20_000)}\n… truncated` : body;
 }

@@ -93,6 +93,7 @@ export function createToolCallsHandler(options: ToolCallsOptions): EffectHandler
 function toolContext(ctx: EffectContext, options: ToolCallsOptions): ToolContext {
   const workspace = ctx.run.vars.workspace_root;
   return {
+    commands: [],
     canRun: runPermitted,
     ...options.toolContext,
     workspaceRoot: typeof workspace === "string" && workspace ? workspace : null,

@@ -12,6 +12,7 @@ import { ExecContext } from "./exec_context.ts";
 import type { ExecFn } from "./families.ts";
 import { configOf } from "./effects.ts";
 import { truthy } from "./py.ts";
+import { observationContent } from "../llm/react_prompt.ts";
 
 const nonEmpty = (v: Json | undefined): string | null =>
   typeof v === "string" && v.trim() && v.trim().toLowerCase() !== "default" ? v.trim() : null;
@@ -108,12 +109,22 @@ function toolActivity(steps: JsonObject[]): { calls: Json[]; results: Json[] } {
   return { calls, results };
 }
 
+/**
+ * The child's tool observations as its own history holds them (`[name]: output`, `[name]: Error: …`),
+ * else rendered the same way from the traced results.
+ */
+function observations(messages: Json[], results: Json[]): string[] {
+  const fromHistory = messages.filter((m): m is JsonObject => isObject(m) && m.role === "tool")
+    .map((m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content ?? null)));
+  return fromHistory.length ? fromHistory : results.filter(isObject).map(observationContent);
+}
+
 function appendTurn(
   ctx: ExecContext,
   b: JsonObject,
   subRunId: string,
   answer: string,
-  results: Json[],
+  toolObservations: string[],
 ): void {
   const context = objectAt(ctx.vars, "context");
   const messages = Array.isArray(context.messages) ? context.messages : [];
@@ -129,13 +140,10 @@ function appendTurn(
     content: typeof task === "string" ? task : "",
     metadata: meta("agent_turn", "task"),
   });
-  results.slice(0, 20).forEach((r, n) => {
-    const out = isObject(r) ? (r.success === false ? r.error : r.output) : r;
-    const text = typeof out === "string" ? out : JSON.stringify(out ?? null);
-    const name = isObject(r) && typeof r.name === "string" ? r.name : "tool";
+  toolObservations.slice(0, 20).forEach((text, n) => {
     messages.push({
       role: "assistant",
-      content: `[${name}]: ${text.slice(0, 2000)}`,
+      content: text.slice(0, 2000),
       metadata: meta("tool_observation", `obs:${n + 1}`),
     });
   });
@@ -251,7 +259,7 @@ export function agentNode(reactWorkflowId: (nodeId: string) => string): ExecFn {
         output_mode: r.resp_schema ? "structured" : "unstructured",
       };
       if (r.include_context && b.context_appended_sub_run_id !== subRunId) {
-        appendTurn(ctx, b, subRunId, answer, tools.results);
+        appendTurn(ctx, b, subRunId, answer, observations(messages, tools.results));
         b.context_appended_sub_run_id = subRunId;
       }
       if (!r.resp_schema || b.success === false) return done(ctx, b, answer, null);

@@ -61,7 +61,8 @@ async function recordedModels(h: Harness): Promise<string[]> {
 
 const agentReplies = (): FakeLlmReply[] => [
   { toolCalls: [{ name: "list_files", arguments: { directory_path: "." } }] },
-  { content: "Nothing much here." },
+  { content: "Listed." },
+  { content: "Nothing much here." }, // the finalize pass
 ];
 
 for (const override of [true, false]) {
@@ -76,8 +77,8 @@ for (const override of [true, false]) {
       const run = await drive(h, started.run_id);
       assert.equal(run.status, "completed", run.error ?? "");
       assert.equal(run.output!.response, "Nothing much here.");
-      assert.deepEqual(llm.requests.map((r) => r.body.model), [ours, ours]);
-      assert.deepEqual(await recordedModels(h), [ours, ours]);
+      assert.deepEqual(llm.requests.map((r) => r.body.model), [ours, ours, ours]);
+      assert.deepEqual(await recordedModels(h), [ours, ours, ours]);
     });
   });
 

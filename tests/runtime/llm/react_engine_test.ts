@@ -72,7 +72,9 @@ const writeCall = {
 };
 
 Deno.test("ReAct: read (auto) → write (approval wait) → approve → final answer", async () => {
-  await using env = await setup([readCall, writeCall, { content: "Summary written." }]);
+  await using env = await setup([readCall, writeCall, { content: "Done, I think." }, {
+    content: "Summary written.",
+  }]);
   let run: RunState = await env.runtime().start({
     workflowId: WF,
     vars: childVars(env.workspace, "Summarise hello.py into summary.txt", ["read_file", "write_file"]),
@@ -84,16 +86,36 @@ Deno.test("ReAct: read (auto) → write (approval wait) → approve → final an
   assert.equal(run.waiting?.resume_to_node, "observe");
   await assert.rejects(Deno.stat(join(env.workspace, "summary.txt")), Deno.errors.NotFound);
 
-  // The second LLM request saw the read_file observation tied to its call id.
-  const second = env.llm.requests[1].body.messages as JsonObject[];
-  assert.equal(second[0].role, "system");
-  assert.deepEqual(second[1], { role: "user", content: "Summarise hello.py into summary.txt" });
-  assert.equal(second[2].role, "assistant");
-  assert.equal((second[2].tool_calls as JsonObject[])[0].id, "call_r");
-  assert.equal(second[3].role, "tool");
-  assert.equal(second[3].tool_call_id, "call_r");
-  assert.match(String(second[3].content), /print\('hello'\)/);
+  // As upstream, the reasoning call sends one `prompt` (no messages): iteration, task, history with
+  // the read_file observation labelled, and the scratchpad of the run's tool steps.
+  const firstPayload = env.llm.requests[0].body.messages as JsonObject[];
+  assert.deepEqual(firstPayload.map((m) => m.role), ["system", "user"]);
+  assert.equal(
+    firstPayload[1].content,
+    "Iteration: 1/10\n\nTask:\nSummarise hello.py into summary.txt\n\n" +
+      "History:\nuser: Summarise hello.py into summary.txt\n\n",
+  );
+  const second = String((env.llm.requests[1].body.messages as JsonObject[])[1].content);
+  assert.match(second, /^Iteration: 2\/10\n/);
+  assert.match(
+    second,
+    /\nobservation\[read_file\] \(success\): File: hello\.py .*\n {4}1: print\('hello'\)\n/,
+  );
+  assert.match(
+    second,
+    /Scratchpad \(runtime; tool calls \+ results\):\n\[tool_calls\] \S+ \(completed\)\nAction:/,
+  );
   assert.equal((env.llm.requests[0].body.tools as JsonObject[]).length, 2);
+  const reasonCall = (await env.ledger(run.run_id)).find((r) => r.effect?.type === "llm_call")!;
+  assert.deepEqual(Object.keys(reasonCall.effect!.payload), [
+    "prompt",
+    "tools",
+    "system_prompt",
+    "provider",
+    "model",
+    "params",
+  ]);
+  assert.equal(reasonCall.effect!.payload.messages, undefined);
 
   // Resume through a fresh runtime on the same stores (a restarted process).
   run = await env.runtime().resume(run.run_id, {
@@ -117,19 +139,47 @@ Deno.test("ReAct: read (auto) → write (approval wait) → approve → final an
       ["write_file", true],
     ],
   );
+  // Tool results are history entries `[name]: output`; the finalize answer closes the history.
   const messages = output.messages as JsonObject[];
-  assert.deepEqual(messages.map((m) => m.role), [
-    "user",
-    "assistant",
-    "tool",
-    "assistant",
-    "tool",
-    "assistant",
+  assert.deepEqual(messages.map((m) => [m.role, (m.metadata as JsonObject).kind]), [
+    ["user", "agent_task"],
+    ["tool", "tool_observation"],
+    ["tool", "tool_observation"],
+    ["assistant", "answer"],
+    ["assistant", "final_answer"],
   ]);
+  assert.match(String(messages[1].content), /^\[read_file\]: File: hello\.py /);
+  assert.deepEqual(messages[1].metadata, {
+    kind: "tool_observation",
+    name: "read_file",
+    call_id: "call_r",
+    success: true,
+    message_id: "react:1:tool:1",
+  });
+  assert.match(String(messages[2].content), /^\[write_file\]: /);
+  assert.equal(messages[4].content, "Summary written.");
+
+  // Tools were used: upstream's extra tool-free finalize pass writes the user-facing answer.
+  assert.equal(env.llm.requests.length, 4);
+  const finalize = env.llm.requests[3].body;
+  assert.equal(finalize.tools, undefined);
+  assert.equal(finalize.temperature, 0.2);
+  const finalPrompt = String((finalize.messages as JsonObject[]).at(-1)!.content);
+  assert.match(
+    finalPrompt,
+    /- Tools executed: read_file, write_file\n- File writes observed \(write_file\/edit_file\): yes/,
+  );
+  assert.match(
+    finalPrompt,
+    /Task:\nSummarise hello.py into summary.txt\n\nObservations \(tool outputs\):\n\[read_file\]: File: hello\.py /,
+  );
+  assert.match(finalPrompt, /\nAnswer:\n$/);
 
   const ledger = await env.ledger(run.run_id);
   const llmDone = ledger.filter((r) => r.effect?.type === "llm_call" && r.status === "completed");
-  assert.equal(llmDone.length, 3);
+  assert.equal(llmDone.length, 4);
+  assert.equal(llmDone[3].node_id, "finalize");
+  assert.equal(llmDone[3].effect!.result_key, "_temp.final_llm_response");
   const first = llmDone[0].result as JsonObject;
   for (
     const key of ["content", "reasoning", "data", "tool_calls", "usage", "model", "finish_reason", "metadata"]
@@ -152,7 +202,9 @@ Deno.test("ReAct: read (auto) → write (approval wait) → approve → final an
 });
 
 Deno.test("ReAct: a denied write is observed as an error and the agent still answers", async () => {
-  await using env = await setup([writeCall, { content: "I could not write the file." }]);
+  await using env = await setup([writeCall, { content: "no luck" }, {
+    content: "I could not write the file.",
+  }]);
   let run = await env.runtime().start({
     workflowId: WF,
     vars: childVars(env.workspace, "write it", ["write_file"]),
@@ -167,12 +219,18 @@ Deno.test("ReAct: a denied write is observed as an error and the agent still ans
   assert.equal(run.status, "completed", run.error ?? "");
   const results = ((run.vars._temp as JsonObject).agent as JsonObject).tool_results as JsonObject[];
   assert.equal(results[0].error, "Tool call denied by the user: not now");
-  const tool = (env.llm.requests[1].body.messages as JsonObject[]).find((m) => m.role === "tool")!;
-  assert.equal(tool.content, "Error: Tool call denied by the user: not now");
+  const prompt = String((env.llm.requests[1].body.messages as JsonObject[]).at(-1)!.content);
+  assert.match(
+    prompt,
+    /\nobservation\[write_file\] \(error\): Error: Tool call denied by the user: not now\n/,
+  );
+  const final = String((env.llm.requests[2].body.messages as JsonObject[]).at(-1)!.content);
+  assert.match(final, /File writes observed \(write_file\/edit_file\): no\n/);
+  assert.equal(run.output!.answer, "I could not write the file.");
   await assert.rejects(Deno.stat(join(env.workspace, "summary.txt")), Deno.errors.NotFound);
 });
 
-Deno.test("ReAct: stops at max_iterations with the last assistant text", async () => {
+Deno.test("ReAct: stops at max_iterations with the last message (as upstream, whatever its role)", async () => {
   const looping = { content: "still looking", toolCalls: [{ name: "list_files", arguments: {} }] };
   await using env = await setup([looping, looping, looping]);
   let run = await env.runtime().start({
@@ -182,7 +240,7 @@ Deno.test("ReAct: stops at max_iterations with the last assistant text", async (
   run = await env.runtime().tick(run.run_id);
   assert.equal(run.status, "completed", run.error ?? "");
   assert.equal(env.llm.requests.length, 2);
-  assert.equal(run.output!.answer, "still looking");
+  assert.match(String(run.output!.answer), /^\[list_files\]: /);
   assert.equal(run.output!.iterations, 2);
 });
 

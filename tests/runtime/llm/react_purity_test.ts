@@ -33,6 +33,7 @@ Deno.test("ReAct node handlers are deterministic and effect nodes do not mutate 
         arguments: {},
       }],
     },
+    { content: "The notes say to buy milk." },
     { content: "Buy milk." },
   ]);
   try {
@@ -85,6 +86,8 @@ Deno.test("ReAct node handlers are deterministic and effect nodes do not mutate 
       "observe",
       "reason",
       "parse",
+      "finalize",
+      "finalize_parse",
       "done",
     ]);
     assert.equal(run.output!.answer, "Buy milk.");
@@ -95,8 +98,8 @@ Deno.test("ReAct node handlers are deterministic and effect nodes do not mutate 
     ]]);
     assert.equal(results[2].error, "Unknown tool: nope");
     // Identical calls in different iterations are distinct effects (no stale reuse by payload).
-    const acts = llm.requests.length;
-    assert.equal(acts, 3);
+    // three reasoning calls, then the finalize pass (tools were used)
+    assert.equal(llm.requests.length, 4);
     // The tool list offered to the model follows agentConfig.tools when _runtime has none.
     const offered = (llm.requests[0].body.tools as JsonObject[]).map((t) => (t.function as JsonObject).name);
     assert.deepEqual(offered, ["read_file"]);

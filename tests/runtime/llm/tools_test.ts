@@ -30,12 +30,13 @@ async function fixture(): Promise<Fixture> {
   };
 }
 
+/** `canRun`: execute_command enabled for /bin/cat and /bin/sh (this process runs with -A). */
 function handler(mode: ToolMode, canRun = false): EffectHandler {
   return createLlmEffectHandlers({
     timeoutS: 5,
     maxRetries: 0,
     toolMode: mode,
-    toolContext: { canRun: () => canRun },
+    toolContext: { commands: canRun ? ["/bin/cat", "/bin/sh"] : [], canRun: () => canRun },
   })
     .tool_calls;
 }
@@ -177,25 +178,56 @@ Deno.test("approval mode never asks a person to approve a call this deployment c
   assert.equal(gated.status, "waiting");
 });
 
-Deno.test("execute_command is a clear tool error when running processes is not permitted", async () => {
+Deno.test("execute_command: off unless enabled; runs only allowlisted programs, without a shell", async () => {
   await using fx = await fixture();
-  const out = results(
+  const off = results(
     await runTools(handler("local", false), fx.root, [{
       name: "execute_command",
       arguments: { command: "ls" },
     }]),
   );
-  assert.equal(out[0].success, false);
-  assert.match(String(out[0].error), /^execute_command is not available in this deployment/);
-  const allowed = results(
+  assert.equal(off[0].success, false);
+  assert.equal(
+    off[0].error,
+    "execute_command is not available in this deployment: the operator has not enabled it " +
+      "(ABSTRACTGATEWAY_TOOL_COMMANDS)",
+  );
+  const sandboxed = await createLlmEffectHandlers({
+    timeoutS: 5,
+    maxRetries: 0,
+    toolMode: "approval",
+    toolContext: { commands: ["/bin/cat"], canRun: () => false },
+  }).tool_calls(effectCtx(makeRun({ workspace_root: fx.root }), {
+    type: "tool_calls",
+    payload: { tool_calls: [{ name: "execute_command", arguments: { command: "cat hello.py" } }] },
+    result_key: null,
+  }));
+  assert.equal(sandboxed.status, "completed", "never sent for approval");
+  assert.match(
+    String(results(sandboxed)[0].error),
+    /^execute_command is not available in this deployment: the gateway's permission sandbox does not allow running \/bin\/cat/,
+  );
+  const cmd = (command: string) => ({ name: "execute_command", arguments: { command } });
+  const out = results(
     await runTools(handler("local", true), fx.root, [
-      { name: "execute_command", arguments: { command: "cat hello.py | head -1" } },
-      { name: "execute_command", arguments: { command: "exit 3" } },
+      cmd("cat hello.py"),
+      cmd("/bin/cat 'hello.py'"),
+      cmd("cat hello.py | head -1"),
+      cmd("ls"),
+      cmd("/usr/bin/cat hello.py"),
+      cmd("sh -c 'exit 3'"),
+      cmd('cat "unterminated'),
     ]),
   );
-  assert.equal(allowed[0].success, true);
-  assert.match(String(allowed[0].output), /^exit code: 0\nstdout:\ndef greet\(\):/);
-  assert.equal(allowed[1].error, "Command exited with code 3");
+  assert.match(String(out[0].output), /^exit code: 0\nstdout:\ndef greet\(\):/);
+  assert.equal(out[1].success, true);
+  assert.deepEqual(out.slice(2).map((r) => r.error), [
+    "Cannot run command: shell syntax '|' is not supported (one allowlisted program with its arguments runs, without a shell)",
+    "Cannot run ls: not an allowed executable (ABSTRACTGATEWAY_TOOL_COMMANDS: /bin/cat, /bin/sh)",
+    "Cannot run /usr/bin/cat: not an allowed executable (ABSTRACTGATEWAY_TOOL_COMMANDS: /bin/cat, /bin/sh)",
+    "Command exited with code 3",
+    'Cannot run command: unterminated " quote',
+  ]);
 });
 
 Deno.test("approval mode: a batch with write_file waits for the user with the tool-approval wait", async () => {

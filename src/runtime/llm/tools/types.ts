@@ -22,8 +22,10 @@ export interface ToolContext {
   /** The run's workspace (`vars.workspace_root`); file tools refuse to work without one. */
   workspaceRoot: string | null;
   signal?: AbortSignal;
-  /** Whether this process may start subprocesses (execute_command). */
-  canRun: () => boolean;
+  /** Absolute paths of the executables execute_command may start (ABSTRACTGATEWAY_TOOL_COMMANDS). */
+  commands: readonly string[];
+  /** Whether the permission sandbox lets this process start that executable. */
+  canRun: (executable: string) => boolean;
   fetch?: typeof fetch;
   /** fetch_url/web_search refuse loopback/private addresses unless this is set (tests). */
   allowPrivateNetwork?: boolean;
