@@ -101,7 +101,7 @@ export async function applyToRunOnce(
   runId: string,
   seq: number,
   effect: (run: RunState) => Promise<unknown>,
-  onFailure?: (err: unknown) => Promise<void>,
+  onFailure?: (err: unknown, retry: boolean) => Promise<void>,
 ): Promise<"applied" | "skipped"> {
   const run = await stores.runs.load(runId);
   if (!run) throw new RunNotFoundError(runId);
@@ -112,7 +112,8 @@ export async function applyToRunOnce(
     await finish(stores, runId, seq);
     return "skipped";
   }
-  if (marks.pending?.seq !== seq) {
+  const retry = marks.pending?.seq === seq; // a crash interrupted this command on this run
+  if (!retry) {
     writeMarks(run, { last_seq: marks.last_seq, pending: { seq, fingerprint: fp } });
     await stores.runs.save(run);
   }
@@ -122,7 +123,7 @@ export async function applyToRunOnce(
     // A full disk is not the command's failure: leave it undone so the drain retries it later.
     if (isDiskFull(err)) throw err;
     // The failure must be durable before the "done" mark, or a crash in between reports it applied.
-    await onFailure?.(err);
+    await onFailure?.(err, retry);
     await finish(stores, runId, seq);
     throw err;
   }
