@@ -122,7 +122,7 @@ async function seedCompleted(gw: Gateway, template: RunState, count: number): Pr
 
 /** Waits until the runner's inbox cursor reaches `seq`. */
 async function appliedThrough(gw: Gateway, seq: number): Promise<void> {
-  while (await gw.stores.commands.loadCursor() < seq) await new Promise((r) => setTimeout(r, 2));
+  while (await gw.stores.commands.loadCursor() < seq) await new Promise((r) => setTimeout(r, 20));
 }
 
 /** Appends commands on 16 lanes; resolves when all are appended and applied. */
