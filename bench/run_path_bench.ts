@@ -10,17 +10,10 @@
  * (an upper bound on the server's cost).
  */
 import { parseArgs } from "node:util";
-import { join } from "node:path";
 import process from "node:process";
-import { loadConfig } from "../src/config/config.ts";
-import { type Gateway, openGateway } from "../src/gateway.ts";
-import { createGatewayServer } from "../src/http/server.ts";
+import type { Gateway } from "../src/gateway.ts";
 import type { RunState } from "../src/runtime/types.ts";
-import { setLogLevel } from "../src/util/log.ts";
-import { startEndFlow, writeBundle } from "../tests/helpers/bundles.ts";
-
-const TOKEN = "bench-token";
-const HEADERS = { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" };
+import { openBenchServer, percentile, post } from "./bench_server.ts";
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 
 interface Row {
@@ -29,19 +22,10 @@ interface Row {
   target: string;
 }
 
-const percentile = (sorted: number[], p: number) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
-
-async function post(base: string, path: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(base + path, { method: "POST", headers: HEADERS, body: JSON.stringify(body) });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 /** Resolves run ids once they reach a terminal state, checking on every `runs` wake-up. */
 class TerminalWaiter {
@@ -150,29 +134,7 @@ export async function main(args: string[] = Deno.args): Promise<Row[]> {
     options: { store: { type: "string", default: "file" }, seconds: { type: "string", default: "3" } },
   });
   const seconds = Number(values.seconds);
-  setLogLevel("error");
-  await Deno.mkdir("./data", { recursive: true });
-  const root = await Deno.makeTempDir({ dir: "./data", prefix: "bench-runs-" });
-  const flowsDir = join(root, "flows");
-  await writeBundle(flowsDir, { bundleId: "demo", version: "0.0.1", flows: { root: startEndFlow("root") } });
-  const config = loadConfig({
-    ABSTRACTGATEWAY_DATA_DIR: join(root, "data"),
-    ABSTRACTGATEWAY_FLOWS_DIR: flowsDir,
-    ABSTRACTGATEWAY_STORE_BACKEND: values.store,
-    ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN,
-    ABSTRACTGATEWAY_MAX_CONCURRENCY: "4096",
-    ABSTRACTGATEWAY_AUDIT_LOG: "0",
-    ABSTRACTGATEWAY_LOG_LEVEL: "error",
-  });
-  const gw = await openGateway(config, { runner: true });
-  await gw.runner!.ready;
-  const http = createGatewayServer(gw);
-  const listening = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: (a) => listening.resolve(a) },
-    http.fetch,
-  );
-  const base = `http://127.0.0.1:${(await listening.promise).port}`;
+  const { gw, base, close } = await openBenchServer(values.store, true, "bench-runs-");
   const waiter = new TerminalWaiter(gw);
   const rows: Row[] = [];
   try {
@@ -244,10 +206,7 @@ export async function main(args: string[] = Deno.args): Promise<Row[]> {
     });
   } finally {
     waiter.close();
-    await server.shutdown();
-    await gw.close();
-    await http.close();
-    await Deno.remove(root, { recursive: true });
+    await close();
   }
   const w = [Math.max(...rows.map((r) => r.measure.length)), Math.max(...rows.map((r) => r.value.length))];
   console.log(`Run and command paths (store: ${values.store}, runner in-process, loopback)`);
