@@ -121,7 +121,7 @@ export class CommandDrain {
     const recovered = this.#recovering ? await this.#failedBeforeCrash(cmd) : null;
     this.#recovering = false;
     const result = recovered ?? await this.applier.apply(cmd);
-    if (result.status === "failed" && !recovered && !result.recordedOn?.includes(cmd.run_id)) {
+    if (result.status === "failed" && !recovered) {
       this.log.warn("command failed", {
         command_id: cmd.command_id,
         run_id: cmd.run_id,
@@ -130,7 +130,7 @@ export class CommandDrain {
         outcome: "failed",
         error: result.error,
       });
-      await this.#recordFailure(cmd, result.error ?? "failed");
+      if (!result.recordedOn?.includes(cmd.run_id)) await this.#recordFailure(cmd, result.error ?? "failed");
     }
     await this.#complete(cmd, result);
   }
