@@ -9,18 +9,10 @@
  * store, as the runtime's would. Total runtime stays well under a minute.
  */
 import { parseArgs } from "node:util";
-import { join } from "node:path";
-import { loadConfig } from "../src/config/config.ts";
-import { type Gateway, openGateway } from "../src/gateway.ts";
-import { createGatewayServer } from "../src/http/server.ts";
+import type { Gateway } from "../src/gateway.ts";
 import type { StepRecord } from "../src/runtime/types.ts";
-import { setLogLevel } from "../src/util/log.ts";
 import { nowIso } from "../src/util/time.ts";
-import { startEndFlow, writeBundle } from "../tests/helpers/bundles.ts";
-
-const TOKEN = "bench-token";
-const AUTH = { Authorization: `Bearer ${TOKEN}` };
-const JSON_HEADERS = { ...AUTH, "Content-Type": "application/json" };
+import { AUTH, openBenchServer, percentile, post } from "./bench_server.ts";
 
 interface Row {
   measure: string;
@@ -46,13 +38,6 @@ async function saturate(concurrency: number, seconds: number, worker: (i: number
   return done;
 }
 
-async function post(base: string, path: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(base + path, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(body) });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
 function record(runId: string, i: number, sentAt: number): StepRecord {
   return {
     run_id: runId,
@@ -73,9 +58,6 @@ function record(runId: string, i: number, sentAt: number): StepRecord {
     signature: null,
   };
 }
-
-const percentile = (sorted: number[], p: number) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 
 /** Opens `streams` SSE connections over `runs`, appends `rounds` records, measures append→receive. */
 async function sseLatency(gw: Gateway, base: string, runs: string[], streams: number, rounds: number) {
@@ -133,30 +115,7 @@ async function sseLatency(gw: Gateway, base: string, runs: string[], streams: nu
 
 export async function main(args: string[] = Deno.args): Promise<Row[]> {
   const { values } = parseArgs({ args, options: { store: { type: "string", default: "file" } } });
-  setLogLevel("error");
-  await Deno.mkdir("./data", { recursive: true });
-  const root = await Deno.makeTempDir({ dir: "./data", prefix: "bench-http-" });
-  const flowsDir = join(root, "flows");
-  await writeBundle(flowsDir, { bundleId: "demo", version: "0.0.1", flows: { root: startEndFlow("root") } });
-  const config = loadConfig({
-    ABSTRACTGATEWAY_DATA_DIR: join(root, "data"),
-    ABSTRACTGATEWAY_FLOWS_DIR: flowsDir,
-    ABSTRACTGATEWAY_STORE_BACKEND: values.store,
-    ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN,
-    ABSTRACTGATEWAY_MAX_CONCURRENCY: "4096",
-    ABSTRACTGATEWAY_MAX_SSE: "4096",
-    ABSTRACTGATEWAY_MAX_SSE_PER_TOKEN: "4096",
-    ABSTRACTGATEWAY_AUDIT_LOG: "0",
-    ABSTRACTGATEWAY_LOG_LEVEL: "error",
-  });
-  const gw = await openGateway(config, { runner: false });
-  const http = createGatewayServer(gw);
-  const listening = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: (a) => listening.resolve(a) },
-    http.fetch,
-  );
-  const base = `http://127.0.0.1:${(await listening.promise).port}`;
+  const { gw, base, close } = await openBenchServer(values.store, false, "bench-http-");
   const rows: Row[] = [];
   try {
     const runIds: string[] = [];
@@ -223,11 +182,7 @@ export async function main(args: string[] = Deno.args): Promise<Row[]> {
       });
     }
   } finally {
-    http.endStreams();
-    await server.shutdown();
-    await gw.close();
-    await http.close();
-    await Deno.remove(root, { recursive: true });
+    await close();
   }
   const w = [
     Math.max(...rows.map((r) => r.measure.length)),

@@ -3,6 +3,7 @@ import { main as storeBench } from "./store_bench.ts";
 import { main as httpBench } from "./http_bench.ts";
 import { main as soakBench } from "./soak_bench.ts";
 import { main as pgBench } from "./pg_bench.ts";
+import { main as runPathBench } from "./run_path_bench.ts";
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 const memory = (label: string) => {
@@ -19,6 +20,11 @@ memory("HTTP bench (file)");
 console.log("\n== HTTP API (SQLite store) ==");
 await httpBench(["--store", "sqlite"]);
 memory("HTTP bench (SQLite), 1000 SSE streams included");
+console.log("\n== Run and command paths, runner on (file store) ==");
+await runPathBench([]);
+console.log("\n== Run and command paths, runner on (SQLite store) ==");
+await runPathBench(["--store", "sqlite"]);
+memory("run path benches");
 console.log("\n== Soak: slow clients + normal load (file store, separate server process) ==");
 await soakBench(["--seconds", Deno.env.get("GATEWAY_SOAK_S") ?? "120"]);
 console.log("\n== PostgreSQL store ==");

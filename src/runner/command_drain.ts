@@ -33,6 +33,15 @@ export class CommandDrain {
     private readonly log: Logger,
   ) {}
 
+  /**
+   * The inbox was (re)acquired: another runner may have stopped mid-command, so the first command
+   * is checked for a failure record written before that stop.
+   */
+  recover(): void {
+    this.#recovering = true;
+    this.#cursor = null;
+  }
+
   /** Applies at most one batch; resolves true when more commands may be waiting. */
   async drainBatch(signal: AbortSignal): Promise<{ applied: number; more: boolean }> {
     const { commands } = this.deps.stores;
@@ -49,6 +58,8 @@ export class CommandDrain {
         }
         this.#diskFullStreak = 0;
       } catch (err) {
+        // The retry may follow a failure record written before the error: check for it first.
+        this.#recovering = true;
         if (isDiskFull(err)) {
           // Not the command's fault: keep it (and everything after it) until space is freed.
           await this.#backOffDiskFull(cmd, err, signal);
@@ -119,7 +130,7 @@ export class CommandDrain {
         outcome: "failed",
         error: result.error,
       });
-      await this.#recordFailure(cmd, result.error ?? "failed");
+      if (!result.recordedOn?.includes(cmd.run_id)) await this.#recordFailure(cmd, result.error ?? "failed");
     }
     await this.#complete(cmd, result);
   }
@@ -150,10 +161,14 @@ export class CommandDrain {
     return record ? { status: "failed", error: record.error ?? "failed" } : null;
   }
 
+  /**
+   * Commands apply one at a time in seq order, and the first one after a (re)start was checked by
+   * #failedBeforeCrash, so this command's record cannot exist yet: append without reading the ledger.
+   */
   async #recordFailure(cmd: CommandRecord, error: string): Promise<void> {
     try {
       const run = await loadRunIfValid(this.deps, cmd.run_id);
-      if (run) await appendCommandFailure(this.deps.stores.ledger, run, cmd, error);
+      if (run) await appendCommandFailure(this.deps.stores.ledger, run, cmd, error, false);
     } catch (err) {
       if (isDiskFull(err)) throw err;
       this.log.error("could not record command failure in the ledger", {

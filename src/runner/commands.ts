@@ -23,6 +23,8 @@ import { applyScheduleUpdate } from "./update_schedule.ts";
 export interface CommandResult {
   status: "applied" | "failed";
   error: string | null;
+  /** Runs whose ledger already holds this command's failure record (written while applying it). */
+  recordedOn?: string[];
 }
 
 const errorMessage = (err: unknown): string => err instanceof Error ? err.message : String(err);
@@ -34,27 +36,28 @@ export class CommandApplier {
 
   /** The command's outcome; a full disk is thrown instead (transient: the drain retries it). */
   async apply(cmd: CommandRecord): Promise<CommandResult> {
+    const recorded = new Set<string>();
     try {
-      await this.#dispatch(cmd);
+      await this.#dispatch(cmd, recorded);
       return { status: "applied", error: null };
     } catch (err) {
       // Transient, not the command's failure: the drain retries it (under a fresh lease).
       if (isDiskFull(err) || err instanceof LeaseLostError) throw err;
-      return { status: "failed", error: errorMessage(err) };
+      return { status: "failed", error: errorMessage(err), recordedOn: [...recorded] };
     }
   }
 
-  #dispatch(cmd: CommandRecord): Promise<void> {
+  #dispatch(cmd: CommandRecord, recorded: Set<string>): Promise<void> {
     if (!cmd.run_id || cmd.run_id.trim() === "") throw new CommandError("run_id is required");
     switch (cmd.type) {
       case "pause":
         return this.#pause(cmd);
       case "resume":
-        return "payload" in cmd.payload ? this.#answerWait(cmd) : this.#unpause(cmd);
+        return "payload" in cmd.payload ? this.#answerWait(cmd, recorded) : this.#unpause(cmd);
       case "cancel":
         return this.#cancel(cmd);
       case "emit_event":
-        return this.#emitEvent(cmd);
+        return this.#emitEvent(cmd, recorded);
       case "update_schedule":
         return applyScheduleUpdate(this.deps, cmd, (runId, fn) => this.locks.with(runId, fn));
       case "compact_memory":
@@ -70,17 +73,28 @@ export class CommandApplier {
   /**
    * Applies `effect` to one run exactly once; a failure is recorded in that run's ledger before the
    * run is marked done, and a re-application after a crash reports that recorded failure again.
+   * Runs whose ledger got (or already had) the failure record are added to `recorded`.
    */
-  #onRun(cmd: CommandRecord, runId: string, effect: (run: RunState) => Promise<unknown>) {
+  #onRun(
+    cmd: CommandRecord,
+    runId: string,
+    recorded: Set<string>,
+    effect: (run: RunState) => Promise<unknown>,
+  ) {
     const { stores } = this.deps;
-    const recordFailure = async (err: unknown) => {
+    const recordFailure = async (err: unknown, retry: boolean) => {
       const run = await stores.runs.load(runId);
-      if (run) await appendCommandFailure(stores.ledger, run, cmd, errorMessage(err));
+      if (!run) return;
+      await appendCommandFailure(stores.ledger, run, cmd, errorMessage(err), retry);
+      recorded.add(runId);
     };
     return this.locks.with(runId, async () => {
       if (await applyToRunOnce(stores, runId, cmd.seq, effect, recordFailure) === "skipped") {
         const failure = await findByKey(stores.ledger, runId, `command:${cmd.command_id}`);
-        if (failure) throw new CommandError(failure.error ?? "failed");
+        if (failure) {
+          recorded.add(runId);
+          throw new CommandError(failure.error ?? "failed");
+        }
       }
     });
   }
@@ -136,23 +150,23 @@ export class CommandApplier {
     }
   }
 
-  async #answerWait(cmd: CommandRecord): Promise<void> {
+  async #answerWait(cmd: CommandRecord, recorded: Set<string>): Promise<void> {
     const payload = cmd.payload.payload;
     if (!isObject(payload)) throw new CommandError("resume payload.payload must be an object");
     const waitKey = optionalString(cmd.payload, "wait_key", "waitKey");
-    await this.#onRun(cmd, cmd.run_id, (run) => {
+    await this.#onRun(cmd, cmd.run_id, recorded, (run) => {
       if (isPaused(run)) throw new CommandError("Run is paused");
       return this.deps.runtime.resume(run.run_id, { waitKey, payload, maxSteps: 0 });
     });
   }
 
-  async #emitEvent(cmd: CommandRecord): Promise<void> {
+  async #emitEvent(cmd: CommandRecord, recorded: Set<string>): Promise<void> {
     const { waitKey, envelope } = planEventDelivery(cmd);
     const errors: string[] = [];
     const waiters = await listEventWaiters(this.deps.stores.runs, waitKey);
     for (const waiter of waiters) {
       try {
-        await this.#onRun(cmd, waiter.run_id, (run) => {
+        await this.#onRun(cmd, waiter.run_id, recorded, (run) => {
           if (run.status !== "waiting" || run.waiting?.wait_key !== waitKey) return Promise.resolve();
           if (isPaused(run)) throw new CommandError("Run is paused");
           return this.deps.runtime.resume(run.run_id, { waitKey, payload: envelope, maxSteps: 0 });

@@ -1,7 +1,9 @@
 /**
  * Ledger records the runner itself writes: a failed command (so clients replaying the ledger see
- * it) and a tick exception that failed a run. Both carry an idempotency key and are appended only
- * if no record with that key exists yet, so a crash-and-retry never duplicates them.
+ * it) and a tick exception that failed a run. Both carry an idempotency key. A tick failure is
+ * appended only if no record with that key exists yet, so a crash-and-retry never duplicates it; a
+ * command failure is checked that way only when the caller knows it may be a retry (reading the
+ * whole ledger per failure made a burst of failures cost the square of their number).
  */
 import type { Effect, RunState, StepRecord } from "../runtime/types.ts";
 import type { LedgerStore } from "../store/types.ts";
@@ -54,18 +56,22 @@ async function appendOnce(ledger: LedgerStore, record: StepRecord): Promise<void
   await ledger.append(record.run_id, [record]);
 }
 
-export function appendCommandFailure(
+/** `mayExist`: this may re-run a command whose failure a crash interrupted (then check first). */
+export async function appendCommandFailure(
   ledger: LedgerStore,
   run: RunState,
   command: { command_id: string; type: string; seq: number },
   error: string,
+  mayExist: boolean,
 ): Promise<void> {
   const effect: Effect = {
     type: "command",
     payload: { command_id: command.command_id, type: command.type, seq: command.seq },
     result_key: null,
   };
-  return appendOnce(ledger, failedRecord(run, "command", effect, error, `command:${command.command_id}`));
+  const record = failedRecord(run, "command", effect, error, `command:${command.command_id}`);
+  if (mayExist) await appendOnce(ledger, record);
+  else await ledger.append(run.run_id, [record]);
 }
 
 export function appendTickFailure(ledger: LedgerStore, run: RunState, error: string): Promise<void> {

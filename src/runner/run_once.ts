@@ -102,7 +102,7 @@ export async function applyToRunOnce(
   runId: string,
   seq: number,
   effect: (run: RunState) => Promise<unknown>,
-  onFailure?: (err: unknown) => Promise<void>,
+  onFailure?: (err: unknown, retry: boolean) => Promise<void>,
 ): Promise<"applied" | "skipped"> {
   const run = await stores.runs.load(runId);
   if (!run) throw new RunNotFoundError(runId);
@@ -113,7 +113,8 @@ export async function applyToRunOnce(
     await finish(stores, runId, seq);
     return "skipped";
   }
-  if (marks.pending?.seq !== seq) {
+  const retry = marks.pending?.seq === seq; // a crash interrupted this command on this run
+  if (!retry) {
     writeMarks(run, { last_seq: marks.last_seq, pending: { seq, fingerprint: fp } });
     await stores.runs.save(run);
   }
@@ -124,7 +125,7 @@ export async function applyToRunOnce(
     // Neither is a lost lease (another runner now owns the run and applies the command).
     if (isDiskFull(err) || err instanceof LeaseLostError) throw err;
     // The failure must be durable before the "done" mark, or a crash in between reports it applied.
-    await onFailure?.(err);
+    await onFailure?.(err, retry);
     await finish(stores, runId, seq);
     throw err;
   }

@@ -47,6 +47,7 @@ export class Runner {
   #lastRepair = 0;
   #inboxRetryAt = 0;
   #coalescing: ReturnType<typeof setTimeout> | undefined;
+  #holdingInbox = false;
 
   constructor(deps: RunnerDeps) {
     this.#deps = deps;
@@ -180,18 +181,26 @@ export class Runner {
   /** True when this runner may drain the inbox; a refused claim is not retried for a while. */
   async #holdsInbox(): Promise<boolean> {
     if (Date.now() < this.#inboxRetryAt) return false;
-    if (await this.#claims.tryClaim(INBOX_KEY)) return true;
+    if (await this.#claims.tryClaim(INBOX_KEY)) {
+      if (!this.#holdingInbox) this.#drain.recover(); // whoever held it may have stopped mid-command
+      this.#holdingInbox = true;
+      return true;
+    }
+    this.#holdingInbox = false;
     this.#inboxRetryAt = Date.now() + INBOX_RETRY_MS;
     return false;
   }
 
-  /** Running runs (most recently updated first) plus due `until` waits, gateway-owned only. */
+  /**
+   * Running runs, least recently updated first (FIFO: the run that waited longest for a tick goes
+   * first, so steady arrivals do not starve older runs), plus due `until` waits, gateway-owned only.
+   */
   async #scheduleTicks(): Promise<void> {
     if (this.#ticks.full) return;
     if (this.#claims.claimRunnable) return await this.#scheduleClaimed(this.#claims.claimRunnable);
     const { runs } = this.#deps.stores;
     const limit = this.#deps.config.runScanLimit;
-    const running = await runs.list({ status: "running", actorId: "gateway", limit });
+    const running = await runs.list({ status: "running", actorId: "gateway", limit, oldestFirst: true });
     const due = await runs.listDueWaitUntil(nowIso(), limit);
     for (const run of [...running.items, ...due]) {
       if (run.actor_id !== "gateway" || isTerminal(run.status) || isPaused(run)) continue;

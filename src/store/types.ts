@@ -31,6 +31,11 @@ export interface RunQuery {
   limit?: number;
   /** Opaque cursor from a previous page's `next_cursor`. */
   cursor?: string | null;
+  /**
+   * Least recently updated first (the runner's FIFO order) instead of newest first. One page only:
+   * `next_cursor` is always null and a `cursor` is refused.
+   */
+  oldestFirst?: boolean;
 }
 
 export interface RunPage {

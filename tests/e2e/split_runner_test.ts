@@ -57,8 +57,12 @@ Deno.test("split deployment: readiness follows the runner heartbeat; runner /met
     const anon = await fetch(`${runnerUrl}/metrics`);
     await anon.body?.cancel();
     assert.equal(anon.status, 401);
-    const metrics = await (await fetch(`${runnerUrl}/metrics`, { headers: AUTH })).text();
-    assert.match(metrics, /^gateway_commands_total\{outcome="applied"\} 1$/m);
+    // The outcome is readable once durable, a moment before the runner's complete() returns and counts it.
+    const metrics = await eventually(
+      "runner counted the command",
+      () => fetch(`${runnerUrl}/metrics`, { headers: AUTH }).then((r) => r.text()),
+      (text) => /^gateway_commands_total\{outcome="applied"\} 1$/m.test(text),
+    );
     assert.match(metrics, /^gateway_ledger_appends_total [1-9]\d*$/m);
     const ready = await fetch(`${runnerUrl}/api/health/ready`);
     assert.equal(ready.status, 200, JSON.stringify(await ready.json()));

@@ -80,6 +80,12 @@ export function storeContract(backend: string, factory: StoreFactory): void {
     assert.deepEqual(await ids({ waitKey: "evt:session:s1:go" }), ["d"]);
     assert.deepEqual(await ids({ waitKey: "evt:other" }), []);
     assert.deepEqual(await ids({ createdAfter: iso(2), createdBefore: iso(3) }), ["b", "c"]);
+    // the runner's FIFO order: least recently updated first, one page
+    assert.deepEqual(await ids({ oldestFirst: true }), ["a", "c", "b", "d"]);
+    assert.deepEqual(await ids({ status: "running", oldestFirst: true, limit: 1 }), ["a"]);
+    assert.equal((await runs.list({ oldestFirst: true, limit: 1 })).next_cursor, null);
+    const cursor = (await runs.list({ limit: 1 })).next_cursor;
+    await assert.rejects(runs.list({ oldestFirst: true, cursor }), StoreValidationError);
   });
 
   test("run list paging with an opaque cursor visits every run once", async ({ runs }) => {
@@ -340,6 +346,36 @@ export function storeContract(backend: string, factory: StoreFactory): void {
       assert.deepEqual((await reopened.commands.append(makeCommand("c2"))).seq, 2);
     } finally {
       await reopened.close();
+    }
+  });
+
+  test("a watched second instance's run queries follow this one's saves and deletes", async (stores, dir) => {
+    const other = await factory(dir);
+    const off = other.wake.subscribe("runs", () => {});
+    // well within the file store's periodic full re-scan: only the watch events can make it in time
+    const soon = (predicate: () => Promise<boolean>) => eventually(predicate, 2_000);
+    try {
+      const ids = async (q: Parameters<typeof other.runs.list>[0]) =>
+        (await other.runs.list(q)).items.map((r) => r.run_id);
+      assert.deepEqual(await ids({ status: "running" }), []);
+      await stores.runs.save(makeRun("p1", { updated_at: iso(1) }));
+      await stores.runs.save(makeRun("k1", { parent_run_id: "p1", updated_at: iso(2) }));
+      await soon(async () => (await ids({ status: "running" })).length === 2);
+      assert.deepEqual((await other.runs.listChildren("p1")).map((r) => r.run_id), ["k1"]);
+      const until = iso(9);
+      await stores.runs.save(
+        makeRun("p1", { status: "waiting", waiting: makeWait({ until }), updated_at: iso(3) }),
+      );
+      await soon(async () => (await other.runs.nextWaitUntil()) === until);
+      await stores.runs.save(makeRun("k1", { parent_run_id: "p1", status: "completed", updated_at: iso(4) }));
+      await soon(async () => (await ids({ status: "running" })).length === 0);
+      assert.deepEqual(await ids({ status: "completed" }), ["k1"]);
+      await stores.runs.delete("k1");
+      await soon(async () => (await ids({})).join() === "p1");
+      assert.deepEqual(await other.runs.listChildren("p1"), []);
+    } finally {
+      off();
+      await other.close();
     }
   });
 

@@ -1,11 +1,17 @@
 /**
  * File run store: `run_<id>.json`, pretty JSON (indent 2), replaced atomically (tmp + fsync + rename).
- * Queries scan the directory; parsed summaries are cached per file and reused only while the file's
- * (inode, size, mtime) is unchanged and the mtime was old enough when it was read that a later write
- * from another process must change it (the "racy timestamp" rule).
+ *
+ * Queries read an in-memory index of run summaries (all runs, the non-terminal ones, children by
+ * parent), so the runner's hot queries cost the number of live runs, not the history. The index is
+ * kept current by this process's own saves and, while the data dir is watched (see watch.ts), by
+ * re-checking only the run files another process touched; a full re-validation still runs every
+ * FULL_RESCAN_MS (a lost watch event, a file edited in place). Unwatched, a query re-scans whenever
+ * the directory changed. A re-checked file is re-read only when its (inode, size, mtime) changed;
+ * a full scan also re-reads files whose mtime was too recent to prove a later write would change it
+ * (the "racy timestamp" rule).
  */
 import { join } from "node:path";
-import type { RunState } from "../../runtime/types.ts";
+import { isTerminal, type RunState } from "../../runtime/types.ts";
 import type { RunPage, RunQuery, RunStore, StoreEntryError, WakeBus } from "../types.ts";
 import { StoreCorruptError } from "../types.ts";
 import {
@@ -38,8 +44,20 @@ interface CacheEntry {
   ino: number | null;
   size: number;
   mtime: number;
+  /** False when the mtime was too recent when read: a full scan re-reads the file. */
+  trusted: boolean;
   summary: RunSummary | null;
   error: string | null;
+}
+
+/** What the data-dir watcher tells the run store (see watch.ts). */
+export interface RunFileWatch {
+  /** Watching began (or events were lost): everything before it is unknown, re-scan fully. */
+  reset(): void;
+  /** Watching ended: fall back to directory-change checks. */
+  stopped(): void;
+  /** A run file (by name) was created, replaced or removed. */
+  changed(name: string): void;
 }
 
 /** Parses a run file's bytes; throws StoreCorruptError naming the file. */
@@ -61,11 +79,35 @@ export function parseRunFile(path: string, bytes: Uint8Array): RunState {
 }
 
 export class FileRunStore implements RunStore {
-  #cache = new Map<string, CacheEntry>();
-  /** The last scan, reused while the directory is unchanged (see #scan). */
-  #lastScan: { stamp: string; at: number; summaries: RunSummary[]; errors: StoreEntryError[] } | null = null;
+  /** Every run file seen, by file name. */
+  #entries = new Map<string, CacheEntry>();
+  /** Summaries of non-terminal runs: what the runner's queries look at. */
+  #active = new Map<string, RunSummary>();
+  #children = new Map<string, Set<string>>();
+  #errors = new Map<string, string>();
+  /** Run files another process touched since the last refresh (while watched). */
+  #dirty = new Set<string>();
+  #watching = false;
+  /** When the last full scan started, and the directory stamp it saw. */
+  #fullAt = -Infinity;
+  #fullStamp = "";
 
   constructor(private readonly dir: string, private readonly wake: WakeBus) {}
+
+  /** The hooks the data-dir watcher calls. */
+  readonly watch: RunFileWatch = {
+    reset: () => {
+      this.#watching = true;
+      this.#fullAt = -Infinity;
+    },
+    stopped: () => {
+      this.#watching = false;
+      this.#fullAt = -Infinity;
+    },
+    changed: (name) => {
+      if (RUN_FILE.test(name)) this.#dirty.add(name);
+    },
+  };
 
   #path(runId: string): string {
     return join(this.dir, runFileName(runId));
@@ -73,8 +115,23 @@ export class FileRunStore implements RunStore {
 
   async save(run: RunState): Promise<void> {
     assertRun(run);
-    await writeFileAtomic(this.#path(run.run_id), JSON.stringify(run, null, 2));
+    const path = this.#path(run.run_id);
+    await writeFileAtomic(path, JSON.stringify(run, null, 2));
+    this.#remember(runFileName(run.run_id), path, summarize(run));
     this.wake.publish("runs");
+  }
+
+  /** Indexes a run this process just wrote, so neither its watch event nor a query re-reads it. */
+  #remember(name: string, path: string, summary: RunSummary): void {
+    let stat: Deno.FileInfo;
+    try {
+      stat = Deno.statSync(path);
+    } catch {
+      this.#dirty.add(name); // replaced or removed meanwhile: check it on the next query
+      return;
+    }
+    const mtime = stat.mtime?.getTime() ?? NaN;
+    this.#set(name, { ino: stat.ino, size: stat.size, mtime, trusted: false, summary, error: null });
   }
 
   async load(runId: string): Promise<RunState | null> {
@@ -87,26 +144,53 @@ export class FileRunStore implements RunStore {
   async list(query: RunQuery = {}): Promise<RunPage> {
     const limit = queryLimit(query);
     const after = query.cursor ? decodeRunCursor(query.cursor) : null;
-    const { summaries, errors } = await this.#scan();
-    const matching = summaries.filter((s) => matchesQuery(s, query, after)).sort(compareNewestFirst);
+    await this.#refresh();
+    const errors = this.#errorList();
+    const matching = [...this.#candidates(query)].filter((s) => matchesQuery(s, query, after));
+    matching.sort(query.oldestFirst ? (a, b) => compareNewestFirst(b, a) : compareNewestFirst);
     const page = matching.slice(0, limit);
     const items = await this.#loadAll(page, errors);
-    const next_cursor = matching.length > limit ? encodeRunCursor(page[page.length - 1]) : null;
+    const next_cursor = matching.length > limit && !query.oldestFirst
+      ? encodeRunCursor(page[page.length - 1])
+      : null;
     return errors.length > 0 ? { items, next_cursor, errors } : { items, next_cursor };
   }
 
+  /** Only the live runs when the query asks for live statuses only (the runner's queries). */
+  #candidates(query: RunQuery): Iterable<RunSummary> {
+    const statuses = query.status === undefined ? null : [query.status].flat();
+    if (statuses && statuses.every((s) => !isTerminal(s))) return this.#active.values();
+    if (query.parentRunId !== undefined) return this.#childSummaries(query.parentRunId);
+    return this.#summaries();
+  }
+
+  *#summaries(): Iterable<RunSummary> {
+    for (const entry of this.#entries.values()) if (entry.summary) yield entry.summary;
+  }
+
+  #childSummaries(parentRunId: string): RunSummary[] {
+    const names = this.#children.get(parentRunId) ?? [];
+    return [...names].map((name) => this.#entries.get(name)?.summary).filter((s) =>
+      s !== undefined && s !== null
+    );
+  }
+
+  #errorList(): StoreEntryError[] {
+    return [...this.#errors].map(([name, error]) => ({ location: join(this.dir, name), error }));
+  }
+
   async listDueWaitUntil(nowIso: string, limit: number): Promise<RunState[]> {
-    const { summaries } = await this.#scan();
-    const due = summaries.filter((s) => isWaitingUntil(s) && s.wait_until! <= nowIso)
+    await this.#refresh();
+    const due = [...this.#active.values()].filter((s) => isWaitingUntil(s) && s.wait_until! <= nowIso)
       .sort((a, b) => a.wait_until!.localeCompare(b.wait_until!) || a.run_id.localeCompare(b.run_id))
       .slice(0, limit);
     return await this.#loadAll(due, []);
   }
 
   async nextWaitUntil(): Promise<string | null> {
-    const { summaries } = await this.#scan();
+    await this.#refresh();
     let next: string | null = null;
-    for (const s of summaries) {
+    for (const s of this.#active.values()) {
       if (isWaitingUntil(s) && (next === null || s.wait_until! < next)) next = s.wait_until;
     }
     return next;
@@ -114,8 +198,8 @@ export class FileRunStore implements RunStore {
 
   async listChildren(parentRunId: string): Promise<RunState[]> {
     assertId("parent_run_id", parentRunId);
-    const { summaries } = await this.#scan();
-    const children = summaries.filter((s) => s.parent_run_id === parentRunId)
+    await this.#refresh();
+    const children = this.#childSummaries(parentRunId)
       .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.run_id.localeCompare(b.run_id));
     return await this.#loadAll(children, []);
   }
@@ -123,6 +207,7 @@ export class FileRunStore implements RunStore {
   async delete(runId: string): Promise<boolean> {
     assertId("run_id", runId);
     const removed = await removeIfExists(this.#path(runId));
+    this.#forget(runFileName(runId));
     if (removed) this.wake.publish("runs");
     return removed;
   }
@@ -140,66 +225,99 @@ export class FileRunStore implements RunStore {
     return loaded.filter((run): run is RunState => run !== null);
   }
 
+  #set(name: string, entry: CacheEntry): void {
+    this.#forget(name);
+    this.#entries.set(name, entry);
+    const s = entry.summary;
+    if (!s) {
+      if (entry.error) this.#errors.set(name, entry.error);
+      return;
+    }
+    if (!isTerminal(s.status as RunState["status"])) this.#active.set(name, s);
+    if (s.parent_run_id) {
+      let siblings = this.#children.get(s.parent_run_id);
+      if (!siblings) this.#children.set(s.parent_run_id, siblings = new Set());
+      siblings.add(name);
+    }
+  }
+
+  #forget(name: string): void {
+    const parent = this.#entries.get(name)?.summary?.parent_run_id;
+    const siblings = parent ? this.#children.get(parent) : undefined;
+    if (siblings?.delete(name) && siblings.size === 0) this.#children.delete(parent!);
+    this.#entries.delete(name);
+    this.#active.delete(name);
+    this.#errors.delete(name);
+  }
+
   /**
-   * Summaries of every readable run file, plus the unreadable ones named in `errors`.
-   *
-   * Every writer (ours, another process, upstream) replaces run files by rename, which changes the
-   * directory's mtime; while it is unchanged the last scan is reused instead of stat-ing every file
-   * (the runner queries several times a second). A full re-validation still runs every
-   * FULL_RESCAN_MS so a file edited in place is noticed too.
+   * Brings the index up to date. Watched: re-checks the run files named by watch events, with a full
+   * scan every FULL_RESCAN_MS. Unwatched: every writer (ours, another process, upstream) replaces
+   * run files by rename, which changes the directory's mtime; while it is unchanged the index is
+   * reused, else the directory is scanned again.
    */
-  async #scan(): Promise<{ summaries: RunSummary[]; errors: StoreEntryError[] }> {
+  async #refresh(): Promise<void> {
     const started = Date.now();
+    if (this.#watching && started - this.#fullAt < FULL_RESCAN_MS) {
+      const names = [...this.#dirty];
+      this.#dirty.clear();
+      for (let i = 0; i < names.length; i += STAT_BATCH) {
+        await Promise.all(names.slice(i, i + STAT_BATCH).map((name) => this.#check(name, false)));
+      }
+      return;
+    }
     const dir = Deno.statSync(this.dir);
     const dirMtime = dir.mtime?.getTime() ?? NaN;
     const stamp = `${dir.ino}:${dirMtime}:${dir.ctime?.getTime()}`;
-    const last = this.#lastScan;
     if (
-      last && last.stamp === stamp && started - last.at < FULL_RESCAN_MS && dirMtime < last.at - RACY_MS
+      !this.#watching && stamp === this.#fullStamp && started - this.#fullAt < FULL_RESCAN_MS &&
+      dirMtime < this.#fullAt - RACY_MS
     ) {
-      return { summaries: last.summaries, errors: [...last.errors] };
+      return;
     }
-    const result = await this.#scanFiles();
-    this.#lastScan = { stamp, at: started, ...result };
-    return { summaries: result.summaries, errors: [...result.errors] };
+    this.#dirty.clear();
+    await this.#scanFiles();
+    this.#fullAt = started;
+    this.#fullStamp = stamp;
   }
 
-  async #scanFiles(): Promise<{ summaries: RunSummary[]; errors: StoreEntryError[] }> {
+  async #scanFiles(): Promise<void> {
     const names: string[] = [];
     for await (const entry of Deno.readDir(this.dir)) {
       if (entry.isFile && RUN_FILE.test(entry.name)) names.push(entry.name);
     }
     const seen = new Set(names);
-    for (const name of this.#cache.keys()) if (!seen.has(name)) this.#cache.delete(name);
-    const summaries: RunSummary[] = [];
-    const errors: StoreEntryError[] = [];
+    for (const name of [...this.#entries.keys()]) if (!seen.has(name)) this.#forget(name);
     for (let i = 0; i < names.length; i += STAT_BATCH) {
-      const entries = await Promise.all(names.slice(i, i + STAT_BATCH).map((name) => this.#entry(name)));
-      entries.forEach((entry, j) => {
-        if (entry?.summary) summaries.push(entry.summary);
-        else if (entry?.error) errors.push({ location: join(this.dir, names[i + j]), error: entry.error });
-      });
+      await Promise.all(names.slice(i, i + STAT_BATCH).map((name) => this.#check(name, true)));
     }
-    return { summaries, errors };
   }
 
-  async #entry(name: string): Promise<CacheEntry | null> {
+  /** Re-reads one run file into the index when it changed; `strict` also re-reads racy entries. */
+  async #check(name: string, strict: boolean): Promise<void> {
     const path = join(this.dir, name);
     const statStarted = Date.now();
     let stat: Deno.FileInfo;
     try {
       stat = Deno.statSync(path); // sync: for thousands of files, async op overhead doubles the scan time
     } catch {
-      return null; // removed since readDir
+      this.#forget(name); // removed
+      return;
     }
     const mtime = stat.mtime?.getTime() ?? NaN;
-    const cached = this.#cache.get(name);
-    if (cached && cached.ino === stat.ino && cached.size === stat.size && cached.mtime === mtime) {
-      return cached;
+    const cached = this.#entries.get(name);
+    if (
+      cached && cached.ino === stat.ino && cached.size === stat.size && cached.mtime === mtime &&
+      (cached.trusted || !strict)
+    ) {
+      return;
     }
     const bytes = await readIfExists(path);
-    if (bytes === null) return null;
-    let entry: CacheEntry;
+    if (bytes === null) {
+      this.#forget(name);
+      return;
+    }
+    const trusted = mtime < statStarted - RACY_MS;
     try {
       const run = parseRunFile(path, bytes);
       if (runFileName(run.run_id) !== name) {
@@ -208,12 +326,23 @@ export class FileRunStore implements RunStore {
           `run_id ${JSON.stringify(run.run_id)} does not match the file name`,
         );
       }
-      entry = { ino: stat.ino, size: stat.size, mtime, summary: summarize(run), error: null };
+      this.#set(name, {
+        ino: stat.ino,
+        size: stat.size,
+        mtime,
+        trusted,
+        summary: summarize(run),
+        error: null,
+      });
     } catch (err) {
-      entry = { ino: stat.ino, size: stat.size, mtime, summary: null, error: errorText(err) };
+      this.#set(name, {
+        ino: stat.ino,
+        size: stat.size,
+        mtime,
+        trusted,
+        summary: null,
+        error: errorText(err),
+      });
     }
-    if (mtime < statStarted - RACY_MS) this.#cache.set(name, entry);
-    else this.#cache.delete(name);
-    return entry;
   }
 }

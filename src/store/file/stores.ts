@@ -8,12 +8,18 @@ import { FileArtifactStore } from "./artifacts.ts";
 import { fileWatchSource } from "./watch.ts";
 
 export function openFileStores(dataDir: string): Stores {
-  const wake = new InProcessWakeBus(fileWatchSource(dataDir));
+  let runs: FileRunStore | null = null;
+  const wake = new InProcessWakeBus(fileWatchSource(dataDir, {
+    reset: () => runs?.watch.reset(),
+    stopped: () => runs?.watch.stopped(),
+    changed: (name) => runs?.watch.changed(name),
+  }));
+  runs = new FileRunStore(dataDir, wake);
   const commands = new FileCommandStore(dataDir, wake);
   const artifacts = new FileArtifactStore(dataDir);
   return {
     backend: "file",
-    runs: new FileRunStore(dataDir, wake),
+    runs,
     ledger: new FileLedgerStore(dataDir, wake),
     commands,
     artifacts,

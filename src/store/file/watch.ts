@@ -1,13 +1,14 @@
 /**
  * Cross-process wake-ups for the file backend: watch the data dir and map changed file names to
  * topics (ledger_<id>.jsonl → ledger:<id>, commands.jsonl → commands, run_*.json → runs).
- * This process's own writes are seen too; duplicate wake-ups are harmless hints.
+ * This process's own writes are seen too; duplicate wake-ups are harmless hints. The run store is
+ * told which run files changed (before the wake-up is published), so it re-checks only those.
  */
 import { basename } from "node:path";
 import type { WakeSource } from "../wake.ts";
 import { ledgerTopic } from "../wake.ts";
 import { LEDGER_FILE } from "./ledger.ts";
-import { RUN_FILE } from "./runs.ts";
+import { RUN_FILE, type RunFileWatch } from "./runs.ts";
 import { errorText, logger } from "../../util/log.ts";
 
 const log = logger("store");
@@ -20,23 +21,29 @@ function topicForFile(name: string): string | null {
   return null;
 }
 
-export function fileWatchSource(dataDir: string): WakeSource {
+export function fileWatchSource(dataDir: string, runs?: RunFileWatch): WakeSource {
   return {
     start(publish) {
       const watcher = Deno.watchFs(dataDir, { recursive: false });
+      runs?.reset();
       const loop = (async () => {
         try {
           for await (const event of watcher) {
             if (event.kind === "access") continue;
+            if (event.flag === "rescan") runs?.reset(); // events were dropped
             const topics = new Set<string>();
             for (const path of event.paths) {
-              const topic = topicForFile(basename(path));
+              const name = basename(path);
+              const topic = topicForFile(name);
+              if (topic === "runs") runs?.changed(name);
               if (topic) topics.add(topic);
             }
             for (const topic of topics) publish(topic);
           }
         } catch (err) {
           log.warn("data dir watcher stopped", { dir: dataDir, error: errorText(err) });
+        } finally {
+          runs?.stopped();
         }
       })();
       return async () => {

@@ -61,7 +61,7 @@ export class PgRunStore implements RunStore {
 
   async list(query: RunQuery = {}): Promise<RunPage> {
     const { text, params, limit } = runListSql(query, (n) => `$${n}`, "wait_key");
-    return runPageFromRows(await this.db.query((sql) => sql.unsafe(text, params)), limit);
+    return runPageFromRows(await this.db.query((sql) => sql.unsafe(text, params)), limit, query.oldestFirst);
   }
 
   async listDueWaitUntil(nowIso: string, limit: number): Promise<RunState[]> {

@@ -3,15 +3,19 @@
  * WAL, or a second process opening the file fails with "database is locked". synchronous=FULL: an
  * acknowledged write survives a power loss, not only a process crash (the ledger is the truth).
  */
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { migrateSchema } from "./schema.ts";
 
 const BUSY_TIMEOUT_MS = 5000;
+/** Prepared statements kept per connection (list queries vary their text with their filters). */
+const STATEMENT_CACHE = 256;
 
 export type Row = Record<string, unknown>;
 
 export class SqliteDb {
   readonly db: DatabaseSync;
+  /** SQL text → prepared statement, least recently used first (preparing costs more than running). */
+  readonly #statements = new Map<string, StatementSync>();
 
   constructor(readonly path: string) {
     this.db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
@@ -39,20 +43,36 @@ export class SqliteDb {
     }
   }
 
+  /** The prepared statement for `sql`, prepared once per connection. */
+  prepare(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement) {
+      this.#statements.delete(sql); // re-inserted below: most recently used last
+    } else {
+      statement = this.db.prepare(sql);
+      if (this.#statements.size >= STATEMENT_CACHE) {
+        this.#statements.delete(this.#statements.keys().next().value!);
+      }
+    }
+    this.#statements.set(sql, statement);
+    return statement;
+  }
+
   get(sql: string, ...params: (string | number | null)[]): Row | undefined {
-    return this.db.prepare(sql).get(...params) as Row | undefined;
+    return this.prepare(sql).get(...params) as Row | undefined;
   }
 
   all(sql: string, ...params: (string | number | null)[]): Row[] {
-    return this.db.prepare(sql).all(...params) as Row[];
+    return this.prepare(sql).all(...params) as Row[];
   }
 
   run(sql: string, ...params: (string | number | null)[]): { changes: number; lastInsertRowid: number } {
-    const r = this.db.prepare(sql).run(...params);
+    const r = this.prepare(sql).run(...params);
     return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
   }
 
   close(): void {
+    this.#statements.clear();
     if (this.db.isOpen) this.db.close();
   }
 }

@@ -14,7 +14,7 @@ import { type SqliteDb, task } from "./db.ts";
 export function insertLedger(sql: SqliteDb, runId: string, records: unknown[]): number {
   const head = sql.get("SELECT last_seq FROM ledger_heads WHERE run_id = ?", runId);
   let seq = Number(head?.last_seq ?? 0);
-  const insert = sql.db.prepare("INSERT INTO ledger(run_id, seq, record_json) VALUES (?,?,?)");
+  const insert = sql.prepare("INSERT INTO ledger(run_id, seq, record_json) VALUES (?,?,?)");
   for (const record of records) insert.run(runId, ++seq, JSON.stringify(record));
   sql.run(
     `INSERT INTO ledger_heads(run_id, last_seq) VALUES (?, ?)

@@ -70,7 +70,7 @@ export class SqliteRunStore implements RunStore {
         () => "?",
         "json_extract(run_json, '$.waiting.wait_key')",
       );
-      return runPageFromRows(this.sql.all(text, ...params), limit);
+      return runPageFromRows(this.sql.all(text, ...params), limit, query.oldestFirst);
     });
   }
 

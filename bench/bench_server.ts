@@ -1,0 +1,66 @@
+/** A gateway on loopback for the HTTP benches: one demo bundle, security on, in this process. */
+import { join } from "node:path";
+import { loadConfig } from "../src/config/config.ts";
+import { type Gateway, openGateway } from "../src/gateway.ts";
+import { createGatewayServer } from "../src/http/server.ts";
+import { setLogLevel } from "../src/util/log.ts";
+import { startEndFlow, writeBundle } from "../tests/helpers/bundles.ts";
+
+export const TOKEN = "bench-token";
+export const AUTH = { Authorization: `Bearer ${TOKEN}` };
+export const JSON_HEADERS = { ...AUTH, "Content-Type": "application/json" };
+
+export const percentile = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
+
+export async function post(base: string, path: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(base + path, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(body) });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+export interface BenchServer {
+  gw: Gateway;
+  base: string;
+  close(): Promise<void>;
+}
+
+/** Serves bundle `demo` (start → end) from a temp dir under ./data; close() removes everything. */
+export async function openBenchServer(store: string, runner: boolean, prefix: string): Promise<BenchServer> {
+  setLogLevel("error");
+  await Deno.mkdir("./data", { recursive: true });
+  const root = await Deno.makeTempDir({ dir: "./data", prefix });
+  const flowsDir = join(root, "flows");
+  await writeBundle(flowsDir, { bundleId: "demo", version: "0.0.1", flows: { root: startEndFlow("root") } });
+  const config = loadConfig({
+    ABSTRACTGATEWAY_DATA_DIR: join(root, "data"),
+    ABSTRACTGATEWAY_FLOWS_DIR: flowsDir,
+    ABSTRACTGATEWAY_STORE_BACKEND: store,
+    ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN,
+    ABSTRACTGATEWAY_MAX_CONCURRENCY: "4096",
+    ABSTRACTGATEWAY_MAX_SSE: "4096",
+    ABSTRACTGATEWAY_MAX_SSE_PER_TOKEN: "4096",
+    ABSTRACTGATEWAY_AUDIT_LOG: "0",
+    ABSTRACTGATEWAY_LOG_LEVEL: "error",
+  });
+  const gw = await openGateway(config, { runner });
+  if (gw.runner) await gw.runner.ready;
+  const http = createGatewayServer(gw);
+  const listening = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: (a) => listening.resolve(a) },
+    http.fetch,
+  );
+  return {
+    gw,
+    base: `http://127.0.0.1:${(await listening.promise).port}`,
+    async close() {
+      http.endStreams();
+      await server.shutdown();
+      await gw.close();
+      await http.close();
+      await Deno.remove(root, { recursive: true });
+    },
+  };
+}

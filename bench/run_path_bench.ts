@@ -1,0 +1,219 @@
+/**
+ * Run and command hot paths with the runner on (issue 16 figures), each printed beside its target:
+ * completed runs/s at 16 clients, start→terminal p50 with 0 and 1k runs stored, commands/s
+ * (append + apply), CPU per run and per command, and a burst of failing `resume` commands.
+ *
+ *   deno run -A bench/run_path_bench.ts [--store file|sqlite] [--seconds 3]
+ *
+ * Server and runner run in this process; clients are fetch calls over 127.0.0.1. CPU figures are
+ * this process's user+system time divided by the work done, so they include the clients' share
+ * (an upper bound on the server's cost).
+ */
+import { parseArgs } from "node:util";
+import process from "node:process";
+import type { Gateway } from "../src/gateway.ts";
+import type { RunState } from "../src/runtime/types.ts";
+import { openBenchServer, percentile, post } from "./bench_server.ts";
+const TERMINAL = new Set(["completed", "failed", "cancelled"]);
+
+interface Row {
+  measure: string;
+  value: string;
+  target: string;
+}
+
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Resolves run ids once they reach a terminal state, checking on every `runs` wake-up. */
+class TerminalWaiter {
+  #pending = new Map<string, () => void>();
+  #checking = false;
+  #again = false;
+  readonly #off: () => void;
+
+  constructor(private readonly gw: Gateway) {
+    this.#off = gw.stores.wake.subscribe("runs", () => void this.#check());
+  }
+
+  wait(runId: string): Promise<void> {
+    const done = Promise.withResolvers<void>();
+    this.#pending.set(runId, done.resolve);
+    void this.#check();
+    return done.promise;
+  }
+
+  async #check(): Promise<void> {
+    if (this.#checking) {
+      this.#again = true;
+      return;
+    }
+    this.#checking = true;
+    do {
+      this.#again = false;
+      for (const [id, resolve] of [...this.#pending]) {
+        const run = await this.gw.stores.runs.load(id);
+        if (run && TERMINAL.has(run.status)) {
+          this.#pending.delete(id);
+          resolve();
+        }
+      }
+    } while (this.#again);
+    this.#checking = false;
+  }
+
+  close(): void {
+    this.#off();
+  }
+}
+
+/** Starts runs on `clients` lanes for `seconds`; each lane waits for its run to end before the next. */
+async function runLoop(base: string, waiter: TerminalWaiter, clients: number, seconds: number) {
+  const latencies: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  const cpu0 = cpuMs();
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (performance.now() < end) {
+      const started = performance.now();
+      const { run_id } = await post(base, "/api/gateway/runs/start", { bundle_id: "demo" });
+      await waiter.wait(String(run_id));
+      latencies.push(performance.now() - started);
+    }
+  }));
+  const elapsedS = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    perS: latencies.length / elapsedS,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    cpuPerRun: (cpuMs() - cpu0) / latencies.length,
+    n: latencies.length,
+  };
+}
+
+/** Stores `count` completed copies of `template` (history the hot paths must not scan). */
+async function seedCompleted(gw: Gateway, template: RunState, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 64) {
+    await Promise.all(Array.from({ length: Math.min(64, count - i) }, () => {
+      const run_id = crypto.randomUUID();
+      return gw.stores.runs.save({ ...structuredClone(template), run_id, session_id: run_id });
+    }));
+  }
+}
+
+/** Waits until the runner's inbox cursor reaches `seq`. */
+async function appliedThrough(gw: Gateway, seq: number): Promise<void> {
+  while (await gw.stores.commands.loadCursor() < seq) await new Promise((r) => setTimeout(r, 20));
+}
+
+/** Appends commands on 16 lanes; resolves when all are appended and applied. */
+async function commandBurst(gw: Gateway, base: string, total: number, body: (i: number) => unknown) {
+  const cpu0 = cpuMs();
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    while (next < total) await post(base, "/api/gateway/commands", body(next++));
+  }));
+  const ackedS = (performance.now() - t0) / 1000;
+  await appliedThrough(gw, await gw.stores.commands.lastSeq());
+  const appliedS = (performance.now() - t0) / 1000;
+  return {
+    ackPerS: total / ackedS,
+    perS: total / appliedS,
+    afterAckS: appliedS - ackedS,
+    cpu: (cpuMs() - cpu0) / total,
+  };
+}
+
+export async function main(args: string[] = Deno.args): Promise<Row[]> {
+  const { values } = parseArgs({
+    args,
+    options: { store: { type: "string", default: "file" }, seconds: { type: "string", default: "3" } },
+  });
+  const seconds = Number(values.seconds);
+  const { gw, base, close } = await openBenchServer(values.store, true, "bench-runs-");
+  const waiter = new TerminalWaiter(gw);
+  const rows: Row[] = [];
+  try {
+    const first = String((await post(base, "/api/gateway/runs/start", { bundle_id: "demo" })).run_id);
+    await waiter.wait(first);
+    const cold = await runLoop(base, waiter, 1, Math.max(1, seconds / 2));
+    rows.push({
+      measure: "start→terminal p50, 1 client, 0 runs stored",
+      value: `${cold.p50.toFixed(1)} ms`,
+      target: "flat in runs stored",
+    });
+    await seedCompleted(gw, (await gw.stores.runs.load(first))!, 1000);
+    const warm = await runLoop(base, waiter, 1, Math.max(1, seconds / 2));
+    rows.push({
+      measure: "start→terminal p50, 1 client, 1k runs stored",
+      value: `${warm.p50.toFixed(1)} ms`,
+      target: "= the 0-runs figure",
+    });
+    const many = await runLoop(base, waiter, 16, seconds);
+    rows.push({
+      measure: "completed runs/s, 16 clients",
+      value: many.perS.toFixed(0),
+      target: "≥ 1000 (SQLite)",
+    });
+    rows.push({
+      measure: "start→terminal p50 / p99, 16 clients",
+      value: `${many.p50.toFixed(0)} / ${many.p99.toFixed(0)} ms`,
+      target: "-",
+    });
+    rows.push({
+      measure: "CPU per run (server + clients)",
+      value: `${many.cpuPerRun.toFixed(2)} ms`,
+      target: "≤ 1 ms",
+    });
+
+    const cmds = await commandBurst(gw, base, 1000, (i) => ({
+      command_id: `emit-${i}-${crypto.randomUUID()}`,
+      run_id: first,
+      type: "emit_event",
+      payload: { name: "bench", scope: "session" },
+    }));
+    rows.push({
+      measure: "commands/s, append + apply, 16 clients",
+      value: cmds.perS.toFixed(0),
+      target: "≥ 5000",
+    });
+    rows.push({ measure: "commands acked/s, 16 clients", value: cmds.ackPerS.toFixed(0), target: "-" });
+    rows.push({
+      measure: "runner: apply burst after last ack",
+      value: `${cmds.afterAckS.toFixed(2)} s`,
+      target: "-",
+    });
+    rows.push({
+      measure: "CPU per command (server + clients)",
+      value: `${cmds.cpu.toFixed(2)} ms`,
+      target: "≤ 0.3 ms",
+    });
+
+    const fails = await commandBurst(gw, base, 300, (i) => ({
+      command_id: `resume-${i}-${crypto.randomUUID()}`,
+      run_id: first,
+      type: "resume",
+      payload: { payload: { answer: i } },
+    }));
+    rows.push({
+      measure: "300 failing resume commands, append + apply",
+      value: `${(300 / fails.perS).toFixed(2)} s`,
+      target: "-",
+    });
+  } finally {
+    waiter.close();
+    await close();
+  }
+  const w = [Math.max(...rows.map((r) => r.measure.length)), Math.max(...rows.map((r) => r.value.length))];
+  console.log(`Run and command paths (store: ${values.store}, runner in-process, loopback)`);
+  for (const r of rows) {
+    console.log(`${r.measure.padEnd(w[0])}  ${r.value.padStart(w[1])}  target ${r.target}`);
+  }
+  return rows;
+}
+
+if (import.meta.main) await main();
