@@ -95,8 +95,9 @@ for (const override of [true, false]) {
         const run = await drive(h, started.run_id);
         assert.equal(run.status, "completed", run.error ?? "");
         assert.equal(run.output!.response, "Nothing much here.");
-        assert.deepEqual(llm.requests.map((r) => r.body.model), [sent, sent]);
-        assert.deepEqual(await recordedModels(h), [sent, sent]);
+        // reasoning with a tool call, reasoning with the answer, the finalize pass
+        assert.deepEqual(llm.requests.map((r) => r.body.model), [sent, sent, sent]);
+        assert.deepEqual(await recordedModels(h), [sent, sent, sent]);
       });
     },
   );
