@@ -497,8 +497,9 @@ export const SETTINGS: Setting[] = [
     schema: url,
     default: undefined,
     allowed: "an http(s) URL of an OpenAI-compatible API (…/v1)",
-    help: "Media endpoint of generate_image, generate_voice and transcribe_audio (images/generations, " +
-      "audio/speech, audio/transcriptions); outputs become run artifacts. Unset: those steps fail.",
+    help:
+      "Media endpoint of generate_image, edit_image, generate_voice and transcribe_audio (images/generations, " +
+      "images/edits, audio/speech, audio/transcriptions); outputs become run artifacts. Unset: those steps fail.",
   },
   {
     key: "mediaApiKey",

@@ -7,7 +7,8 @@
  *   await llm.close();
  *
  * Routes: `POST /v1/chat/completions`, `GET /v1/models`, and the media routes: `POST
- * /v1/images/generations` (a base64 image), `/v1/audio/speech` (bytes `FAKEWAV:<input>`) and
+ * /v1/images/generations` (a base64 image), `/v1/images/edits` (`n` base64 images
+ * `FAKEEDIT<i>:<prompt>:<uploaded image>`), `/v1/audio/speech` (bytes `FAKEWAV:<input>`) and
  * `/v1/audio/transcriptions` (text = the uploaded file without that prefix, so speech → transcription
  * round-trips). Everything else is 404.
  *
@@ -118,6 +119,28 @@ const MEDIA_ROUTES: Record<string, MediaRoute> = {
     const request = await req.json() as JsonObject;
     const image = btoa(`FAKEPNG:${request.prompt}`);
     return { request, response: Response.json({ created: 0, data: [{ b64_json: image }] }) };
+  },
+  "/v1/images/edits": async (req) => {
+    const form = await req.formData();
+    const image = form.get("image") as File;
+    const mask = form.get("mask") as File | null;
+    const field = (k: string) => form.get(k) as string | null;
+    const request: JsonObject = {
+      prompt: field("prompt"),
+      model: field("model"),
+      n: field("n"),
+      size: field("size"),
+      response_format: field("response_format"),
+      image_name: image.name,
+      image_type: image.type,
+      image: await image.text(),
+      mask: mask ? await mask.text() : null,
+      mask_type: mask ? mask.type : null,
+    };
+    const data = Array.from({ length: Number(request.n ?? 1) }, (_, i) => ({
+      b64_json: btoa(`FAKEEDIT${i + 1}:${request.prompt}:${request.image}`),
+    }));
+    return { request, response: Response.json({ created: 0, data }) };
   },
   "/v1/audio/speech": async (req) => {
     const request = await req.json() as JsonObject;

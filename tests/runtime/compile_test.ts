@@ -40,6 +40,7 @@ const CATALOG_MINIMUM = [
   "generate_voice",
 ];
 const GATEWAY_EXTRA = [
+  "edit_image",
   "for",
   "loop",
   "switch",

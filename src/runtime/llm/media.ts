@@ -1,6 +1,7 @@
 /**
  * Media generation for `llm_call` payloads with an `output` selector (what the media nodes compile
- * to): images (`POST images/generations`, base64 answer), speech (`POST audio/speech`, audio bytes)
+ * to): images (`POST images/generations`, base64 answer), image edits (`POST images/edits`, multipart
+ * with the input image and optional mask, base64 answer), speech (`POST audio/speech`, audio bytes)
  * and transcription (`POST audio/transcriptions`, multipart with the input audio artifact), against
  * the OpenAI-compatible media endpoint the operator configured. Every output is stored as an
  * artifact of the run; the result carries its ref as upstream's media results do.
@@ -80,16 +81,25 @@ export async function mediaCall(ctx: EffectContext, options: MediaOptions): Prom
       if (size) body.size = size;
       for (const k of ["quality", "style"]) if (str(output[k])) body[k] = str(output[k]);
       const answer = await postModelApi(client, "images/generations", body, ctx.signal);
-      const json = JSON.parse(new TextDecoder().decode(answer.bytes));
-      const b64 = json?.data?.[0]?.b64_json;
-      if (typeof b64 !== "string") throw new Error(`no image in the answer of ${answer.url}`);
-      const type = `image/${format ?? "png"}`;
-      const meta = await ctx.services.storeArtifact(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)), {
-        content_type: type,
-        filename: `${ctx.node_id}.${format ?? "png"}`,
-        tags: { ...tags, modality: "image" },
-      });
-      return done(artifactRef(meta, "image"), "", model, task);
+      return done(await storeImages(ctx, answer, format, tags), "", model, task);
+    }
+    if (task === "image_edit") {
+      const [image, mask] = ["image", "mask"].map((role) => mediaInput(payload, role));
+      const input = image ? await loadMedia(ctx, image) : null;
+      if (!input) return { status: "failed", error: "edit_image needs an image_artifact (none found)" };
+      const maskFile = mask ? await loadMedia(ctx, mask) : null;
+      if (mask && !maskFile) return { status: "failed", error: "edit_image: mask_artifact not found" };
+      const form = new FormData();
+      form.append("image", input.file, input.name);
+      form.append("prompt", prompt);
+      if (maskFile) form.append("mask", maskFile.file, maskFile.name);
+      if (model) form.append("model", model);
+      const n = typeof output.n === "number" ? output.n : typeof output.count === "number" ? output.count : 1;
+      form.append("n", String(Math.max(1, Math.floor(n))));
+      if (str(output.size)) form.append("size", str(output.size)!);
+      form.append("response_format", "b64_json");
+      const answer = await postModelApi(client, "images/edits", form, ctx.signal);
+      return done(await storeImages(ctx, answer, format, tags), "", model, task);
     }
     if (task === "tts") {
       const body: JsonObject = { input: prompt, response_format: format ?? "wav" };
@@ -107,13 +117,11 @@ export async function mediaCall(ctx: EffectContext, options: MediaOptions): Prom
       return done(artifactRef(meta, "audio"), "", model, task);
     }
     if (task === "transcription") {
-      const media = Array.isArray(payload.media) ? payload.media.filter(isObject) : [];
-      const id = media.map((m) => str(m.$artifact) ?? str(m.artifact_id)).find((v) => v);
-      const audio = id ? await ctx.services.loadArtifact(id) : null;
+      const ref = mediaInput(payload);
+      const audio = ref ? await loadMedia(ctx, ref) : null;
       if (!audio) return { status: "failed", error: "transcribe_audio needs an audio_artifact (none found)" };
       const form = new FormData();
-      const file = new Blob([new Uint8Array(audio.content)], { type: audio.meta.content_type });
-      form.append("file", file, audio.meta.filename ?? id!);
+      form.append("file", audio.file, audio.name);
       if (model) form.append("model", model);
       if (str(output.language)) form.append("language", str(output.language)!);
       if (str(payload.prompt)) form.append("prompt", str(payload.prompt)!);
@@ -135,14 +143,77 @@ export async function mediaCall(ctx: EffectContext, options: MediaOptions): Prom
   }
 }
 
-function done(ref: JsonObject, content: string, model: string | null, task: string): EffectOutcome {
+/** The payload's media entry with `role` (the first entry when no role is asked for). */
+function mediaInput(payload: JsonObject, role?: string): JsonObject | null {
+  const media = Array.isArray(payload.media) ? payload.media.filter(isObject) : [];
+  return media.find((m) => role ? m.role === role : true) ?? null;
+}
+
+/** The bytes of a media input: a run artifact (`$artifact`/`artifact_id`) or inline `data` (a data URL or base64). */
+async function loadMedia(ctx: EffectContext, ref: JsonObject): Promise<{ file: Blob; name: string } | null> {
+  const id = str(ref.$artifact) ?? str(ref.artifact_id);
+  if (id) {
+    const found = await ctx.services.loadArtifact(id);
+    if (!found) return null;
+    const file = new Blob([new Uint8Array(found.content)], { type: found.meta.content_type });
+    return { file, name: found.meta.filename ?? id };
+  }
+  const data = str(ref.data);
+  if (!data) return null;
+  const url = /^data:([^;,]*)(;base64)?,(.*)$/s.exec(data);
+  const type = url?.[1] || "image/png";
+  try {
+    const bytes = url && !url[2]
+      ? new TextEncoder().encode(decodeURIComponent(url[3]))
+      : Uint8Array.from(atob(url ? url[3] : data), (c) => c.charCodeAt(0));
+    return {
+      file: new Blob([bytes], { type }),
+      name: `${ctx.node_id}-${ref.role ?? "input"}.${type.split("/")[1]}`,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** Stores every `data[].b64_json` image of an images answer as a run artifact; their refs in order. */
+async function storeImages(
+  ctx: EffectContext,
+  answer: { url: string; bytes: Uint8Array },
+  format: string | null,
+  tags: Record<string, string>,
+): Promise<JsonObject[]> {
+  const json = JSON.parse(new TextDecoder().decode(answer.bytes));
+  const images = (Array.isArray(json?.data) ? json.data : []).map((d: JsonObject) => d?.b64_json)
+    .filter((b: Json) => typeof b === "string") as string[];
+  if (images.length === 0) throw new Error(`no image in the answer of ${answer.url}`);
+  const ext = format ?? "png";
+  const refs: JsonObject[] = [];
+  for (const [i, b64] of images.entries()) {
+    const meta = await ctx.services.storeArtifact(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)), {
+      content_type: `image/${ext}`,
+      filename: images.length > 1 ? `${ctx.node_id}-${i + 1}.${ext}` : `${ctx.node_id}.${ext}`,
+      tags: { ...tags, modality: "image" },
+    });
+    refs.push(artifactRef(meta, "image"));
+  }
+  return refs;
+}
+
+function done(
+  refs: JsonObject | JsonObject[],
+  content: string,
+  model: string | null,
+  task: string,
+): EffectOutcome {
+  const outputs = Array.isArray(refs) ? refs : [refs];
+  const ref = outputs[0];
   return {
     status: "completed",
     result: {
       content,
       data: null,
       tool_calls: [],
-      outputs: [ref],
+      outputs,
       artifact_ref: ref,
       artifact_id: ref.artifact_id,
       content_type: ref.content_type,

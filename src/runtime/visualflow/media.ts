@@ -55,6 +55,7 @@ function generation(
   settings: string[],
   backend: "image" | "tts",
   textPins: string[],
+  media: (ctx: ExecContext, inputs: JsonObject) => Json[] = () => [],
 ): ExecFn {
   return (ctx) => {
     const i = ctx.inputs();
@@ -68,8 +69,26 @@ function generation(
     const model = pick(ctx, i, `${backend}_model`, `${camel}Model`);
     if (typeof provider === "string") output.provider = provider;
     if (typeof model === "string") output.model = model;
-    return mediaEffect(ctx, text(pick(ctx, i, ...textPins)), output);
+    return mediaEffect(ctx, text(pick(ctx, i, ...textPins)), output, media(ctx, i));
   };
+}
+
+/**
+ * A media input pin as a payload media entry: an artifact ref (object or artifact id), or inline
+ * `data` (a data URL or base64 string); `role` tells the backend which part it is.
+ */
+function mediaRef(value: Json | undefined, role?: string): JsonObject | null {
+  let ref: JsonObject | null = null;
+  if (typeof value === "string") {
+    ref = /^[A-Za-z0-9_-]{1,200}$/.test(value) ? { $artifact: value } : { data: value };
+  } else if (isObject(value)) {
+    const inline = [value.data, value.data_url, value.b64_json, value.base64].find((v) =>
+      typeof v === "string"
+    );
+    ref = value.$artifact || value.artifact_id || inline === undefined ? { ...value } : { data: inline };
+  }
+  if (ref && role) ref.role = role;
+  return ref;
 }
 
 export const MEDIA_EXEC_NODES: Record<string, ExecFn> = {
@@ -90,6 +109,19 @@ export const MEDIA_EXEC_NODES: Record<string, ExecFn> = {
     "image",
     ["prompt"],
   ),
+  edit_image: generation(
+    "image",
+    "image_edit",
+    "png",
+    ["size", "n", "count"],
+    "image",
+    ["prompt"],
+    (ctx, i) =>
+      [
+        mediaRef(pick(ctx, i, "image_artifact", "image"), "image"),
+        mediaRef(pick(ctx, i, "mask_artifact", "mask"), "mask"),
+      ].filter((m) => m !== null),
+  ),
   generate_voice: generation("voice", "tts", "wav", ["voice", "profile", "instructions", "speed"], "tts", [
     "text",
     "prompt",
@@ -98,8 +130,8 @@ export const MEDIA_EXEC_NODES: Record<string, ExecFn> = {
     const i = ctx.inputs();
     const output = copy(ctx, i, { modality: "text", task: "transcription" }, ["language", "format", "model"]);
     const audio = pick(ctx, i, "audio_artifact", "audio", "artifact");
-    const ref = typeof audio === "string" ? { $artifact: audio } : audio;
-    return mediaEffect(ctx, text(pick(ctx, i, "prompt")), output, isObject(ref) ? [ref] : []);
+    const ref = mediaRef(audio);
+    return mediaEffect(ctx, text(pick(ctx, i, "prompt")), output, ref ? [ref] : []);
   },
 };
 
@@ -128,6 +160,7 @@ const mediaOutputs = (pin: string, type: string): EffectOutputsFn => (result) =>
 
 export const MEDIA_OUTPUTS: Record<string, EffectOutputsFn> = {
   generate_image: mediaOutputs("image_artifact", "generate_image"),
+  edit_image: mediaOutputs("image_artifact", "edit_image"),
   generate_voice: mediaOutputs("audio_artifact", "generate_voice"),
   transcribe_audio: mediaOutputs("transcript_artifact", "transcribe_audio"),
 };
