@@ -18,7 +18,7 @@ const COMMANDS: Record<string, Command> = {
     run: async (args) => (await import("./runner.ts")).runnerCommand(args),
   },
   migrate: {
-    summary: "Copy a file store into SQLite (--from file --to sqlite).",
+    summary: "Copy a file store into SQLite, or a file or SQLite store into PostgreSQL.",
     run: async (args) => (await import("./migrate.ts")).migrateCommand(args),
   },
   bundle: {

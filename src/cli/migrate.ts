@@ -7,7 +7,6 @@ import { checkPaths, storePaths } from "../security/preflight.ts";
 import { RunnerLock } from "../runner/lock.ts";
 import { migrateFileToSqlite, type MigrateReport } from "../store/migrate.ts";
 import { migrateToPostgres } from "../store/migrate_postgres.ts";
-import { assertNetPermitted } from "../store/open.ts";
 import { urlEndpoint } from "../store/postgres/db.ts";
 import { parseFlags, UsageError } from "./args.ts";
 import { table } from "./remote.ts";
@@ -113,7 +112,6 @@ export async function migrateCommand(args: string[]): Promise<number> {
   let report: MigrateReport;
   if (toPostgres) {
     // migrateToPostgres holds the source's runner lock itself.
-    assertNetPermitted(databaseUrl!);
     report = await migrateToPostgres({
       from: from as "file" | "sqlite",
       dataDir,

@@ -7,7 +7,6 @@ import { openSqliteStores } from "./sqlite/stores.ts";
 import { sweepStaleTemps } from "../util/atomic.ts";
 import { logger } from "../util/log.ts";
 import { openPostgresStores } from "./postgres/stores.ts";
-import { urlEndpoint } from "./postgres/db.ts";
 
 const log = logger("store");
 
@@ -61,28 +60,11 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores> {
     }
     case "postgres": {
       if (!options.databaseUrl) throw new Error("Cannot open the postgres store: no database URL configured");
-      assertNetPermitted(options.databaseUrl);
       return await openPostgresStores(dataDir, options.databaseUrl, options.poolSize ?? 10);
     }
     default:
       throw new Error(
         `Unsupported store backend ${JSON.stringify(options.backend)} (expected file, sqlite or postgres)`,
       );
-  }
-}
-
-/**
- * The database host must be in the net permission set this process holds; checked up front so the
- * operator gets one clear line instead of a driver stack (or a permission prompt) at first query.
- */
-export function assertNetPermitted(url: string): void {
-  const { host, port } = urlEndpoint(url);
-  const bare = host.replace(/^\[(.*)\]$/, "$1");
-  const state = Deno.permissions.querySync({ name: "net", host: `${host}:${port}` }).state;
-  if (state !== "granted") {
-    throw new Error(
-      `Cannot connect to PostgreSQL at ${bare}:${port}: the net permission set does not include this host ` +
-        `(allow it in the gateway permission set, e.g. --allow-net=${host}:${port})`,
-    );
   }
 }

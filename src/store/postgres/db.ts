@@ -79,6 +79,7 @@ export class PgDb {
   readonly #where: string;
 
   constructor(url: string, options: PgOptions) {
+    assertNetPermitted(url);
     const { host, port } = urlEndpoint(url);
     this.#where = `${host}:${port}`;
     this.sql = postgres(url, {
@@ -108,5 +109,21 @@ export class PgDb {
 
   async close(): Promise<void> {
     await this.sql.end({ timeout: 5 });
+  }
+}
+
+/**
+ * The database host must be in the net permission set this process holds; checked up front so the
+ * operator gets one clear line instead of a driver stack (or a permission prompt) at first query.
+ */
+function assertNetPermitted(url: string): void {
+  const { host, port } = urlEndpoint(url);
+  const bare = host.replace(/^\[(.*)\]$/, "$1");
+  const state = Deno.permissions.querySync({ name: "net", host: `${host}:${port}` }).state;
+  if (state !== "granted") {
+    throw new Error(
+      `Cannot connect to PostgreSQL at ${bare}:${port}: the net permission set does not include this host ` +
+        `(allow it in the gateway permission set, e.g. --allow-net=${host}:${port})`,
+    );
   }
 }
