@@ -5,7 +5,7 @@
  */
 import type { Gateway } from "../gateway.ts";
 import type { Context } from "hono";
-import { bearerCheck, metricsMiddleware, metricsRoute } from "../metrics/http.ts";
+import { metricsMiddleware, metricsRoute } from "../metrics/http.ts";
 import type { AuditLog } from "../security/audit.ts";
 import { registerAuditRoutes } from "../security/audit_routes.ts";
 import { corsMiddleware } from "../security/cors.ts";
@@ -42,14 +42,13 @@ export function createGatewayServer(gw: Gateway): GatewayServer {
   registerAuditRoutes(app, security.audit);
   registerConsoleRoutes(app, { config, ...security });
   app.route("/api/gateway", tooling.app);
-  const tokenCheck = bearerCheck(config.authTokens);
   // /metrics failures count toward the same lockout as the API's (no unlimited token guessing there).
   const authCheck = async (c: Context) => {
     const ip = clientAddress(c, config.trustProxy);
-    if (security.lockout?.retryAfterS(ip)) return false;
-    const ok = await tokenCheck(c);
-    if (ok) security.lockout?.succeed(ip);
-    else security.lockout?.fail(ip);
+    if (security.lockout.retryAfterS(ip)) return false;
+    const ok = await security.verifier.verifyHeader(c.req.header("authorization"));
+    if (ok) security.lockout.succeed(ip);
+    else security.lockout.fail(ip);
     return ok;
   };
   app.route("/", metricsRoute(gw.metrics, { open: config.metricsOpen || !config.security, authCheck }));

@@ -2,7 +2,6 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import type { GatewayMetrics } from "./gateway_metrics.ts";
-import { bearerToken, TokenVerifier } from "../security/tokens.ts";
 import { CONTENT_TYPE } from "./registry.ts";
 
 /** Label for requests no endpoint matched (keeps random paths out of the label set). */
@@ -77,15 +76,6 @@ export interface MetricsRouteOptions {
   open: boolean;
   /** Decides whether a request may read metrics when not open (e.g. a bearer token check). */
   authCheck?: (c: Context) => boolean | Promise<boolean>;
-}
-
-/** An `authCheck` that accepts a request bearing one of `tokens`. */
-export function bearerCheck(tokens: readonly string[]): (c: Context) => Promise<boolean> {
-  const verifier = new TokenVerifier(tokens);
-  return async (c) => {
-    const token = bearerToken(c.req.header("authorization"));
-    return token !== null && await verifier.verify(token);
-  };
 }
 
 /** A Hono app with `GET /metrics`; protected like the API unless `open`. */

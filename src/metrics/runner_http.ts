@@ -5,7 +5,7 @@
  */
 import type { Gateway } from "../gateway.ts";
 import { readiness } from "../runner/readiness.ts";
-import { bearerToken, TokenVerifier } from "../security/tokens.ts";
+import { TokenVerifier } from "../security/tokens.ts";
 import { CONTENT_TYPE } from "./registry.ts";
 
 const json = (body: unknown, status = 200) => Response.json(body, { status });
@@ -26,8 +26,7 @@ export function runnerHttpHandler(
       return json(result, result.status === "ready" ? 200 : 503);
     }
     if (path !== "/metrics") return json({ detail: "Not Found" }, 404);
-    const token = bearerToken(req.headers.get("authorization"));
-    if (!gw.config.metricsOpen && !(token !== null && await verifier.verify(token))) {
+    if (!gw.config.metricsOpen && !(await verifier.verifyHeader(req.headers.get("authorization")))) {
       return Response.json({ detail: "Unauthorized" }, {
         status: 401,
         headers: { "WWW-Authenticate": "Bearer" },

@@ -37,6 +37,12 @@ export class TokenVerifier {
     return (await this.inspect(presented)).valid;
   }
 
+  /** Whether an `Authorization` header carries an accepted bearer token. */
+  async verifyHeader(header: string | undefined | null): Promise<boolean> {
+    const token = bearerToken(header);
+    return token !== null && await this.verify(token);
+  }
+
   /** Whether `presented` is accepted, plus its fingerprint (from the same digest). */
   async inspect(presented: string): Promise<{ valid: boolean; fingerprint: string }> {
     const [candidate, digests] = await Promise.all([sha256(presented), this.#digests]);
