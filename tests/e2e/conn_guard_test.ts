@@ -62,7 +62,6 @@ Deno.test("serve closes silent, header-less and idle connections, caps each addr
   }, ["--no-runner", "--host", "::"]);
   const port = Number(new URL(gw.url).port);
   const v4 = { hostname: "127.0.0.1", port };
-  const v6 = { hostname: "::1", port };
   const base4 = `http://127.0.0.1:${port}`;
   const base6 = `http://[::1]:${port}`;
   const metric = async (line: string) => {
