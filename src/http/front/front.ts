@@ -100,10 +100,14 @@ export async function serveGuarded(
       try {
         conn = await listener.accept();
       } catch (err) {
-        if (stopping && isClosedListener(err)) return;
-        if (!isOutOfDescriptors(err)) throw err;
+        if (isClosedListener(err)) {
+          if (stopping) return;
+          throw err;
+        }
+        // Anything else (no descriptors left, a connection reset before it was accepted) passes.
         const ms = backoffMs(attempt++);
-        log.error(OUT_OF_DESCRIPTORS_MESSAGE, { retry_in_ms: ms, error: errorText(err) });
+        const message = isOutOfDescriptors(err) ? OUT_OF_DESCRIPTORS_MESSAGE : "cannot accept a connection";
+        log.error(message, { retry_in_ms: ms, error: errorText(err) });
         await new Promise((r) => setTimeout(r, ms));
         continue;
       }
