@@ -104,8 +104,12 @@ export class GuardedConn implements RelayedConn {
         this.#lastActivity = Date.now();
         if (this.#running === 0 && this.#headerSince === null) this.#headerSince = this.#lastActivity;
         if (!this.#relay) {
-          this.#relay = await this.#target.connect();
-          if (this.#done) break;
+          const relay = await this.#target.connect();
+          if (this.#done) {
+            relay.close(); // closed by a deadline or shutdown while connecting
+            break;
+          }
+          this.#relay = relay;
           this.#relayPort = (this.#relay.localAddr as Deno.NetAddr).port;
           this.#target.register(this.#relayPort, this);
           back = this.#relayToClient(this.#relay);
