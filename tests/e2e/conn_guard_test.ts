@@ -3,7 +3,8 @@
  * binary entry on a dual-stack listener with small deadlines: silent, header-less and idle connections
  * are closed; an SSE stream with keep-alives is not; one address beyond its cap is refused while
  * others are served; the connection metrics go up and back down; and lockout and audit see the real
- * client address (IPv6 ::1 here, never the front's own IPv4 loopback relay nor X-Forwarded-For).
+ * client address (IPv6 ::1 here, never the front's own IPv4 loopback relay nor X-Forwarded-For), and
+ * so does the access log.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -59,6 +60,7 @@ Deno.test("serve closes silent, header-less and idle connections, caps each addr
     ABSTRACTGATEWAY_HEADER_TIMEOUT_S: "1",
     ABSTRACTGATEWAY_IDLE_CONN_TIMEOUT_S: "2.5",
     ABSTRACTGATEWAY_MAX_CONNECTIONS_PER_IP: String(PER_IP),
+    ABSTRACTGATEWAY_LOG_LEVEL: "info",
   }, ["--no-runner", "--host", "::"]);
   const port = Number(new URL(gw.url).port);
   const v4 = { hostname: "127.0.0.1", port };
@@ -158,6 +160,14 @@ Deno.test("serve closes silent, header-less and idle connections, caps each addr
       const denied = lines.filter((l) => l.status === 401 || l.status === 429);
       assert.ok(denied.length >= 5, JSON.stringify(lines));
       assert.deepEqual([...new Set(denied.map((l) => l.ip))], ["::1"]);
+      const access = gw.stderr().split("\n").filter((l) => l.includes('"msg":"request"'))
+        .map((l) => JSON.parse(l)).filter((l) => l.status === 401);
+      assert.ok(access.length >= 4, gw.stderr().slice(-800));
+      assert.deepEqual(
+        [...new Set(access.map((l) => l.peer))],
+        ["::1"],
+        "the access log names the real peer",
+      );
     });
   } finally {
     assert.equal(await gw.stop(), 0, gw.stderr().slice(-800));
