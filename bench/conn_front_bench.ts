@@ -1,5 +1,5 @@
 /**
- * Cost of the connection front (src/http/front): the same gateway handler served by `Deno.serve`
+ * Cost of the connection front (src/net): the same gateway handler served by `Deno.serve`
  * directly and through the front, measured interleaved (direct, front, direct, front, …) so a shared,
  * noisy machine biases neither side. Figures: `/api/health` requests/s over 16 kept-alive clients, and
  * SSE append→receive latency over 100 streams. (The front relays with plain read/write loops: relaying
@@ -8,7 +8,7 @@
  *   deno run -A bench/conn_front_bench.ts [--rounds 3]
  */
 import { parseArgs } from "node:util";
-import { serveGuarded } from "../src/http/front/front.ts";
+import { serveGuarded } from "../src/net/front.ts";
 import { AUTH, openBenchServer, percentile, post } from "./bench_server.ts";
 import { saturate, sseLatency } from "./http_bench.ts";
 

@@ -1,6 +1,6 @@
 /** Starts an HTTP listener for `serve` and `runner --metrics-port`, naming the port when it is taken. */
 import type { Config } from "../config/config.ts";
-import { type ConnEvents, type FrontLimits, serveGuarded } from "../http/front/front.ts";
+import { type ConnEvents, type FrontLimits, serveGuarded } from "../net/front.ts";
 import type { ResilientServer } from "../util/resilient_serve.ts";
 import { bindError } from "../security/preflight.ts";
 

@@ -8,7 +8,7 @@ import type { RunStore } from "../store/types.ts";
 import { RUN_STATUSES, type RunStatus } from "../runtime/types.ts";
 import { errorText, logger } from "../util/log.ts";
 import { Registry } from "./registry.ts";
-import type { ConnEvents } from "../http/front/front.ts";
+import type { ConnEvents } from "../net/front.ts";
 
 const log = logger("metrics");
 
@@ -30,7 +30,7 @@ export interface GatewayMetrics {
   /** Called by `metricsMiddleware` for every `text/event-stream` response; no other wiring needed. */
   sseOpened(): void;
   sseClosed(): void;
-  /** Fed by the connection front (src/http/front): open connections, refusals and timeouts. */
+  /** Fed by the connection front (src/net): open connections, refusals and timeouts. */
   readonly connections: ConnEvents;
   /** The exposition text (Prometheus format 0.0.4). */
   render(): Promise<string>;

@@ -6,9 +6,9 @@
  * once), closes those that miss their header deadline or stay idle, and keeps accepting when the
  * process runs out of file descriptors (backs off instead of exiting).
  */
-import { errorText, logger } from "../../util/log.ts";
-import { backoffMs, isOutOfDescriptors, OUT_OF_DESCRIPTORS_MESSAGE } from "../../util/fd_backoff.ts";
-import { type ResilientServer, serveResilient } from "../../util/resilient_serve.ts";
+import { errorText, logger } from "../util/log.ts";
+import { backoffMs, isOutOfDescriptors, OUT_OF_DESCRIPTORS_MESSAGE } from "../util/fd_backoff.ts";
+import { type ResilientServer, serveResilient } from "../util/resilient_serve.ts";
 import { ConnTable, withClientAddr } from "./client_addr.ts";
 import { GuardedConn, type GuardTimeouts, type RelayTarget, type TimeoutKind } from "./conn_guard.ts";
 

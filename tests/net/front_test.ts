@@ -3,7 +3,7 @@
  * promptly while silent and half-sent connections are open (their server side is closed, not awaited).
  */
 import assert from "node:assert/strict";
-import { type ConnEvents, serveGuarded } from "../../src/http/front/front.ts";
+import { type ConnEvents, serveGuarded } from "../../src/net/front.ts";
 
 const enc = new TextEncoder();
 
