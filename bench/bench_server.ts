@@ -23,6 +23,8 @@ export async function post(base: string, path: string, body: unknown): Promise<R
 export interface BenchServer {
   gw: Gateway;
   base: string;
+  /** The app's handler, to serve it on another listener too (bench/conn_front_bench.ts). */
+  handler: Deno.ServeHandler<Deno.NetAddr>;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function openBenchServer(store: string, runner: boolean, prefix: st
   return {
     gw,
     base: `http://127.0.0.1:${(await listening.promise).port}`,
+    handler: http.fetch,
     async close() {
       http.endStreams();
       await server.shutdown();

@@ -27,7 +27,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 }
 
 /** Runs `worker` on `concurrency` lanes for `seconds`; resolves with the number of completed calls. */
-async function saturate(concurrency: number, seconds: number, worker: (i: number) => Promise<void>) {
+export async function saturate(concurrency: number, seconds: number, worker: (i: number) => Promise<void>) {
   const end = performance.now() + seconds * 1000;
   let done = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => {
@@ -38,7 +38,7 @@ async function saturate(concurrency: number, seconds: number, worker: (i: number
   return done;
 }
 
-function record(runId: string, i: number, sentAt: number): StepRecord {
+export function record(runId: string, i: number, sentAt: number): StepRecord {
   return {
     run_id: runId,
     step_id: `bench-${i}`,
@@ -60,7 +60,7 @@ function record(runId: string, i: number, sentAt: number): StepRecord {
 }
 
 /** Opens `streams` SSE connections over `runs`, appends `rounds` records, measures append→receive. */
-async function sseLatency(gw: Gateway, base: string, runs: string[], streams: number, rounds: number) {
+export async function sseLatency(gw: Gateway, base: string, runs: string[], streams: number, rounds: number) {
   const latencies: number[] = [];
   const readers: ReadableStreamDefaultReader<string>[] = [];
   const counts = new Map<string, number>();

@@ -1,5 +1,7 @@
 /** Starts an HTTP listener for `serve` and `runner --metrics-port`, naming the port when it is taken. */
-import { type ResilientServer, serveResilient } from "../util/resilient_serve.ts";
+import type { Config } from "../config/config.ts";
+import { type ConnEvents, type FrontLimits, serveGuarded } from "../net/front.ts";
+import type { ResilientServer } from "../util/resilient_serve.ts";
 import { bindError } from "../security/preflight.ts";
 
 export interface Listening {
@@ -8,15 +10,27 @@ export interface Listening {
   url: string;
 }
 
+/** The connection front's deadlines and caps from the configuration. */
+export function frontLimits(config: Config): FrontLimits {
+  return {
+    headerMs: config.headerTimeoutS * 1000,
+    idleMs: config.idleConnTimeoutS * 1000,
+    maxConnections: config.maxConnections,
+    maxPerIp: config.maxConnectionsPerIp,
+  };
+}
+
 export async function listen(
-  host: string,
+  config: Config,
   port: number,
   handler: Deno.ServeHandler<Deno.NetAddr>,
   portSetting: string,
+  events: ConnEvents,
 ): Promise<Listening> {
+  const host = config.host;
   let server: ResilientServer;
   try {
-    server = await serveResilient({ hostname: host, port }, handler);
+    server = await serveGuarded({ hostname: host, port }, handler, frontLimits(config), events);
   } catch (err) {
     throw bindError(err, host, port, portSetting);
   }

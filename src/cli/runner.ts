@@ -52,7 +52,13 @@ export async function runnerCommand(args: string[]): Promise<number> {
   try {
     if (config.runnerMetricsPort !== undefined) {
       const handler = runnerHttpHandler(gw, tokens);
-      http = await listen(config.host, config.runnerMetricsPort, handler, "--metrics-port");
+      http = await listen(
+        config,
+        config.runnerMetricsPort,
+        handler,
+        "--metrics-port",
+        gw.metrics.connections,
+      );
       console.log(`gateway runner metrics on ${http.url}/metrics`);
     }
     const ended = await Promise.race([

@@ -57,7 +57,13 @@ export async function serveCommand(args: string[]): Promise<number> {
   const http = createGatewayServer(gw);
   let listening: Listening;
   try {
-    listening = await listen(config.host, config.port, http.fetch, "ABSTRACTGATEWAY_PORT (--port)");
+    listening = await listen(
+      config,
+      config.port,
+      http.fetch,
+      "ABSTRACTGATEWAY_PORT (--port)",
+      gw.metrics.connections,
+    );
   } catch (err) {
     await http.close();
     await gw.close();

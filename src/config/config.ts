@@ -36,6 +36,10 @@ export interface Config {
   bodyIdleTimeoutS: number;
   bodyMinRateBps: number;
   maxInboxDepth: number;
+  headerTimeoutS: number;
+  idleConnTimeoutS: number;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
   lockoutAfter: number;
   lockoutBaseS: number;
   lockoutMaxS: number;

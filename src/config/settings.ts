@@ -608,6 +608,43 @@ export const SETTINGS: Setting[] = [
     allowed: "commands >= 0 (0 = unlimited)",
     help: "Commands waiting for the runner beyond which POST /commands answers 503 with Retry-After.",
   },
+  {
+    key: "headerTimeoutS",
+    env: "ABSTRACTGATEWAY_HEADER_TIMEOUT_S",
+    schema: num(0.1, 3600),
+    default: "10",
+    allowed: "seconds, 0.1..3600",
+    help:
+      "Time a connection has to send a request's complete headers (from opening, or from the first byte " +
+      "of a later request) before it is closed.",
+  },
+  {
+    key: "idleConnTimeoutS",
+    env: "ABSTRACTGATEWAY_IDLE_CONN_TIMEOUT_S",
+    schema: num(0.1, 86400),
+    default: "120",
+    allowed: "seconds, 0.1..86400",
+    help: "A connection with no byte in either direction for this long, while no request runs, is closed. " +
+      "Keep it above the SSE heartbeat_s clients use (at most 60).",
+  },
+  {
+    key: "maxConnections",
+    env: "ABSTRACTGATEWAY_MAX_CONNECTIONS",
+    schema: int(0),
+    default: "4096",
+    allowed: "connections >= 0 (0 = no cap)",
+    help: "Open client connections beyond which new ones are closed at once. Each uses up to 3 file " +
+      "descriptors: keep it under a third of LimitNOFILE.",
+  },
+  {
+    key: "maxConnectionsPerIp",
+    env: "ABSTRACTGATEWAY_MAX_CONNECTIONS_PER_IP",
+    schema: int(0),
+    default: "256",
+    allowed: "connections >= 0 (0 = no cap)",
+    help: "Open connections from one client address beyond which new ones are closed at once (behind a " +
+      "reverse proxy every connection comes from the proxy: raise it or set 0).",
+  },
   // Logging
   {
     key: "logLevel",

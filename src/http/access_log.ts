@@ -1,5 +1,9 @@
-/** One JSON log line per request (`component: "http"`), carrying the request id clients see in X-Request-Id. */
+/**
+ * One JSON log line per request (`component: "http"`), carrying the request id clients see in X-Request-Id
+ * and the socket peer (the real client behind the connection front; a reverse proxy's address behind one).
+ */
 import type { MiddlewareHandler } from "hono";
+import { clientAddress } from "../security/lockout.ts";
 import { logger } from "../util/log.ts";
 import type { AppEnv } from "./env.ts";
 
@@ -14,6 +18,7 @@ export const accessLog: MiddlewareHandler<AppEnv> = async (c, next) => {
     method: c.req.method,
     path: c.req.path,
     status: c.res.status,
+    peer: clientAddress(c, false),
     duration_ms: Math.round((performance.now() - started) * 10) / 10,
   });
 };

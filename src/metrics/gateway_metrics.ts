@@ -8,6 +8,7 @@ import type { RunStore } from "../store/types.ts";
 import { RUN_STATUSES, type RunStatus } from "../runtime/types.ts";
 import { errorText, logger } from "../util/log.ts";
 import { Registry } from "./registry.ts";
+import type { ConnEvents } from "../net/front.ts";
 
 const log = logger("metrics");
 
@@ -29,6 +30,8 @@ export interface GatewayMetrics {
   /** Called by `metricsMiddleware` for every `text/event-stream` response; no other wiring needed. */
   sseOpened(): void;
   sseClosed(): void;
+  /** Fed by the connection front (src/net): open connections, refusals and timeouts. */
+  readonly connections: ConnEvents;
   /** The exposition text (Prometheus format 0.0.4). */
   render(): Promise<string>;
 }
@@ -69,6 +72,7 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
   );
   return {
     registry,
+    connections: connectionMetrics(registry),
     observeRequest(method, route, status, seconds) {
       const labels = { method, route, status: String(status) };
       requests.inc(labels);
@@ -79,6 +83,28 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
     sseOpened: () => sse.inc(),
     sseClosed: () => sse.dec(),
     render: () => registry.render(),
+  };
+}
+
+function connectionMetrics(registry: Registry): ConnEvents {
+  const open = registry.gauge("gateway_connections_open", "Client TCP connections currently open.");
+  const refused = registry.counter(
+    "gateway_connections_refused_total",
+    "Connections closed on accept because a cap was reached (total: MAX_CONNECTIONS, per_ip: _PER_IP).",
+    ["reason"],
+  );
+  const timedOut = registry.counter(
+    "gateway_connections_timed_out_total",
+    "Connections closed by a deadline (header: HEADER_TIMEOUT_S, idle: IDLE_CONN_TIMEOUT_S).",
+    ["reason"],
+  );
+  for (const reason of ["total", "per_ip"]) refused.inc({ reason }, 0);
+  for (const reason of ["header", "idle"]) timedOut.inc({ reason }, 0);
+  return {
+    opened: () => open.inc(),
+    closed: () => open.dec(),
+    refused: (reason) => refused.inc({ reason }),
+    timedOut: (reason) => timedOut.inc({ reason }),
   };
 }
 

@@ -86,7 +86,8 @@ export function isLoopbackAddress(address: string): boolean {
 /**
  * The client address of a request: the first `X-Forwarded-For` entry when `trustProxy`, else the socket
  * peer, else `unknown`. The peer comes from Deno's serve info, which the server must pass as the Hono env:
- * `Deno.serve(opts, (req, info) => app.fetch(req, { info }))`.
+ * `Deno.serve(opts, (req, info) => app.fetch(req, { info }))`; behind the connection front it is the
+ * accepted client's address, not the relay's (src/net/client_addr.ts). The only reader of it.
  */
 export function clientAddress(c: Context, trustProxy: boolean): string {
   if (trustProxy) {

@@ -5,9 +5,9 @@
  * instead of letting the process exit. Connections already open keep being served meanwhile.
  */
 import { errorText, logger } from "../util/log.ts";
+import { backoffMs, isOutOfDescriptors, OUT_OF_DESCRIPTORS_MESSAGE } from "./fd_backoff.ts";
 
 const log = logger("http");
-const BACKOFF_MS = [50, 100, 250, 500, 1_000, 2_000];
 
 export interface ResilientServer {
   /** The bound address (the first bind; re-binds reuse its port). */
@@ -16,9 +16,6 @@ export interface ResilientServer {
   finished: Promise<void>;
   shutdown(): Promise<void>;
 }
-
-const isOutOfDescriptors = (err: unknown): boolean =>
-  /too many open files|os error 24|EMFILE|ENFILE/i.test(String(err));
 
 export async function serveResilient(
   options: { hostname: string; port: number },
@@ -45,8 +42,8 @@ export async function serveResilient(
         return;
       } catch (err) {
         if (stopping || !isOutOfDescriptors(err)) throw err;
-        const ms = BACKOFF_MS[Math.min(attempt++, BACKOFF_MS.length - 1)];
-        log.error("out of file descriptors; accepting again after a pause", {
+        const ms = backoffMs(attempt++);
+        log.error(OUT_OF_DESCRIPTORS_MESSAGE, {
           retry_in_ms: ms,
           error: errorText(err),
         });
