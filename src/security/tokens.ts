@@ -13,7 +13,7 @@ const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(1
 
 /** First 12 hex chars of SHA-256(token): identifies a token in logs without revealing it. */
 export function tokenFingerprint(token: string): Promise<string> {
-  return Promise.resolve(hex(sha256(token)).slice(0, 12));
+  return Promise.resolve(hex(sha256(token).subarray(0, 6)));
 }
 
 /** Compares two equal-length digests without an early exit. */
@@ -51,7 +51,7 @@ export class TokenVerifier {
     const candidate = sha256(presented);
     let valid = false;
     for (const digest of this.#digests) valid = digestsEqual(candidate, digest) || valid;
-    return Promise.resolve({ valid, fingerprint: hex(candidate).slice(0, 12) });
+    return Promise.resolve({ valid, fingerprint: hex(candidate.subarray(0, 6)) });
   }
 }
 
