@@ -4,6 +4,7 @@ import { main as httpBench } from "./http_bench.ts";
 import { main as soakBench } from "./soak_bench.ts";
 import { main as pgBench } from "./pg_bench.ts";
 import { main as runPathBench } from "./run_path_bench.ts";
+import { main as commandPathBench } from "./command_path_bench.ts";
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 const memory = (label: string) => {
@@ -25,6 +26,11 @@ await runPathBench([]);
 console.log("\n== Run and command paths, runner on (SQLite store) ==");
 await runPathBench(["--store", "sqlite"]);
 memory("run path benches");
+console.log("\n== Command path: append, then drain a burst (file store) ==");
+await commandPathBench([]);
+console.log("\n== Command path: append, then drain a burst (SQLite store) ==");
+await commandPathBench(["--store", "sqlite"]);
+memory("command path benches");
 console.log("\n== Soak: slow clients + normal load (file store, separate server process) ==");
 await soakBench(["--seconds", Deno.env.get("GATEWAY_SOAK_S") ?? "120"]);
 console.log("\n== PostgreSQL store ==");

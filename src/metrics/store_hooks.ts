@@ -30,6 +30,10 @@ export function instrumentCommands(commands: CommandStore, metrics: GatewayMetri
       await commands.complete(outcome, consumer);
       metrics.commandOutcome(outcome.status);
     },
+    async completeMany(outcomes, consumer) {
+      await commands.completeMany(outcomes, consumer);
+      for (const outcome of outcomes) metrics.commandOutcome(outcome.status);
+    },
     getOutcome: (commandId) => commands.getOutcome(commandId),
   };
 }

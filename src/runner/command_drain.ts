@@ -1,12 +1,15 @@
 /**
- * Drains the command inbox in seq order. Each command's outcome and the cursor advance are one
- * durable step (`CommandStore.complete`); an existing outcome means "already applied" and the
- * command is skipped, and per-run effects are exactly-once (run_once.ts), so a crash at any point
- * neither applies a command twice nor skips it.
+ * Drains the command inbox in seq order, a batch at a time: the commands of a batch are applied in
+ * order, then the failures they recorded are made durable (CommandApplier.flush) and their outcomes
+ * recorded with the cursor advance as one durable step (`CommandStore.completeMany`). Per-run
+ * effects are exactly-once (run_once.ts) and an existing outcome means "already applied", so a
+ * crash at any point neither applies a command twice nor skips it: the commands of an unrecorded
+ * batch are applied again, and each finds its effect done (or its failure recorded) on its runs.
  */
 import { type CommandOutcome, RUNNER_CONSUMER } from "../store/types.ts";
 import type { CommandRecord, RunState } from "../runtime/types.ts";
 import { idProblem } from "../store/validate.ts";
+import { validateOutcome } from "../store/outcome.ts";
 import { isDiskFull } from "../util/os_errors.ts";
 import { abortableDelay } from "./lock.ts";
 import { errorText, type Logger } from "../util/log.ts";
@@ -48,29 +51,69 @@ export class CommandDrain {
     this.#cursor ??= await commands.loadCursor(RUNNER_CONSUMER);
     const limit = this.deps.config.commandBatchLimit;
     const batch = await commands.listAfter(this.#cursor, limit);
+    const done: CommandOutcome[] = [];
     let applied = 0;
-    for (const cmd of batch) {
-      if (signal.aborted) return { applied, more: true };
-      try {
-        if (!(await commands.getOutcome(cmd.command_id))) {
-          await this.#applyOne(cmd);
-          applied++;
+    let more = batch.length === limit;
+    let reached = this.#cursor;
+    try {
+      for (const cmd of batch) {
+        if (signal.aborted) {
+          more = true;
+          break;
         }
-        this.#diskFullStreak = 0;
-      } catch (err) {
-        // The retry may follow a failure record written before the error: check for it first.
-        this.#recovering = true;
-        if (isDiskFull(err)) {
-          // Not the command's fault: keep it (and everything after it) until space is freed.
-          await this.#backOffDiskFull(cmd, err, signal);
-          return { applied, more: true };
+        try {
+          if (!(await this.#recordedBefore(cmd))) {
+            await this.#applyOne(cmd, done);
+            applied++;
+          }
+          this.#diskFullStreak = 0;
+        } catch (err) {
+          // The retry may follow a failure record written before the error: check for it first.
+          this.#recovering = true;
+          more = true;
+          if (isDiskFull(err)) {
+            // Not the command's fault: keep it (and everything after it) until space is freed.
+            await this.#backOffDiskFull(cmd, err, signal);
+            break;
+          }
+          if (!(await this.#giveUp(cmd, err, done))) break;
         }
-        if (!(await this.#giveUp(cmd, err))) return { applied, more: true };
+        this.#attempts.delete(cmd.seq);
+        reached = cmd.seq;
       }
-      this.#attempts.delete(cmd.seq);
-      this.#cursor = Math.max(this.#cursor, cmd.seq);
+    } finally {
+      await this.#commit(done);
     }
-    return { applied, more: batch.length === limit };
+    this.#cursor = Math.max(this.#cursor ?? 0, reached);
+    return { applied, more };
+  }
+
+  /**
+   * An outcome recorded already: after a (re)start, or where another runner may have drained the
+   * same commands (a shared store whose inbox claim can move between runners).
+   */
+  async #recordedBefore(cmd: CommandRecord): Promise<boolean> {
+    if (!this.#recovering && !this.deps.stores.leases) return false;
+    return (await this.deps.stores.commands.getOutcome(cmd.command_id)) !== null;
+  }
+
+  /** Makes the batch's failure records durable, then records its outcomes and moves the cursor. */
+  async #commit(done: CommandOutcome[]): Promise<void> {
+    await this.applier.flush();
+    if (done.length === 0) return;
+    const outcomes = done.splice(0);
+    try {
+      await this.deps.stores.commands.completeMany(outcomes, RUNNER_CONSUMER);
+    } catch (err) {
+      this.#recovering = true;
+      throw err;
+    }
+    this.#cursor = Math.max(this.#cursor ?? 0, outcomes[outcomes.length - 1].seq);
+    for (const { command_id, run_id, seq, type, status } of outcomes) {
+      if (status === "applied") {
+        this.log.info("command applied", { command_id, run_id, seq, type, outcome: "applied" });
+      }
+    }
   }
 
   /**
@@ -78,7 +121,7 @@ export class CommandDrain {
    * few times, then recorded failed with the reason; if even that cannot be written it is skipped
    * until restart. Resolves true when the drain may move past it.
    */
-  async #giveUp(cmd: CommandRecord, err: unknown): Promise<boolean> {
+  async #giveUp(cmd: CommandRecord, err: unknown, done: CommandOutcome[]): Promise<boolean> {
     const attempts = (this.#attempts.get(cmd.seq) ?? 0) + 1;
     this.#attempts.set(cmd.seq, attempts);
     const fields = {
@@ -93,8 +136,9 @@ export class CommandDrain {
       return false;
     }
     const error = `Cannot apply command: ${err instanceof Error ? err.message : String(err)}`;
+    await this.#commit(done); // the commands before it (a failure here retries the whole batch)
     try {
-      await this.#complete(cmd, { status: "failed", error });
+      await this.#commit([outcomeOf(cmd, { status: "failed", error })]);
       this.log.error("command failed permanently after repeated errors", fields);
     } catch (completeErr) {
       this.log.error("cannot record a command that keeps failing; skipping it until restart", {
@@ -117,40 +161,30 @@ export class CommandDrain {
     await abortableDelay(ms, signal);
   }
 
-  async #applyOne(cmd: CommandRecord): Promise<void> {
+  async #applyOne(cmd: CommandRecord, done: CommandOutcome[]): Promise<void> {
     const recovered = this.#recovering ? await this.#failedBeforeCrash(cmd) : null;
     this.#recovering = false;
     const result = recovered ?? await this.applier.apply(cmd);
-    if (result.status === "failed" && !recovered) {
-      this.log.warn("command failed", {
-        command_id: cmd.command_id,
-        run_id: cmd.run_id,
-        seq: cmd.seq,
-        type: cmd.type,
-        outcome: "failed",
-        error: result.error,
-      });
-      if (!result.recordedOn?.includes(cmd.run_id)) await this.#recordFailure(cmd, result.error ?? "failed");
-    }
-    await this.#complete(cmd, result);
-  }
-
-  async #complete(cmd: CommandRecord, result: CommandResult): Promise<void> {
-    const outcome: CommandOutcome = {
-      command_id: cmd.command_id,
-      seq: cmd.seq,
-      run_id: cmd.run_id,
-      type: cmd.type,
-      status: result.status,
-      error: result.error,
-      applied_at: nowIso(),
-    };
-    await this.deps.stores.commands.complete(outcome, RUNNER_CONSUMER);
-    if (result.status === "applied") {
-      const { command_id, run_id, seq, type } = cmd;
-      this.log.info("command applied", { command_id, run_id, seq, type, outcome: "applied" });
-    }
     this.log.debug("command payload", { command_id: cmd.command_id, payload: cmd.payload });
+    const outcome = outcomeOf(cmd, result);
+    validateOutcome(outcome); // one that cannot be recorded must not sink the batch's others
+    done.push(outcome);
+    if (result.status !== "failed" || recovered) return;
+    this.log.warn("command failed", {
+      command_id: cmd.command_id,
+      run_id: cmd.run_id,
+      seq: cmd.seq,
+      type: cmd.type,
+      outcome: "failed",
+      error: result.error,
+    });
+    if (result.recordedOn?.includes(cmd.run_id)) return;
+    // Recorded here, between two commits: an unrecorded failure record is then always the first
+    // command after the cursor, the one #failedBeforeCrash checks after a restart.
+    const own = done.pop()!;
+    await this.#commit(done);
+    await this.#recordFailure(cmd, result.error ?? "failed");
+    await this.#commit([own]);
   }
 
   /** A failure record already in the run's ledger means the command failed before a crash. */
@@ -162,8 +196,9 @@ export class CommandDrain {
   }
 
   /**
-   * Commands apply one at a time in seq order, and the first one after a (re)start was checked by
-   * #failedBeforeCrash, so this command's record cannot exist yet: append without reading the ledger.
+   * Commands apply in seq order, outcomes before this one were committed, and the first command after
+   * a (re)start was checked by #failedBeforeCrash, so this command's record cannot exist yet: append
+   * without reading the ledger.
    */
   async #recordFailure(cmd: CommandRecord, error: string): Promise<void> {
     try {
@@ -177,6 +212,18 @@ export class CommandDrain {
       });
     }
   }
+}
+
+function outcomeOf(cmd: CommandRecord, result: CommandResult): CommandOutcome {
+  return {
+    command_id: cmd.command_id,
+    seq: cmd.seq,
+    run_id: cmd.run_id,
+    type: cmd.type,
+    status: result.status,
+    error: result.error,
+    applied_at: nowIso(),
+  };
 }
 
 /** The run a command targets, or null when there is none (an emit_event session id such as "a/b"). */

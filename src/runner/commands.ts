@@ -10,7 +10,9 @@ import { CommandError } from "./command_errors.ts";
 import { isObject, optionalString } from "./command_payload.ts";
 import type { RunnerDeps } from "./deps.ts";
 import { isPauseWait } from "../runtime/engine/waits.ts";
-import { listEventWaiters, planEventDelivery } from "./emit_event.ts";
+import { planEventDelivery } from "./emit_event.ts";
+import { CommandBatch, type Precheck } from "./command_batch.ts";
+import { assertResumable } from "../runtime/engine/resume.ts";
 import type { RunLocks } from "./run_locks.ts";
 import { applyToRunOnce, isPaused, RunNotFoundError } from "./run_once.ts";
 import { appendCommandFailure, findByKey } from "./failure_records.ts";
@@ -31,13 +33,31 @@ const errorMessage = (err: unknown): string => err instanceof Error ? err.messag
 
 export const COMPACT_MEMORY_UNSUPPORTED = "compact_memory is not supported by this gateway yet";
 
+/** Commands that may answer a wait: their failures and no-ops are judged in memory (command_batch.ts). */
+const judgedInMemory = (cmd: CommandRecord) =>
+  cmd.type === "emit_event" || (cmd.type === "resume" && "payload" in cmd.payload);
+
 export class CommandApplier {
-  constructor(private readonly deps: RunnerDeps, private readonly locks: RunLocks) {}
+  readonly #batch: CommandBatch;
+
+  constructor(private readonly deps: RunnerDeps, private readonly locks: RunLocks) {
+    this.#batch = new CommandBatch(deps.stores, locks);
+  }
+
+  /**
+   * Makes the failures recorded since the last flush durable; call it before recording the outcomes
+   * of the commands applied since (a failed outcome must not exist without its ledger record).
+   */
+  flush(): Promise<void> {
+    return this.#batch.flush();
+  }
 
   /** The command's outcome; a full disk is thrown instead (transient: the drain retries it). */
   async apply(cmd: CommandRecord): Promise<CommandResult> {
     const recorded = new Set<string>();
     try {
+      // Other commands write runs outside the batch's view of them: start from the stores again.
+      if (!judgedInMemory(cmd)) await this.#batch.flush();
       await this.#dispatch(cmd, recorded);
       return { status: "applied", error: null };
     } catch (err) {
@@ -79,6 +99,7 @@ export class CommandApplier {
     cmd: CommandRecord,
     runId: string,
     recorded: Set<string>,
+    precheck: Precheck,
     effect: (run: RunState) => Promise<unknown>,
   ) {
     const { stores } = this.deps;
@@ -89,6 +110,12 @@ export class CommandApplier {
       recorded.add(runId);
     };
     return this.locks.with(runId, async () => {
+      const judged = await this.#batch.judge(runId, cmd, precheck);
+      if (judged.kind === "done") return;
+      if (judged.kind === "failed") {
+        recorded.add(runId);
+        throw judged.error;
+      }
       if (await applyToRunOnce(stores, runId, cmd.seq, effect, recordFailure) === "skipped") {
         const failure = await findByKey(stores.ledger, runId, `command:${cmd.command_id}`);
         if (failure) {
@@ -154,8 +181,12 @@ export class CommandApplier {
     const payload = cmd.payload.payload;
     if (!isObject(payload)) throw new CommandError("resume payload.payload must be an object");
     const waitKey = optionalString(cmd.payload, "wait_key", "waitKey");
-    await this.#onRun(cmd, cmd.run_id, recorded, (run) => {
-      if (isPaused(run)) throw new CommandError("Run is paused");
+    const precheck: Precheck = (run) => {
+      assertResumable(run, waitKey);
+      return "apply";
+    };
+    await this.#onRun(cmd, cmd.run_id, recorded, precheck, (run) => {
+      precheck(run);
       return this.deps.runtime.resume(run.run_id, { waitKey, payload, maxSteps: 0 });
     });
   }
@@ -163,13 +194,17 @@ export class CommandApplier {
   async #emitEvent(cmd: CommandRecord, recorded: Set<string>): Promise<void> {
     const { waitKey, envelope } = planEventDelivery(cmd);
     const errors: string[] = [];
-    const waiters = await listEventWaiters(this.deps.stores.runs, waitKey);
+    const waiters = await this.#batch.waiters(waitKey);
+    const precheck: Precheck = (run) => {
+      if (run.status !== "waiting" || run.waiting?.wait_key !== waitKey) return "noop";
+      if (isPaused(run)) throw new CommandError("Run is paused");
+      return "apply";
+    };
     for (const waiter of waiters) {
       try {
-        await this.#onRun(cmd, waiter.run_id, recorded, (run) => {
-          if (run.status !== "waiting" || run.waiting?.wait_key !== waitKey) return Promise.resolve();
-          if (isPaused(run)) throw new CommandError("Run is paused");
-          return this.deps.runtime.resume(run.run_id, { waitKey, payload: envelope, maxSteps: 0 });
+        await this.#onRun(cmd, waiter.run_id, recorded, precheck, async (run) => {
+          if (precheck(run) === "noop") return;
+          await this.deps.runtime.resume(run.run_id, { waitKey, payload: envelope, maxSteps: 0 });
         });
       } catch (err) {
         errors.push(`${waiter.run_id}: ${errorMessage(err)}`);

@@ -56,20 +56,31 @@ async function appendOnce(ledger: LedgerStore, record: StepRecord): Promise<void
   await ledger.append(record.run_id, [record]);
 }
 
-/** `mayExist`: this may re-run a command whose failure a crash interrupted (then check first). */
-export async function appendCommandFailure(
-  ledger: LedgerStore,
-  run: RunState,
-  command: { command_id: string; type: string; seq: number },
-  error: string,
-  mayExist: boolean,
-): Promise<void> {
+interface CommandRef {
+  command_id: string;
+  type: string;
+  seq: number;
+}
+
+/** The ledger record of a failed command (idempotency key `command:<command_id>`). */
+export function commandFailureRecord(run: RunState, command: CommandRef, error: string): StepRecord {
   const effect: Effect = {
     type: "command",
     payload: { command_id: command.command_id, type: command.type, seq: command.seq },
     result_key: null,
   };
-  const record = failedRecord(run, "command", effect, error, `command:${command.command_id}`);
+  return failedRecord(run, "command", effect, error, `command:${command.command_id}`);
+}
+
+/** `mayExist`: this may re-run a command whose failure a crash interrupted (then check first). */
+export async function appendCommandFailure(
+  ledger: LedgerStore,
+  run: RunState,
+  command: CommandRef,
+  error: string,
+  mayExist: boolean,
+): Promise<void> {
+  const record = commandFailureRecord(run, command, error);
   if (mayExist) await appendOnce(ledger, record);
   else await ledger.append(run.run_id, [record]);
 }

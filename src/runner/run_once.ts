@@ -4,10 +4,13 @@
  * The command store makes "outcome recorded + cursor advanced" one durable step, but the effect on a
  * run (saved by the runtime) is a separate write, so a crash between the two would re-apply the
  * command on restart. Each run therefore remembers, in `vars._runtime.commands`:
- *   - `last_seq`: the highest command seq already done on this run (commands apply in seq order, so
- *     `seq <= last_seq` means "done, skip");
- *   - `pending`: `{seq, fingerprint}` written *before* the effect. On restart, a pending entry for the
- *     same seq whose fingerprint no longer matches the run proves the effect already happened.
+ *   - `last_seq`: commands up to this seq are done on this run (commands apply in seq order);
+ *   - `pending`: `{seq, fingerprint}` written *before* the effect (`first` when it covers the seqs
+ *     `first..seq`, the failures a command batch recorded at once). On restart, a pending entry
+ *     covering the same seq whose fingerprint no longer matches the run proves the effect already
+ *     happened; a later command finds the pending one done (seq order), so a successful effect needs
+ *     no second "done" save: the run is saved once per command (the pending mark), plus the
+ *     effect's own save.
  * The fingerprint covers what every effect changes (status, node, wait, paused flag), so "unchanged"
  * means the effect did not happen or was a no-op — both safe to redo.
  */
@@ -19,9 +22,16 @@ import { LeaseLostError } from "../store/errors.ts";
 
 export const COMMAND_MARKS_KEY = "commands";
 
+interface PendingMark {
+  seq: number;
+  fingerprint: string;
+  /** The first seq the mark covers when it covers several (a batch's recorded failures). */
+  first?: number;
+}
+
 interface CommandMarks {
   last_seq: number;
-  pending: { seq: number; fingerprint: string } | null;
+  pending: PendingMark | null;
 }
 
 export class RunNotFoundError extends Error {
@@ -54,25 +64,75 @@ function readMarks(run: RunState): CommandMarks {
   return {
     last_seq: typeof raw?.last_seq === "number" ? raw.last_seq : 0,
     pending: pending && typeof pending.seq === "number" && typeof pending.fingerprint === "string"
-      ? { seq: pending.seq, fingerprint: pending.fingerprint }
+      ? {
+        seq: pending.seq,
+        fingerprint: pending.fingerprint,
+        ...(typeof pending.first === "number" ? { first: pending.first } : {}),
+      }
       : null,
   };
 }
 
 /** Writes the marks into `run.vars` (caller saves). */
 export function writeMarks(run: RunState, marks: CommandMarks): void {
-  runtimeVars(run)[COMMAND_MARKS_KEY] = { last_seq: marks.last_seq, pending: marks.pending };
+  const pending = marks.pending && { ...marks.pending };
+  runtimeVars(run)[COMMAND_MARKS_KEY] = { last_seq: marks.last_seq, pending };
+}
+
+const coversSeq = (pending: PendingMark | null, seq: number): pending is PendingMark =>
+  pending !== null && (pending.first ?? pending.seq) <= seq && seq <= pending.seq;
+
+/**
+ * Commands before `seq` that are done: `last_seq`, and a pending mark below `seq` (a command after it
+ * is being applied, so it finished: commands apply in seq order).
+ */
+function doneBefore(marks: CommandMarks, seq: number): number {
+  const pending = marks.pending && marks.pending.seq < seq ? marks.pending.seq : 0;
+  return Math.max(marks.last_seq, pending);
+}
+
+/** True when command `seq` is already done on this run (a pending mark above it counts too). */
+function isDone(marks: CommandMarks, seq: number): boolean {
+  return marks.last_seq >= seq ||
+    (marks.pending !== null && (marks.pending.first ?? marks.pending.seq) > seq);
 }
 
 /** True when command `seq` is already done on this run. */
 export function alreadyDone(run: RunState, seq: number): boolean {
-  return readMarks(run).last_seq >= seq;
+  return isDone(readMarks(run), seq);
 }
 
-/** Marks `seq` done on the run object (caller saves, together with its own effect). */
+/** True when command `seq` has never touched this run (neither done nor interrupted by a crash). */
+export function isNewOnRun(run: RunState, seq: number): boolean {
+  const marks = readMarks(run);
+  return !isDone(marks, seq) && !coversSeq(marks.pending, seq);
+}
+
+/**
+ * Marks `seq` done on the run object (caller saves, together with its own effect). The part of a
+ * pending range above `seq` stays pending: those commands may still be retries.
+ */
 export function markDone(run: RunState, seq: number): void {
   const marks = readMarks(run);
-  writeMarks(run, { last_seq: Math.max(marks.last_seq, seq), pending: null });
+  const rest = marks.pending && marks.pending.seq > seq ? marks.pending : null;
+  let pending: PendingMark | null = null;
+  if (rest) {
+    const first = Math.max(rest.first ?? rest.seq, seq + 1);
+    pending = { seq: rest.seq, fingerprint: rest.fingerprint, ...(first < rest.seq ? { first } : {}) };
+  }
+  writeMarks(run, { last_seq: Math.max(doneBefore(marks, seq), seq), pending });
+}
+
+/**
+ * Marks the new commands `first..last` pending on the run object before their failure records are
+ * written (caller saves): a crash in between makes them retries, whose records are appended once.
+ */
+export function markPendingRange(run: RunState, first: number, last: number): void {
+  const marks = readMarks(run);
+  writeMarks(run, {
+    last_seq: doneBefore(marks, first),
+    pending: { seq: last, fingerprint: fingerprint(run), ...(first < last ? { first } : {}) },
+  });
 }
 
 /**
@@ -107,15 +167,12 @@ export async function applyToRunOnce(
   const run = await stores.runs.load(runId);
   if (!run) throw new RunNotFoundError(runId);
   const marks = readMarks(run);
-  if (marks.last_seq >= seq) return "skipped";
+  if (isDone(marks, seq)) return "skipped";
   const fp = fingerprint(run);
-  if (marks.pending?.seq === seq && marks.pending.fingerprint !== fp) {
-    await finish(stores, runId, seq);
-    return "skipped";
-  }
-  const retry = marks.pending?.seq === seq; // a crash interrupted this command on this run
+  const retry = coversSeq(marks.pending, seq); // a crash interrupted this command on this run
+  if (retry && marks.pending!.fingerprint !== fp) return "skipped"; // its effect happened
   if (!retry) {
-    writeMarks(run, { last_seq: marks.last_seq, pending: { seq, fingerprint: fp } });
+    writeMarks(run, { last_seq: doneBefore(marks, seq), pending: { seq, fingerprint: fp } });
     await stores.runs.save(run);
   }
   try {
@@ -129,7 +186,6 @@ export async function applyToRunOnce(
     await finish(stores, runId, seq);
     throw err;
   }
-  await finish(stores, runId, seq);
   return "applied";
 }
 

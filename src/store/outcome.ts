@@ -16,3 +16,14 @@ export function validateOutcome(outcome: CommandOutcome): void {
     throw new StoreValidationError("outcome.status must be applied or failed");
   }
 }
+
+/** Validates a batch for `completeMany` (every outcome, then the list itself). */
+export function validateOutcomes(outcomes: CommandOutcome[]): void {
+  if (!Array.isArray(outcomes)) throw new StoreValidationError("outcomes must be an array");
+  outcomes.forEach(validateOutcome);
+}
+
+/** The highest seq of a non-empty batch (where the consumer cursor moves to). */
+export function maxSeq(outcomes: CommandOutcome[]): number {
+  return outcomes.reduce((max, o) => Math.max(max, o.seq), 0);
+}

@@ -124,6 +124,11 @@ export interface CommandStore {
    * means "already applied", which lets the runner skip it instead of applying it twice).
    */
   complete(outcome: CommandOutcome, consumer?: string): Promise<void>;
+  /**
+   * `complete` for a batch: every outcome (an existing one for a command_id is kept) and the cursor
+   * advanced to the batch's highest seq, as one durable step (one transaction / one fsync).
+   */
+  completeMany(outcomes: CommandOutcome[], consumer?: string): Promise<void>;
   getOutcome(commandId: string): Promise<CommandOutcome | null>;
 }
 

@@ -4,9 +4,12 @@
  */
 import assert from "node:assert/strict";
 import {
+  alreadyDone,
   applyToRunOnce,
   COMMAND_MARKS_KEY,
   fingerprint,
+  isNewOnRun,
+  markPendingRange,
   RunNotFoundError,
 } from "../../src/runner/run_once.ts";
 import type { RunState } from "../../src/runtime/types.ts";
@@ -39,7 +42,12 @@ Deno.test("applyToRunOnce: redo an effect that did not happen, skip one that did
     await h.stores.runs.save(crashed);
     assert.equal(await applyToRunOnce(h.stores, run.run_id, 5, pause), "applied");
     assert.equal(calls, 1);
-    assert.deepEqual(marks((await h.stores.runs.load(run.run_id))!), { last_seq: 5, pending: null });
+    // No second "done" save: the pending mark, whose fingerprint the effect changed, says it.
+    assert.deepEqual(marks((await h.stores.runs.load(run.run_id))!), {
+      last_seq: 0,
+      pending: { seq: 5, fingerprint: fp },
+    });
+    assert.ok(alreadyDone((await h.stores.runs.load(run.run_id))!, 4));
 
     // Done commands (seq <= last_seq) are skipped.
     assert.equal(await applyToRunOnce(h.stores, run.run_id, 5, pause), "skipped");
@@ -55,7 +63,6 @@ Deno.test("applyToRunOnce: redo an effect that did not happen, skip one that did
     await h.stores.runs.save(after);
     assert.equal(await applyToRunOnce(h.stores, run.run_id, 6, pause), "skipped");
     assert.equal(calls, 1);
-    assert.deepEqual(marks((await h.stores.runs.load(run.run_id))!), { last_seq: 6, pending: null });
 
     // An effect that throws is marked done too (failed commands are not retried) and rethrows.
     await assert.rejects(
@@ -63,6 +70,40 @@ Deno.test("applyToRunOnce: redo an effect that did not happen, skip one that did
       /nope/,
     );
     assert.equal(await applyToRunOnce(h.stores, run.run_id, 7, pause), "skipped");
+    assert.ok(alreadyDone((await h.stores.runs.load(run.run_id))!, 7));
+
+    // A later command finds the earlier pending one done, without a save in between.
+    const unpause = () => h.runtime.unpause(run.run_id).then(() => {});
+    assert.equal(await applyToRunOnce(h.stores, run.run_id, 9, unpause), "applied");
+    assert.equal(await applyToRunOnce(h.stores, run.run_id, 8, unpause), "skipped");
+    assert.ok(alreadyDone((await h.stores.runs.load(run.run_id))!, 8));
+
+    // A batch's failures marked pending at once (10..12): each is a retry, the next seqs are new.
+    const batch = (await h.stores.runs.load(run.run_id))!;
+    markPendingRange(batch, 10, 12);
+    await h.stores.runs.save(batch);
+    const saved = (await h.stores.runs.load(run.run_id))!;
+    assert.ok(alreadyDone(saved, 9));
+    for (const seq of [10, 11, 12]) assert.ok(!isNewOnRun(saved, seq) && !alreadyDone(saved, seq));
+    assert.ok(isNewOnRun(saved, 13));
+    let retries = 0;
+    const fails = (_run: RunState) => {
+      retries++;
+      return Promise.reject(new Error("still not waiting"));
+    };
+    const seen: boolean[] = [];
+    await assert.rejects(
+      applyToRunOnce(
+        h.stores,
+        run.run_id,
+        11,
+        fails,
+        (_err, retry) => Promise.resolve(void seen.push(retry)),
+      ),
+      /still not waiting/,
+    );
+    assert.deepEqual(seen, [true]); // a retry: the failure record may exist already
+    assert.equal(retries, 1);
     await assert.rejects(applyToRunOnce(h.stores, "missing", 8, pause), RunNotFoundError);
   } finally {
     await h.dispose();

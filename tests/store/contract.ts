@@ -279,6 +279,56 @@ export function storeContract(backend: string, factory: StoreFactory): void {
     await assert.rejects(commands.complete({ ...outcome, seq: 0 }), StoreValidationError);
   });
 
+  test("concurrent appends: one seq per id, duplicates get the original's", async ({ commands }) => {
+    const ids = ["g1", "g2", "g1", "g3", "g2"];
+    const results = await Promise.all(ids.map((id) => commands.append(makeCommand(id))));
+    const seqOf = new Map<string, number>();
+    results.forEach((r, i) => {
+      if (r.accepted) seqOf.set(ids[i], r.seq);
+    });
+    assert.equal(seqOf.size, 3, JSON.stringify(results));
+    results.forEach((r, i) => assert.equal(r.seq, seqOf.get(ids[i]), `${ids[i]}: ${JSON.stringify(r)}`));
+    assert.equal(results.filter((r) => r.duplicate).length, 2);
+    // A bad command among good ones is refused alone.
+    const mixed = await Promise.allSettled([
+      commands.append(makeCommand("g4")),
+      commands.append(makeCommand("")),
+      commands.append(makeCommand("g5")),
+    ]);
+    assert.deepEqual(mixed.map((r) => r.status), ["fulfilled", "rejected", "fulfilled"]);
+    const listed = await commands.listAfter(0, 10);
+    assert.deepEqual(listed.map((c) => c.command_id).sort(), ["g1", "g2", "g3", "g4", "g5"]);
+    assert.deepEqual(listed.map((c) => c.seq), [1, 2, 3, 4, 5]);
+  });
+
+  test("completeMany: a batch of outcomes and the cursor advance together", async ({ commands }) => {
+    for (const id of ["m1", "m2", "m3"]) await commands.append(makeCommand(id));
+    const outcome = (id: string, seq: number, status: "applied" | "failed" = "applied") => ({
+      command_id: id,
+      seq,
+      run_id: "run-1",
+      type: "resume",
+      status,
+      error: status === "failed" ? "Run is not waiting" : null,
+      applied_at: iso(seq),
+    });
+    await commands.completeMany([]);
+    assert.equal(await commands.loadCursor(), 0, "an empty batch changes nothing");
+    await commands.completeMany([outcome("m1", 1), outcome("m2", 2, "failed"), outcome("m1", 1, "failed")]);
+    assert.equal(await commands.loadCursor(), 2);
+    assert.deepEqual(await commands.getOutcome("m1"), outcome("m1", 1), "the first outcome wins");
+    assert.deepEqual(await commands.getOutcome("m2"), outcome("m2", 2, "failed"));
+    await commands.completeMany([outcome("m2", 2), outcome("m3", 3)]);
+    assert.equal(await commands.loadCursor(), 3);
+    assert.equal((await commands.getOutcome("m2"))?.status, "failed", "a recorded outcome is kept");
+    await commands.completeMany([outcome("m1", 1)], "other-consumer");
+    assert.equal(await commands.loadCursor("other-consumer"), 1);
+    assert.equal(await commands.loadCursor(), 3, "cursors are per consumer");
+    await assert.rejects(commands.completeMany([outcome("m9", 9), outcome("", 10)]), StoreValidationError);
+    assert.equal(await commands.getOutcome("m9"), null, "a batch with a bad outcome writes nothing");
+    assert.equal(await commands.loadCursor(), 3);
+  });
+
   test("artifacts: content-addressed blobs, per-run listing, delete", async ({ artifacts }) => {
     const bytes = new TextEncoder().encode("hello artifact");
     const a = await artifacts.store(bytes, {

@@ -4,7 +4,7 @@ import { HttpError, runNotFound } from "../errors.ts";
 import { parseCommandType, validateCommandPayload } from "../command_validation.ts";
 import type { Gateway } from "../../gateway.ts";
 import { nowIso, parseIso } from "../../util/time.ts";
-import { RUNNER_CONSUMER } from "../../store/types.ts";
+import { type NewCommand, RUNNER_CONSUMER } from "../../store/types.ts";
 
 const INBOX_RETRY_AFTER_S = 5;
 import { errorResponses, gatewayRoute, jsonContent } from "../schemas/common.ts";
@@ -37,24 +37,56 @@ const status = gatewayRoute({
   responses: { 200: jsonContent(CommandStatus, "The command and its outcome"), ...errorResponses(404) },
 });
 
-/** Backpressure: 503 + Retry-After while more than `maxInboxDepth` commands wait for the runner. */
-async function checkInboxDepth(gw: Gateway): Promise<void> {
-  const max = gw.config.maxInboxDepth;
-  if (max <= 0) return;
-  const { commands } = gw.stores;
-  const depth = (await commands.lastSeq()) - (await commands.loadCursor(RUNNER_CONSUMER));
-  if (depth >= max) {
-    throw new HttpError(
-      503,
-      `Cannot accept the command: ${depth} commands are waiting for the runner (limit ${max}); retry later`,
-      { "Retry-After": String(INBOX_RETRY_AFTER_S) },
-    );
+/** How long a reading of the inbox depth is trusted while it is below the limit. */
+const DEPTH_TTL_MS = 100;
+
+/**
+ * Backpressure: 503 + Retry-After while more than `maxInboxDepth` commands wait for the runner. The
+ * store is read at most every DEPTH_TTL_MS while the inbox is below the limit (this process's own
+ * appends count at once; other writers' within that time), and always before refusing.
+ */
+class InboxDepth {
+  #lastSeq = 0;
+  #cursor = 0;
+  #readAt = -Infinity;
+
+  constructor(private readonly gw: Gateway) {}
+
+  async check(): Promise<void> {
+    const max = this.gw.config.maxInboxDepth;
+    if (max <= 0) return;
+    if (this.#depth() >= max || performance.now() - this.#readAt > DEPTH_TTL_MS) await this.#read();
+    const depth = this.#depth();
+    if (depth >= max) {
+      throw new HttpError(
+        503,
+        `Cannot accept the command: ${depth} commands are waiting for the runner (limit ${max}); retry later`,
+        { "Retry-After": String(INBOX_RETRY_AFTER_S) },
+      );
+    }
+  }
+
+  appended(seq: number): void {
+    this.#lastSeq = Math.max(this.#lastSeq, seq);
+  }
+
+  #depth(): number {
+    return this.#lastSeq - this.#cursor;
+  }
+
+  async #read(): Promise<void> {
+    const { commands } = this.gw.stores;
+    const [lastSeq, cursor] = await Promise.all([commands.lastSeq(), commands.loadCursor(RUNNER_CONSUMER)]);
+    this.#lastSeq = lastSeq;
+    this.#cursor = cursor;
+    this.#readAt = performance.now();
   }
 }
 
 export function registerCommandRoutes(app: App, gw: Gateway): void {
   const { commands, runs } = gw.stores;
 
+  const depth = new InboxDepth(gw);
   app.openapi(append, async (c) => {
     const body = c.req.valid("json");
     const type = parseCommandType(body.type);
@@ -63,24 +95,32 @@ export function registerCommandRoutes(app: App, gw: Gateway): void {
     const runId = body.run_id.trim();
     if (!runId) throw new HttpError(400, "Failed to append command: run_id must be a non-empty string");
 
-    // Duplicates first: a retried command stays idempotent whatever the run or payload became.
-    const seen = await commands.get(commandId);
-    if (seen) return c.json({ accepted: false, duplicate: true, seq: seen.seq }, 200);
-
-    await checkInboxDepth(gw);
-    const payload = validateCommandPayload(type, body.payload);
-    const ts = body.ts?.trim() || nowIso();
-    if (Number.isNaN(parseIso(ts))) throw new HttpError(400, "ts must be an ISO-8601 timestamp");
-    if (type !== "emit_event" && !(await runs.load(runId))) throw runNotFound(runId);
-    const result = await commands.append({
-      command_id: commandId,
-      run_id: runId,
-      type,
-      payload,
-      ts,
-      client_id: body.client_id ?? null,
-    });
-    if (result.accepted) gw.runner?.kick();
+    let command: NewCommand;
+    try {
+      await depth.check();
+      const payload = validateCommandPayload(type, body.payload);
+      const ts = body.ts?.trim() || nowIso();
+      if (Number.isNaN(parseIso(ts))) throw new HttpError(400, "ts must be an ISO-8601 timestamp");
+      if (type !== "emit_event" && !(await runs.load(runId))) throw runNotFound(runId);
+      command = {
+        command_id: commandId,
+        run_id: runId,
+        type,
+        payload,
+        ts,
+        client_id: body.client_id ?? null,
+      };
+    } catch (err) {
+      // A retried command stays idempotent whatever the run, the payload or the inbox became.
+      const seen = await commands.get(commandId);
+      if (seen) return c.json({ accepted: false, duplicate: true, seq: seen.seq }, 200);
+      throw err;
+    }
+    const result = await commands.append(command); // a duplicate answers its original seq
+    if (result.accepted) {
+      depth.appended(result.seq);
+      gw.runner?.kick();
+    }
     return c.json(result, 200);
   });
 

@@ -11,19 +11,29 @@ import { resumeCompletionRecord, resumeRecord, stepRecord } from "./records.ts";
 import { isPaused } from "./run_vars.ts";
 import { appendRecords, completeRun, loadRun, saveRun } from "./transitions.ts";
 
-export async function resumeRun(host: EngineHost, runId: string, options: ResumeOptions): Promise<RunState> {
-  const run = await loadRun(host, runId);
+/**
+ * The wait a resume answers; throws (changing nothing) when the run cannot be resumed with
+ * `waitKey`: it is paused, not waiting, or waiting on another key. The command drain checks this
+ * first to record such failures without a write per command.
+ */
+export function assertResumable(run: RunState, waitKey: string | null | undefined): WaitState {
   if (isPaused(run)) throw new RuntimeError("run_paused", "Run is paused");
   const wait = run.waiting;
   if (run.status !== "waiting" || wait === null) {
     throw new RuntimeError("run_not_waiting", "Run is not waiting");
   }
-  if (options.waitKey && options.waitKey !== wait.wait_key) {
+  if (waitKey && waitKey !== wait.wait_key) {
     throw new RuntimeError(
       "wait_key_mismatch",
-      `wait_key mismatch: run is waiting on '${wait.wait_key}', got '${options.waitKey}'`,
+      `wait_key mismatch: run is waiting on '${wait.wait_key}', got '${waitKey}'`,
     );
   }
+  return wait;
+}
+
+export async function resumeRun(host: EngineHost, runId: string, options: ResumeOptions): Promise<RunState> {
+  const run = await loadRun(host, runId);
+  const wait = assertResumable(run, options.waitKey);
   const payload = options.payload;
   const resume = resumeRecord(run, wait, payload);
   const answered = await alreadyResumed(host, run.run_id, resume);

@@ -2,7 +2,8 @@
  * File command inbox (upstream layout): `commands.jsonl` (one CommandRecord per line),
  * `commands_cursor.json` ({"cursor", "updated_at"}), plus `command_outcomes.jsonl` (our addition).
  * Every write holds flock on `.commands.lock`, and seq allocation re-reads the inbox tail under that
- * lock, so two processes never hand out the same seq. Reading rules: the first line with a given
+ * lock, so two processes never hand out the same seq; concurrent appends of this process share one
+ * write and one fsync (group commit). Reading rules: the first line with a given
  * command_id wins, lines with seq <= 0 are ignored, and a seq not above the previous one is skipped
  * by listAfter (a consumer cursor would pass over it anyway).
  */
@@ -11,7 +12,8 @@ import type { CommandRecord, CommandType, JsonObject } from "../../runtime/types
 import type { CommandAppendResult, CommandOutcome, CommandStore, NewCommand, WakeBus } from "../types.ts";
 import { RUNNER_CONSUMER } from "../types.ts";
 import { assertId, assertOffset, commandRecord, isPlainObject, validateCommand } from "../validate.ts";
-import { validateOutcome } from "../outcome.ts";
+import { maxSeq, validateOutcomes } from "../outcome.ts";
+import { GroupCommit, type ItemResult, settle } from "../group_commit.ts";
 import { nowIso } from "../../util/time.ts";
 import { openOrCreate, readIfExists } from "./fsutil.ts";
 import { writeFileAtomic } from "../../util/atomic.ts";
@@ -153,24 +155,43 @@ export class FileCommandStore implements CommandStore {
     return this.#outcomeView.update();
   }
 
-  async append(command: NewCommand): Promise<CommandAppendResult> {
-    validateCommand(command);
-    const result = await this.#lock.run(() =>
-      this.#appendLine(this.#inbox, this.#commands, (state): AppendDecision<CommandAppendResult> => {
-        const view = this.#view(state);
-        const existing = view.byId.get(command.command_id);
-        if (existing !== undefined) {
-          return { result: { accepted: false, duplicate: true, seq: state.meta[existing].seq }, records: [] };
-        }
-        const record = commandRecord(command, view.maxSeq + 1);
-        return {
-          result: { accepted: true, duplicate: false, seq: record.seq },
-          records: [record as unknown as JsonObj],
-        };
-      })
+  /** Concurrent appends share one locked write and one fsync; each resolves once it is durable. */
+  readonly #appends = new GroupCommit<NewCommand, CommandAppendResult>(async (batch) => {
+    const results = await this.#lock.run(() =>
+      this.#appendLine(
+        this.#inbox,
+        this.#commands,
+        (state): AppendDecision<ItemResult<CommandAppendResult>[]> => {
+          const view = this.#view(state);
+          const batchIds = new Map<string, number>();
+          const records: JsonObj[] = [];
+          const results = batch.map((command) =>
+            settle((): CommandAppendResult => {
+              const stored = view.byId.get(command.command_id);
+              const existing = batchIds.get(command.command_id) ??
+                (stored === undefined ? undefined : state.meta[stored].seq);
+              if (existing !== undefined) return { accepted: false, duplicate: true, seq: existing };
+              const record = commandRecord(command, view.maxSeq + records.length + 1);
+              batchIds.set(command.command_id, record.seq);
+              records.push(record as unknown as JsonObj);
+              return { accepted: true, duplicate: false, seq: record.seq };
+            })
+          );
+          return { result: results, records };
+        },
+      )
     );
-    if (result.accepted) this.wake.publish("commands");
-    return result;
+    if (results.some((r) => r.ok && r.value.accepted)) this.wake.publish("commands");
+    return results;
+  });
+
+  append(command: NewCommand): Promise<CommandAppendResult> {
+    try {
+      validateCommand(command);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#appends.submit(command);
   }
 
   /** Under the lock: appends what `decide` returns to the JSONL file at `path`. */
@@ -236,17 +257,28 @@ export class FileCommandStore implements CommandStore {
     return Math.max(fromFile, fromOutcomes);
   }
 
-  /** Outcome line first (fsynced), then the cursor file; loadCursor covers a crash in between. */
-  async complete(outcome: CommandOutcome, consumer: string = RUNNER_CONSUMER): Promise<void> {
-    validateOutcome(outcome);
+  complete(outcome: CommandOutcome, consumer: string = RUNNER_CONSUMER): Promise<void> {
+    return this.completeMany([outcome], consumer);
+  }
+
+  /** Outcome lines first (one fsynced write), then the cursor file; loadCursor covers a crash in between. */
+  async completeMany(outcomes: CommandOutcome[], consumer: string = RUNNER_CONSUMER): Promise<void> {
+    validateOutcomes(outcomes);
     assertId("consumer", consumer);
+    if (outcomes.length === 0) return;
     const cursorPath = join(this.dir, cursorFileName(consumer));
     await this.#lock.run(async () => {
       await this.#appendLine(this.#outcomesPath, this.#outcomes, (state): AppendDecision<null> => {
-        const known = this.#outcomeViewOf(state).byId.has(outcome.command_id);
-        return { result: null, records: known ? [] : [{ ...outcome, consumer }] };
+        const known = this.#outcomeViewOf(state).byId;
+        const fresh = new Map<string, JsonObj>();
+        for (const o of outcomes) {
+          if (!known.has(o.command_id) && !fresh.has(o.command_id)) {
+            fresh.set(o.command_id, { ...o, consumer });
+          }
+        }
+        return { result: null, records: [...fresh.values()] };
       });
-      const cursor = Math.max(parseCursorFile(await readIfExists(cursorPath)), outcome.seq);
+      const cursor = Math.max(parseCursorFile(await readIfExists(cursorPath)), maxSeq(outcomes));
       await writeFileAtomic(cursorPath, JSON.stringify({ cursor, updated_at: nowIso() }, null, 2));
     });
   }

@@ -2,14 +2,14 @@
  * PostgreSQL command inbox. Seqs are allocated as MAX+1 under a transaction advisory lock, so they
  * are gapless and become visible in seq order: a reader that saw seq N can never later find a
  * smaller seq committed (a plain sequence would let a slower transaction commit N-1 after N, and a
- * consumer cursor would skip it). complete() writes the outcome and the cursor in one transaction.
+ * consumer cursor would skip it). complete()/completeMany() write the outcomes and the cursor in one transaction.
  */
 import { commandFromRow, outcomeFromRow } from "../sql_rows.ts";
 import type { CommandRecord } from "../../runtime/types.ts";
 import type { CommandAppendResult, CommandOutcome, CommandStore, NewCommand, WakeBus } from "../types.ts";
 import { RUNNER_CONSUMER } from "../types.ts";
 import { assertId, assertOffset, validateCommand } from "../validate.ts";
-import { validateOutcome } from "../outcome.ts";
+import { maxSeq, validateOutcomes } from "../outcome.ts";
 import { nowIso } from "../../util/time.ts";
 import type { PgDb, TxSql } from "./db.ts";
 import { notify } from "./notify.ts";
@@ -88,16 +88,23 @@ export class PgCommandStore implements CommandStore {
     return Number(rows[0]?.cursor ?? 0);
   }
 
-  async complete(outcome: CommandOutcome, consumer: string = RUNNER_CONSUMER): Promise<void> {
-    validateOutcome(outcome);
+  complete(outcome: CommandOutcome, consumer: string = RUNNER_CONSUMER): Promise<void> {
+    return this.completeMany([outcome], consumer);
+  }
+
+  async completeMany(outcomes: CommandOutcome[], consumer: string = RUNNER_CONSUMER): Promise<void> {
+    validateOutcomes(outcomes);
     assertId("consumer", consumer);
+    if (outcomes.length === 0) return;
     await this.db.tx(async (tx) => {
-      await tx`
-        INSERT INTO command_outcomes(command_id, seq, run_id, type, status, error, applied_at, consumer_id)
-        VALUES (${outcome.command_id}, ${outcome.seq}, ${outcome.run_id}, ${outcome.type}, ${outcome.status},
-          ${outcome.error}, ${outcome.applied_at}, ${consumer})
-        ON CONFLICT (command_id) DO NOTHING`;
-      await saveCursor(tx, consumer, outcome.seq, nowIso());
+      for (const outcome of outcomes) {
+        await tx`
+          INSERT INTO command_outcomes(command_id, seq, run_id, type, status, error, applied_at, consumer_id)
+          VALUES (${outcome.command_id}, ${outcome.seq}, ${outcome.run_id}, ${outcome.type}, ${outcome.status},
+            ${outcome.error}, ${outcome.applied_at}, ${consumer})
+          ON CONFLICT (command_id) DO NOTHING`;
+      }
+      await saveCursor(tx, consumer, maxSeq(outcomes), nowIso());
     });
   }
 

@@ -1,16 +1,17 @@
 /**
  * SQLite command inbox: idempotent on the unique command_id (a duplicate returns the original
- * seq), cursors in `command_cursors`, outcomes in `command_outcomes`; complete() writes the outcome
- * and the cursor in one transaction.
+ * seq), cursors in `command_cursors`, outcomes in `command_outcomes`; complete()/completeMany() write
+ * the outcomes and the cursor in one transaction. Concurrent appends are group-committed.
  */
 import { commandFromRow, outcomeFromRow } from "../sql_rows.ts";
 import type { CommandRecord } from "../../runtime/types.ts";
 import type { CommandAppendResult, CommandOutcome, CommandStore, NewCommand, WakeBus } from "../types.ts";
 import { RUNNER_CONSUMER } from "../types.ts";
 import { assertId, assertOffset, validateCommand } from "../validate.ts";
-import { validateOutcome } from "../outcome.ts";
+import { maxSeq, validateOutcomes } from "../outcome.ts";
 import { nowIso } from "../../util/time.ts";
 import { type SqliteDb, task } from "./db.ts";
+import { GroupCommit, settle } from "../group_commit.ts";
 
 const COLUMNS = "seq, command_id, run_id, type, payload_json, ts, client_id";
 
@@ -28,27 +29,31 @@ export function saveCursor(sql: SqliteDb, consumer: string, cursor: number, upda
 export class SqliteCommandStore implements CommandStore {
   constructor(private readonly sql: SqliteDb, private readonly wake: WakeBus) {}
 
+  /** Concurrent appends share one transaction (one fsync); each resolves once it is committed. */
+  readonly #appends = new GroupCommit<NewCommand, CommandAppendResult>((batch) => {
+    const results = this.sql.write(() => batch.map((command) => settle(() => this.#insert(command))));
+    if (results.some((r) => r.ok && r.value.accepted)) this.wake.publish("commands");
+    return results;
+  });
+
   append(command: NewCommand): Promise<CommandAppendResult> {
-    return task(() => {
-      validateCommand(command);
-      // Look up first (inside the write transaction): INSERT OR IGNORE would burn an AUTOINCREMENT value.
-      const result = this.sql.write((): CommandAppendResult => {
-        const existing = this.sql.get("SELECT seq FROM commands WHERE command_id = ?", command.command_id);
-        if (existing) return { accepted: false, duplicate: true, seq: Number(existing.seq) };
-        const inserted = this.sql.run(
-          `INSERT INTO commands(command_id, run_id, type, payload_json, ts, client_id) VALUES (?,?,?,?,?,?)`,
-          command.command_id,
-          command.run_id,
-          command.type,
-          JSON.stringify(command.payload),
-          command.ts,
-          command.client_id ?? null,
-        );
-        return { accepted: true, duplicate: false, seq: inserted.lastInsertRowid };
-      });
-      if (result.accepted) this.wake.publish("commands");
-      return result;
-    });
+    return task(() => validateCommand(command)).then(() => this.#appends.submit(command));
+  }
+
+  /** Inside the write transaction. Looks up first: INSERT OR IGNORE would burn an AUTOINCREMENT value. */
+  #insert(command: NewCommand): CommandAppendResult {
+    const existing = this.sql.get("SELECT seq FROM commands WHERE command_id = ?", command.command_id);
+    if (existing) return { accepted: false, duplicate: true, seq: Number(existing.seq) };
+    const inserted = this.sql.run(
+      `INSERT INTO commands(command_id, run_id, type, payload_json, ts, client_id) VALUES (?,?,?,?,?,?)`,
+      command.command_id,
+      command.run_id,
+      command.type,
+      JSON.stringify(command.payload),
+      command.ts,
+      command.client_id ?? null,
+    );
+    return { accepted: true, duplicate: false, seq: inserted.lastInsertRowid };
   }
 
   listAfter(after: number, limit: number): Promise<CommandRecord[]> {
@@ -80,23 +85,30 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   complete(outcome: CommandOutcome, consumer: string = RUNNER_CONSUMER): Promise<void> {
+    return this.completeMany([outcome], consumer);
+  }
+
+  completeMany(outcomes: CommandOutcome[], consumer: string = RUNNER_CONSUMER): Promise<void> {
     return task(() => {
-      validateOutcome(outcome);
+      validateOutcomes(outcomes);
       assertId("consumer", consumer);
+      if (outcomes.length === 0) return;
       this.sql.write(() => {
-        this.sql.run(
-          `INSERT OR IGNORE INTO command_outcomes(command_id, seq, run_id, type, status, error, applied_at, consumer_id)
-           VALUES (?,?,?,?,?,?,?,?)`,
-          outcome.command_id,
-          outcome.seq,
-          outcome.run_id,
-          outcome.type,
-          outcome.status,
-          outcome.error,
-          outcome.applied_at,
-          consumer,
-        );
-        saveCursor(this.sql, consumer, outcome.seq, nowIso());
+        for (const outcome of outcomes) {
+          this.sql.run(
+            `INSERT OR IGNORE INTO command_outcomes(command_id, seq, run_id, type, status, error, applied_at, consumer_id)
+             VALUES (?,?,?,?,?,?,?,?)`,
+            outcome.command_id,
+            outcome.seq,
+            outcome.run_id,
+            outcome.type,
+            outcome.status,
+            outcome.error,
+            outcome.applied_at,
+            consumer,
+          );
+        }
+        saveCursor(this.sql, consumer, maxSeq(outcomes), nowIso());
       });
     });
   }

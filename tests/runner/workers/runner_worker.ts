@@ -4,10 +4,13 @@
  * once it holds the lock, and `STOPPED` after SIGTERM.
  *
  * argv[2] (optional) lists crash points for the resume command carrying payload `{n}` (seq n+1):
- * `resume:<n>` (pending mark saved, run not resumed yet), `finish:<n>` (run resumed, done-mark not
- * saved yet) and `complete:<n>` (done-mark saved, outcome not recorded yet). There the worker
- * SIGKILLs itself — a real kill -9 at an exact point of the exactly-once protocol. Each point fires
- * once per data dir (a marker file remembers it), so the next runner gets past it.
+ * `resume:<n>` (pending mark saved, run not resumed yet), `finish:<n>` (run resumed and saved,
+ * outcome not recorded yet) and `complete:<n>` (the batch holding it applied, its outcomes not
+ * recorded yet), plus `failures:command:<command_id>` (the failure record of that command appended
+ * with its batch's, outcomes not recorded yet) and `marked:<seq>` (the run saved with a batch's
+ * pending mark covering that seq, failure records not appended yet). There the worker SIGKILLs itself — a real kill -9 at an exact
+ * point of the exactly-once protocol. Each point fires once per data dir (a marker file remembers
+ * it), so the next runner gets past it.
  */
 import { join } from "node:path";
 import { openBundleHost } from "../../../src/bundles/host.ts";
@@ -47,14 +50,27 @@ const stores: Stores = {
     nextWaitUntil: () => opened.runs.nextWaitUntil(),
     listChildren: (id) => opened.runs.listChildren(id),
     delete: (id) => opened.runs.delete(id),
-    save: (run) => {
-      const marks = (run.vars._runtime as { commands?: { last_seq: number; pending: unknown } } | undefined)
+    save: async (run) => {
+      const marks = (run.vars._runtime as { commands?: { pending: { seq: number; first?: number } | null } })
         ?.commands;
-      if (marks && marks.pending === null) crashAt(`finish:${marks.last_seq - 1}`);
-      return opened.runs.save(run);
+      await opened.runs.save(run);
+      const pending = marks?.pending;
+      if (pending && run.status === "completed") crashAt(`finish:${pending.seq - 1}`);
+      for (let seq = pending?.first ?? pending?.seq ?? 1; seq <= (pending?.seq ?? 0); seq++) {
+        crashAt(`marked:${seq}`);
+      }
     },
   },
-  ledger: opened.ledger,
+  ledger: {
+    append: async (runId, records) => {
+      const length = await opened.ledger.append(runId, records);
+      for (const r of records) crashAt(`failures:${r.idempotency_key}`);
+      return length;
+    },
+    read: (runId, after, limit) => opened.ledger.read(runId, after, limit),
+    count: (runId) => opened.ledger.count(runId),
+    delete: (runId) => opened.ledger.delete(runId),
+  },
   artifacts: opened.artifacts,
   wake: opened.wake,
   close: () => opened.close(),
@@ -68,6 +84,10 @@ const stores: Stores = {
     complete: (outcome: CommandOutcome, consumer?: string) => {
       crashAt(`complete:${outcome.seq - 1}`);
       return commands.complete(outcome, consumer);
+    },
+    completeMany: (outcomes: CommandOutcome[], consumer?: string) => {
+      for (const outcome of outcomes) crashAt(`complete:${outcome.seq - 1}`);
+      return commands.completeMany(outcomes, consumer);
     },
   },
 };
