@@ -10,10 +10,10 @@ import { errorText, logger } from "../util/log.ts";
 import { nowIso } from "../util/time.ts";
 import { CommandApplier } from "./commands.ts";
 import { CommandDrain } from "./command_drain.ts";
-import { beat } from "./heartbeat.ts";
+import { beat, type BeatTarget } from "./heartbeat.ts";
 import type { RunnerDeps } from "./deps.ts";
 import { isCronSchedule, retimeCronWait } from "./cron_timer.ts";
-import { claimsFor, INBOX_KEY, type RunClaims } from "./claims.ts";
+import { claimsFor, INBOX_KEY, LeaseClaims, type RunClaims } from "./claims.ts";
 import { RunLocks } from "./run_locks.ts";
 import { isPaused } from "./run_once.ts";
 import { TickPool } from "./tick_pool.ts";
@@ -131,7 +131,7 @@ export class Runner {
     );
     this.#ready.resolve(true);
     const heart = new AbortController();
-    const beating = beat(this.#deps.config.dataDir, heart.signal);
+    const beating = beat(this.#beatTarget(), heart.signal);
     try {
       while (!signal.aborted) {
         this.#kicked = false;
@@ -166,6 +166,14 @@ export class Runner {
       await this.#claims.releaseAll();
       log.info("runner stopped; lock released", { lock: this.#claims.describe });
     }
+  }
+
+  /** Leases on a shared store: beat into its registry (seen by every node); else the data-dir file. */
+  #beatTarget(): BeatTarget {
+    const registry = this.#deps.stores.runners;
+    return registry && this.#claims instanceof LeaseClaims
+      ? { registry, runnerId: this.#claims.owner }
+      : { dataDir: this.#deps.config.dataDir };
   }
 
   #storeWake(topic: string): void {

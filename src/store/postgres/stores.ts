@@ -12,8 +12,9 @@ import { migrateSchema } from "./schema.ts";
 import { PgRunStore } from "./runs.ts";
 import { PgLedgerStore } from "./ledger.ts";
 import { PgCommandStore } from "./commands.ts";
-import { openNotifySource } from "./notify.ts";
+import { openNotifySource, WAKE_CHANNEL } from "./notify.ts";
 import { PgLeaseStore } from "./leases.ts";
+import { PgRunnerRegistry } from "./runners.ts";
 import { logger } from "../../util/log.ts";
 
 const log = logger("store");
@@ -42,8 +43,13 @@ export async function openPostgresStores(dataDir: string, url: string, poolSize:
     ledger: new PgLedgerStore(db, wake),
     commands: new PgCommandStore(db, wake),
     leases: new PgLeaseStore(db),
+    runners: new PgRunnerRegistry(db),
     artifacts,
     wake,
+    async announce(topic) {
+      // Delivered back to this node's listener too, like every other node's.
+      await db.query((sql) => sql`SELECT pg_notify(${WAKE_CHANNEL}, ${topic})`);
+    },
     async close() {
       await wake.close();
       await notifications.close();
