@@ -32,6 +32,12 @@ const INBOX_RETRY_MS = 1_000;
  * window, so a burst of saves costs each runner one pass instead of one pass per save.
  */
 const WAKE_COALESCE_MS = 20;
+/**
+ * Leases: NOTIFY wakes the runners for new runs and commands, so the poll only catches what sends no
+ * notification (a dead runner's lease expiring) and missed ones; polling faster would cost every idle
+ * runner queries for nothing.
+ */
+const LEASE_POLL_MIN_MS = 1_000;
 
 export class Runner {
   readonly #deps: RunnerDeps;
@@ -43,6 +49,12 @@ export class Runner {
   readonly #ready = Promise.withResolvers<boolean>();
   #main: Promise<Error | null> | null = null;
   #kicked = false;
+  /**
+   * True when the inbox may hold unapplied commands: set by a `commands` wake-up, the safety poll, a
+   * kick from the API, or a batch that was full; a wake-up that only means "runs to claim" (every run
+   * started on any node wakes every runner) does not cost an inbox query.
+   */
+  #commandsDue = true;
   #wakeSleeper: (() => void) | null = null;
   #lastRepair = 0;
   #inboxRetryAt = 0;
@@ -53,7 +65,7 @@ export class Runner {
     this.#deps = deps;
     this.#claims = claimsFor(deps.stores, deps.config.dataDir, deps.config.leaseTtlS);
     this.#locks = new RunLocks(this.#claims, this.#abort.signal);
-    this.#ticks = new TickPool(deps, this.#locks, log, () => this.kick());
+    this.#ticks = new TickPool(deps, this.#locks, log, () => this.#wake());
     this.#drain = new CommandDrain(deps, new CommandApplier(deps, this.#locks), log);
   }
 
@@ -105,6 +117,12 @@ export class Runner {
 
   /** Wakes the loop now (e.g. after the API appended a command or started a run). */
   kick(): void {
+    this.#commandsDue = true;
+    this.#wake();
+  }
+
+  /** Wakes the loop for runs to tick only (the inbox is looked at when commands are due). */
+  #wake(): void {
     this.#kicked = true;
     this.#wakeSleeper?.();
   }
@@ -135,16 +153,21 @@ export class Runner {
     try {
       while (!signal.aborted) {
         this.#kicked = false;
-        let sleepMs = this.#deps.config.pollS * 1000;
+        let sleepMs = this.#pollMs();
         try {
-          if (await this.#holdsInbox()) {
-            const { more } = await this.#drain.drainBatch(signal);
-            if (more) this.#kicked = true;
+          if (this.#commandsDue && await this.#holdsInbox()) {
+            this.#commandsDue = false; // a wake-up during the drain sets it again
+            const { more } = await this.#drain.drainBatch(signal).catch((err) => {
+              this.#commandsDue = true;
+              throw err;
+            });
+            if (more) this.kick();
           }
           if (signal.aborted) break;
           await this.#scheduleTicks();
           await this.#repairParents();
-          sleepMs = Math.min(sleepMs, await this.#msUntilNextTimer());
+          // Kicked: no sleep follows, so the next timer is looked up on a later pass (one query saved).
+          if (!this.#kicked) sleepMs = Math.min(sleepMs, await this.#msUntilNextTimer());
         } catch (err) {
           log.error("runner loop iteration failed", { error: errorText(err) });
         }
@@ -168,6 +191,11 @@ export class Runner {
     }
   }
 
+  #pollMs(): number {
+    const ms = this.#deps.config.pollS * 1000;
+    return this.#claims.claimRunnable ? Math.max(ms, LEASE_POLL_MIN_MS) : ms;
+  }
+
   /** Leases on a shared store: beat into its registry (seen by every node); else the data-dir file. */
   #beatTarget(): BeatTarget {
     const registry = this.#deps.stores.runners;
@@ -180,9 +208,10 @@ export class Runner {
     if (!this.#claims.claimRunnable) return this.kick();
     // Only the inbox holder drains commands; the others look for the inbox on their poll.
     if (topic === "commands" && Date.now() < this.#inboxRetryAt) return;
+    if (topic !== RUNS_CLAIMABLE) this.#commandsDue = true; // `commands`, or the safety poll's `changed`
     this.#coalescing ??= setTimeout(() => {
       this.#coalescing = undefined;
-      this.kick();
+      this.#wake();
     }, WAKE_COALESCE_MS);
   }
 
@@ -296,7 +325,10 @@ export class Runner {
         this.#wakeSleeper = null;
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      const timer = setTimeout(() => {
+        this.#commandsDue = true; // the poll: a missed wake-up costs latency, never a command
+        done();
+      }, ms);
       this.#wakeSleeper = done;
     });
   }
