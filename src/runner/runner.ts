@@ -55,6 +55,11 @@ export class Runner {
    * started on any node wakes every runner) does not cost an inbox query.
    */
   #commandsDue = true;
+  /** Likewise for claiming runs to tick: not set by a `commands` wake-up. */
+  #runsDue = true;
+  /** When the earliest pending `until` wait falls due (Date.now() scale), and whether to look it up again. */
+  #timerAt = Infinity;
+  #timerStale = true;
   #wakeSleeper: (() => void) | null = null;
   #lastRepair = 0;
   #inboxRetryAt = 0;
@@ -65,7 +70,10 @@ export class Runner {
     this.#deps = deps;
     this.#claims = claimsFor(deps.stores, deps.config.dataDir, deps.config.leaseTtlS);
     this.#locks = new RunLocks(this.#claims, this.#abort.signal);
-    this.#ticks = new TickPool(deps, this.#locks, log, () => this.#wake());
+    this.#ticks = new TickPool(deps, this.#locks, log, () => {
+      this.#runsDue = true; // a worker is free, and the run may need another tick
+      this.#wake();
+    });
     this.#drain = new CommandDrain(deps, new CommandApplier(deps, this.#locks), log);
   }
 
@@ -118,10 +126,11 @@ export class Runner {
   /** Wakes the loop now (e.g. after the API appended a command or started a run). */
   kick(): void {
     this.#commandsDue = true;
+    this.#runsDue = true;
     this.#wake();
   }
 
-  /** Wakes the loop for runs to tick only (the inbox is looked at when commands are due). */
+  /** Wakes the loop for what the `…Due` flags say. */
   #wake(): void {
     this.#kicked = true;
     this.#wakeSleeper?.();
@@ -157,17 +166,29 @@ export class Runner {
         try {
           if (this.#commandsDue && await this.#holdsInbox()) {
             this.#commandsDue = false; // a wake-up during the drain sets it again
-            const { more } = await this.#drain.drainBatch(signal).catch((err) => {
+            const { applied, more } = await this.#drain.drainBatch(signal).catch((err) => {
               this.#commandsDue = true;
               throw err;
             });
+            if (applied > 0) this.#runsDue = true; // a resume, say, leaves a run to tick
             if (more) this.kick();
           }
           if (signal.aborted) break;
-          await this.#scheduleTicks();
+          if (this.#runsDue) {
+            this.#runsDue = false;
+            await this.#scheduleTicks().catch((err) => {
+              this.#runsDue = true;
+              throw err;
+            });
+            this.#timerStale = true;
+          }
           await this.#repairParents();
           // Kicked: no sleep follows, so the next timer is looked up on a later pass (one query saved).
-          if (!this.#kicked) sleepMs = Math.min(sleepMs, await this.#msUntilNextTimer());
+          if (this.#timerStale && !this.#kicked) {
+            this.#timerAt = Date.now() + await this.#msUntilNextTimer();
+            this.#timerStale = false;
+          }
+          sleepMs = Math.min(sleepMs, Math.max(0, this.#timerAt - Date.now()));
         } catch (err) {
           log.error("runner loop iteration failed", { error: errorText(err) });
         }
@@ -206,9 +227,16 @@ export class Runner {
 
   #storeWake(topic: string): void {
     if (!this.#claims.claimRunnable) return this.kick();
-    // Only the inbox holder drains commands; the others look for the inbox on their poll.
-    if (topic === "commands" && Date.now() < this.#inboxRetryAt) return;
-    if (topic !== RUNS_CLAIMABLE) this.#commandsDue = true; // `commands`, or the safety poll's `changed`
+    if (topic === "commands") {
+      // Only the inbox holder drains commands; the others look for the inbox on their poll. Neither
+      // claims runs for it: a command is not a run to tick (an applied one sets #runsDue itself).
+      if (Date.now() < this.#inboxRetryAt) return;
+      this.#commandsDue = true;
+    } else if (topic === RUNS_CLAIMABLE) {
+      this.#runsDue = true;
+    } else {
+      this.#commandsDue = this.#runsDue = true; // the safety poll's `changed`
+    }
     this.#coalescing ??= setTimeout(() => {
       this.#coalescing = undefined;
       this.#wake();
@@ -242,7 +270,7 @@ export class Runner {
     for (const run of [...running.items, ...due]) {
       if (run.actor_id !== "gateway" || isTerminal(run.status) || isPaused(run)) continue;
       if (this.#ticks.full) {
-        this.#kicked = true; // come back when a worker frees up
+        this.#runsDue = this.#kicked = true; // come back when a worker frees up
         return;
       }
       this.#ticks.submit(run);
@@ -259,7 +287,7 @@ export class Runner {
     for (const run of claimed) {
       if (!this.#ticks.submit(run)) await this.#claims.release(run.run_id);
     }
-    if (claimed.length === free) this.#kicked = true; // a full batch: more may be waiting
+    if (claimed.length === free) this.#runsDue = this.#kicked = true; // a full batch: more may be waiting
   }
 
   /** Crash recovery: parents still waiting on a child that already ended are resumed. */
@@ -326,7 +354,8 @@ export class Runner {
         resolve();
       };
       const timer = setTimeout(() => {
-        this.#commandsDue = true; // the poll: a missed wake-up costs latency, never a command
+        // The poll or a due timer: a missed wake-up costs latency, never a command or a tick.
+        this.#commandsDue = this.#runsDue = true;
         done();
       }, ms);
       this.#wakeSleeper = done;
