@@ -28,13 +28,18 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function openGateway(config: Config, options: { runner: boolean }): Promise<Gateway> {
+/** `serving: false` (`gateway runner`): no HTTP API, so no wake-ups that only streams follow. */
+export async function openGateway(
+  config: Config,
+  options: { runner: boolean; serving?: boolean },
+): Promise<Gateway> {
   const rawStores = await openStores({
     backend: config.storeBackend,
     dataDir: config.dataDir,
     dbPath: config.dbPath,
     databaseUrl: config.databaseUrl,
     poolSize: config.dbPoolSize,
+    wakeScope: options.serving === false ? "work" : "all",
   });
   const metrics = createGatewayMetrics({ countRuns: runCounter(rawStores.runs) });
   const stores = instrumentStores(rawStores, metrics);

@@ -260,4 +260,9 @@ export interface OpenStoresOptions {
   databaseUrl?: string;
   /** PostgreSQL pool size per process; default 10. */
   poolSize?: number;
+  /**
+   * PostgreSQL: `work` for a runner-only process, which is woken by commands, runs to claim and bundle
+   * changes only, not by every step and run save on every node (`all`, the default).
+   */
+  wakeScope?: "all" | "work";
 }

@@ -4,7 +4,7 @@ import type { RunPage, RunQuery, RunStore, WakeBus } from "../types.ts";
 import { parseRunRow, parseRunRows, runListSql, runPageFromRows } from "../sql_rows.ts";
 import { assertId, assertRun, summarize } from "../validate.ts";
 import type { PgDb, Sql, TxSql } from "./db.ts";
-import { notify, WAKE_CHANNEL } from "./notify.ts";
+import { channelFor, notify } from "./notify.ts";
 import { fenceFor, type LeaseFence } from "../fence.ts";
 import { RUNS_CLAIMABLE } from "../wake.ts";
 import { LeaseLostError } from "../errors.ts";
@@ -35,8 +35,8 @@ export async function upsertRun(
       parent_run_id = excluded.parent_run_id, actor_id = excluded.actor_id, session_id = excluded.session_id,
       created_at = COALESCE(runs.created_at, excluded.created_at), updated_at = excluded.updated_at,
       run_json = excluded.run_json, paused = excluded.paused RETURNING 1)
-    SELECT 1 FROM up LEFT JOIN LATERAL (SELECT pg_notify(${WAKE_CHANNEL}, t)
-      FROM unnest(${notifyTopics}::text[]) AS t) wake ON true`;
+    SELECT 1 FROM up LEFT JOIN LATERAL (SELECT pg_notify(c, t)
+      FROM unnest(${notifyTopics.map(channelFor)}::text[], ${notifyTopics}::text[]) AS n(c, t)) wake ON true`;
   return rows.length > 0;
 }
 
