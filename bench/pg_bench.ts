@@ -102,6 +102,18 @@ async function committed(cluster: PgCluster, db: string): Promise<number> {
   }
 }
 
+/** A data dir with a flows dir holding `bench@0.0.1:root`, a flow that waits `waitS` seconds. */
+async function benchDir(prefix: string, waitS: number): Promise<{ dir: string; flows: string }> {
+  const dir = await sandboxTempDir(prefix);
+  const flows = join(dir, "flows");
+  await writeBundle(flows, {
+    bundleId: "bench",
+    version: "0.0.1",
+    flows: { root: waitUntilFlow("root", waitS) },
+  });
+  return { dir, flows };
+}
+
 /** Where a scale-out measurement runs: a database of the throwaway cluster, or SQLite in the data dir. */
 type Backend = { kind: "postgres"; cluster: PgCluster } | { kind: "sqlite" };
 
@@ -113,13 +125,7 @@ type Backend = { kind: "postgres"; cluster: PgCluster } | { kind: "sqlite" };
  */
 async function scaleOut(backend: Backend, n: number, runs: number, commands: number): Promise<string> {
   const name = `scale_${n}`;
-  const dir = await sandboxTempDir("pg-bench-");
-  const flows = join(dir, "flows");
-  await writeBundle(flows, {
-    bundleId: "bench",
-    version: "0.0.1",
-    flows: { root: waitUntilFlow("root", 0) },
-  });
+  const { dir, flows } = await benchDir("pg-bench-", 0);
   const env: Record<string, string> = backend.kind === "postgres"
     ? {
       ABSTRACTGATEWAY_DATABASE_URL: await backend.cluster.createDatabase(name),
@@ -174,13 +180,7 @@ async function scaleOut(backend: Backend, n: number, runs: number, commands: num
  * SQLite (context, one machine only): the API process notices the other process's commit.
  */
 async function sseLatencyMs(backend: Backend, samples: number): Promise<string> {
-  const dir = await sandboxTempDir("pg-bench-sse-");
-  const flows = join(dir, "flows");
-  await writeBundle(flows, {
-    bundleId: "bench",
-    version: "0.0.1",
-    flows: { root: waitUntilFlow("root", 3600) },
-  });
+  const { dir, flows } = await benchDir("pg-bench-sse-", 3600);
   const databaseUrl = backend.kind === "postgres" ? await backend.cluster.createDatabase("sse") : undefined;
   const env: Record<string, string> = {
     ABSTRACTGATEWAY_AUTH_TOKEN: SSE_TOKEN,
