@@ -267,8 +267,10 @@ export async function main(): Promise<void> {
         console.log(`${n} runner(s): ${await scaleOut(pg, n, 300, 300)} (commands: one inbox holder)`);
       }
       console.log(
-        "(this machine has 2 cores shared by PostgreSQL, the runners and this process: past 2 runners the " +
-          "curve is bounded by CPU, not by the database's locking; see the CPU split per process kind)",
+        "(runners, PostgreSQL and this process share this machine's cores: when the machine is 100% busy the " +
+          "curve is bounded by CPU, and each extra runner process adds its own overhead; the CPU split shows " +
+          "where it goes. Statements per run stay flat with more runners; xact_commit also counts work that " +
+          "is not a statement, so read the transactions figure as an upper bound)",
       );
     } finally {
       await a.close();
