@@ -45,7 +45,7 @@ export async function runnerCommand(args: string[]): Promise<number> {
   }
   // Loaded only after the checks, so a refusal comes before the whole program is loaded.
   const { openGateway } = await import("../gateway.ts");
-  const gw = await openGateway(config, { runner: true });
+  const gw = await openGateway(config, { runner: true, serving: false });
   const runner = gw.runner!;
   log.info("runner started", { data_dir: config.dataDir, store: config.storeBackend, lock: runner.lockPath });
   let http: Listening | null = null;

@@ -48,6 +48,8 @@ export function instrumentStores(stores: Stores, metrics: GatewayMetrics): Store
     artifacts: stores.artifacts,
     wake: stores.wake,
     leases: stores.leases,
+    runners: stores.runners,
+    announce: stores.announce?.bind(stores),
     close: () => stores.close(),
   };
 }

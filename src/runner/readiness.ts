@@ -4,7 +4,8 @@
  * - store: a run query answers and the data dir takes a write (probe file written and removed);
  * - runner: a runner heartbeat (written by whichever process holds the runner lock, see
  *   runner/heartbeat.ts) is at most RUNNER_STALE_MS old, so `serve --no-runner` is only ready
- *   while a `gateway runner` works the same data dir;
+ *   while a `gateway runner` works the same data dir; on a shared store (PostgreSQL) the heartbeats
+ *   of every runner, on any machine, are read from the store and listed;
  * - bundles: at least one bundle is loaded (runs cannot start otherwise).
  */
 import { join } from "node:path";
@@ -12,6 +13,7 @@ import type { Gateway } from "../gateway.ts";
 import { HEARTBEAT_EVERY_MS, readHeartbeat } from "./heartbeat.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { errorText } from "../util/log.ts";
+import type { RunnerRegistry, RunnerSeen } from "../store/types.ts";
 
 /** A heartbeat older than this (several missed beats) means no runner is working the data dir. */
 export const RUNNER_STALE_MS = 5 * HEARTBEAT_EVERY_MS;
@@ -22,13 +24,18 @@ export interface Check {
   detail: string;
 }
 
+export interface RunnerCheck extends Check {
+  /** Shared store only: the runners seen within RUNNER_STALE_MS, most recent first. */
+  runners?: RunnerSeen[];
+}
+
 type Part = "store" | "runner" | "bundles";
 
 export interface Readiness {
   status: "ready" | "not_ready";
   /** Names of the failing parts, e.g. ["runner"]. */
   failing: Part[];
-  checks: { store: Check; runner: Check; bundles: Check };
+  checks: { store: Check; runner: RunnerCheck; bundles: Check };
 }
 
 async function storeCheck(gw: Gateway): Promise<Check> {
@@ -43,7 +50,27 @@ async function storeCheck(gw: Gateway): Promise<Check> {
   }
 }
 
-async function runnerCheck(gw: Gateway): Promise<Check> {
+async function registryCheck(registry: RunnerRegistry): Promise<RunnerCheck> {
+  try {
+    const runners = await registry.seen(RUNNER_STALE_MS);
+    if (runners.length === 0) {
+      return {
+        ok: false,
+        detail: `no runner heartbeat in the store within ${RUNNER_STALE_MS / 1000} s (is a runner running?)`,
+        runners,
+      };
+    }
+    const list = runners.map((r) => `${r.host} pid ${r.pid} ${(r.age_ms / 1000).toFixed(1)} s ago`).join(
+      ", ",
+    );
+    return { ok: true, detail: `${runners.length} runner(s) alive: ${list}`, runners };
+  } catch (err) {
+    return { ok: false, detail: `Cannot read the runner heartbeats: ${errorText(err)}` };
+  }
+}
+
+async function runnerCheck(gw: Gateway): Promise<RunnerCheck> {
+  if (gw.stores.runners) return await registryCheck(gw.stores.runners);
   try {
     const heartbeat = await readHeartbeat(gw.config.dataDir);
     if (!heartbeat) return { ok: false, detail: "no runner heartbeat yet (is a runner running?)" };

@@ -10,10 +10,10 @@ import { errorText, logger } from "../util/log.ts";
 import { nowIso } from "../util/time.ts";
 import { CommandApplier } from "./commands.ts";
 import { CommandDrain } from "./command_drain.ts";
-import { beat } from "./heartbeat.ts";
+import { beat, type BeatTarget } from "./heartbeat.ts";
 import type { RunnerDeps } from "./deps.ts";
 import { isCronSchedule, retimeCronWait } from "./cron_timer.ts";
-import { claimsFor, INBOX_KEY, type RunClaims } from "./claims.ts";
+import { claimsFor, INBOX_KEY, LeaseClaims, type RunClaims } from "./claims.ts";
 import { RunLocks } from "./run_locks.ts";
 import { isPaused } from "./run_once.ts";
 import { TickPool } from "./tick_pool.ts";
@@ -32,6 +32,12 @@ const INBOX_RETRY_MS = 1_000;
  * window, so a burst of saves costs each runner one pass instead of one pass per save.
  */
 const WAKE_COALESCE_MS = 20;
+/**
+ * Leases: NOTIFY wakes the runners for new runs and commands, so the poll only catches what sends no
+ * notification (a dead runner's lease expiring) and missed ones; polling faster would cost every idle
+ * runner queries for nothing.
+ */
+const LEASE_POLL_MIN_MS = 1_000;
 
 export class Runner {
   readonly #deps: RunnerDeps;
@@ -43,6 +49,17 @@ export class Runner {
   readonly #ready = Promise.withResolvers<boolean>();
   #main: Promise<Error | null> | null = null;
   #kicked = false;
+  /**
+   * True when the inbox may hold unapplied commands: set by a `commands` wake-up, the safety poll, a
+   * kick from the API, or a batch that was full; a wake-up that only means "runs to claim" (every run
+   * started on any node wakes every runner) does not cost an inbox query.
+   */
+  #commandsDue = true;
+  /** Likewise for claiming runs to tick: not set by a `commands` wake-up. */
+  #runsDue = true;
+  /** When the earliest pending `until` wait falls due (Date.now() scale), and whether to look it up again. */
+  #timerAt = Infinity;
+  #timerStale = true;
   #wakeSleeper: (() => void) | null = null;
   #lastRepair = 0;
   #inboxRetryAt = 0;
@@ -53,7 +70,10 @@ export class Runner {
     this.#deps = deps;
     this.#claims = claimsFor(deps.stores, deps.config.dataDir, deps.config.leaseTtlS);
     this.#locks = new RunLocks(this.#claims, this.#abort.signal);
-    this.#ticks = new TickPool(deps, this.#locks, log, () => this.kick());
+    this.#ticks = new TickPool(deps, this.#locks, log, () => {
+      this.#runsDue = true; // a worker is free, and the run may need another tick
+      this.#wake();
+    });
     this.#drain = new CommandDrain(deps, new CommandApplier(deps, this.#locks), log);
   }
 
@@ -105,6 +125,13 @@ export class Runner {
 
   /** Wakes the loop now (e.g. after the API appended a command or started a run). */
   kick(): void {
+    this.#commandsDue = true;
+    this.#runsDue = true;
+    this.#wake();
+  }
+
+  /** Wakes the loop for what the `…Due` flags say. */
+  #wake(): void {
     this.#kicked = true;
     this.#wakeSleeper?.();
   }
@@ -131,20 +158,37 @@ export class Runner {
     );
     this.#ready.resolve(true);
     const heart = new AbortController();
-    const beating = beat(this.#deps.config.dataDir, heart.signal);
+    const beating = beat(this.#beatTarget(), heart.signal);
     try {
       while (!signal.aborted) {
         this.#kicked = false;
-        let sleepMs = this.#deps.config.pollS * 1000;
+        let sleepMs = this.#pollMs();
         try {
-          if (await this.#holdsInbox()) {
-            const { more } = await this.#drain.drainBatch(signal);
-            if (more) this.#kicked = true;
+          if (this.#commandsDue && await this.#holdsInbox()) {
+            this.#commandsDue = false; // a wake-up during the drain sets it again
+            const { applied, more } = await this.#drain.drainBatch(signal).catch((err) => {
+              this.#commandsDue = true;
+              throw err;
+            });
+            if (applied > 0) this.#runsDue = true; // a resume, say, leaves a run to tick
+            if (more) this.kick();
           }
           if (signal.aborted) break;
-          await this.#scheduleTicks();
+          if (this.#runsDue) {
+            this.#runsDue = false;
+            await this.#scheduleTicks().catch((err) => {
+              this.#runsDue = true;
+              throw err;
+            });
+            this.#timerStale = true;
+          }
           await this.#repairParents();
-          sleepMs = Math.min(sleepMs, await this.#msUntilNextTimer());
+          // Kicked: no sleep follows, so the next timer is looked up on a later pass (one query saved).
+          if (this.#timerStale && !this.#kicked) {
+            this.#timerAt = Date.now() + await this.#msUntilNextTimer();
+            this.#timerStale = false;
+          }
+          sleepMs = Math.min(sleepMs, Math.max(0, this.#timerAt - Date.now()));
         } catch (err) {
           log.error("runner loop iteration failed", { error: errorText(err) });
         }
@@ -168,13 +212,34 @@ export class Runner {
     }
   }
 
+  #pollMs(): number {
+    const ms = this.#deps.config.pollS * 1000;
+    return this.#claims.claimRunnable ? Math.max(ms, LEASE_POLL_MIN_MS) : ms;
+  }
+
+  /** Leases on a shared store: beat into its registry (seen by every node); else the data-dir file. */
+  #beatTarget(): BeatTarget {
+    const registry = this.#deps.stores.runners;
+    return registry && this.#claims instanceof LeaseClaims
+      ? { registry, runnerId: this.#claims.owner }
+      : { dataDir: this.#deps.config.dataDir };
+  }
+
   #storeWake(topic: string): void {
     if (!this.#claims.claimRunnable) return this.kick();
-    // Only the inbox holder drains commands; the others look for the inbox on their poll.
-    if (topic === "commands" && Date.now() < this.#inboxRetryAt) return;
+    if (topic === "commands") {
+      // Only the inbox holder drains commands; the others look for the inbox on their poll. Neither
+      // claims runs for it: a command is not a run to tick (an applied one sets #runsDue itself).
+      if (Date.now() < this.#inboxRetryAt) return;
+      this.#commandsDue = true;
+    } else if (topic === RUNS_CLAIMABLE) {
+      this.#runsDue = true;
+    } else {
+      this.#commandsDue = this.#runsDue = true; // the safety poll's `changed`
+    }
     this.#coalescing ??= setTimeout(() => {
       this.#coalescing = undefined;
-      this.kick();
+      this.#wake();
     }, WAKE_COALESCE_MS);
   }
 
@@ -205,7 +270,7 @@ export class Runner {
     for (const run of [...running.items, ...due]) {
       if (run.actor_id !== "gateway" || isTerminal(run.status) || isPaused(run)) continue;
       if (this.#ticks.full) {
-        this.#kicked = true; // come back when a worker frees up
+        this.#runsDue = this.#kicked = true; // come back when a worker frees up
         return;
       }
       this.#ticks.submit(run);
@@ -222,7 +287,7 @@ export class Runner {
     for (const run of claimed) {
       if (!this.#ticks.submit(run)) await this.#claims.release(run.run_id);
     }
-    if (claimed.length === free) this.#kicked = true; // a full batch: more may be waiting
+    if (claimed.length === free) this.#runsDue = this.#kicked = true; // a full batch: more may be waiting
   }
 
   /** Crash recovery: parents still waiting on a child that already ended are resumed. */
@@ -288,7 +353,11 @@ export class Runner {
         this.#wakeSleeper = null;
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      const timer = setTimeout(() => {
+        // The poll or a due timer: a missed wake-up costs latency, never a command or a tick.
+        this.#commandsDue = this.#runsDue = true;
+        done();
+      }, ms);
       this.#wakeSleeper = done;
     });
   }

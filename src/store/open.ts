@@ -60,7 +60,12 @@ export async function openStores(options: OpenStoresOptions): Promise<Stores> {
     }
     case "postgres": {
       if (!options.databaseUrl) throw new Error("Cannot open the postgres store: no database URL configured");
-      return await openPostgresStores(dataDir, options.databaseUrl, options.poolSize ?? 10);
+      return await openPostgresStores(
+        dataDir,
+        options.databaseUrl,
+        options.poolSize ?? 10,
+        options.wakeScope,
+      );
     }
     default:
       throw new Error(

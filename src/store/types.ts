@@ -201,6 +201,28 @@ export interface LeaseStore {
   releaseAll(owner: string): Promise<void>;
 }
 
+/** One runner process as its heartbeat last described it. */
+export interface RunnerSeen {
+  runner_id: string;
+  /** Where the runner connects from, as the store sees it. */
+  host: string;
+  pid: number;
+  started_at: string;
+  last_seen: string;
+  /** Milliseconds since `last_seen`, on the store's clock (so nodes' clocks need not agree). */
+  age_ms: number;
+}
+
+/** Runner heartbeats kept in the shared store, so every API node sees every runner. */
+export interface RunnerRegistry {
+  /** Records that `runnerId` is alive now (inserting it on its first beat). */
+  beat(runner: { runner_id: string; pid: number; started_at: string }): Promise<void>;
+  /** Runners seen within `withinMs`, most recently seen first. */
+  seen(withinMs: number): Promise<RunnerSeen[]>;
+  /** A runner stopping cleanly removes itself. */
+  remove(runnerId: string): Promise<void>;
+}
+
 export interface RunnableClaim {
   owner: string;
   ttlMs: number;
@@ -224,6 +246,13 @@ export interface Stores {
   readonly wake: WakeBus;
   /** Present when several runners may share this store (then they coordinate through leases). */
   readonly leases?: LeaseStore;
+  /** Present when runners on other machines share this store: their heartbeats, for readiness. */
+  readonly runners?: RunnerRegistry;
+  /**
+   * Shared stores only: tells every node sharing this store (this one included) `topic` on its wake bus,
+   * for changes that live outside the store (e.g. BUNDLES_CHANGED after an upload to a shared flows dir).
+   */
+  announce?(topic: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -236,4 +265,9 @@ export interface OpenStoresOptions {
   databaseUrl?: string;
   /** PostgreSQL pool size per process; default 10. */
   poolSize?: number;
+  /**
+   * PostgreSQL: `work` for a runner-only process, which is woken by commands, runs to claim and bundle
+   * changes only, not by every step and run save on every node (`all`, the default).
+   */
+  wakeScope?: "all" | "work";
 }

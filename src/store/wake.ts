@@ -17,6 +17,8 @@ import { errorText, logger } from "../util/log.ts";
 export const WAKE_ALL = "*";
 export const WAKE_CHANGED = "changed";
 export const RUNS_CLAIMABLE = "runs:claimable";
+/** Shared stores only (Stores.announce): a node installed or removed a bundle; reload the flows dir. */
+export const BUNDLES_CHANGED = "bundles";
 export const ledgerTopic = (runId: string): string => `ledger:${runId}`;
 
 /** A cross-process change detector, running only while the bus has listeners. */

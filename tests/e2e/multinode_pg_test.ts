@@ -4,18 +4,20 @@
  * nodes complete exactly once; cancels posted on either node are applied exactly once; an SSE client
  * on node A follows a run that the runners (other processes) advance; a runner killed with kill -9
  * mid-load loses its leases and the others finish its runs; PostgreSQL restarted mid-load loses no
- * acknowledged write (in-flight requests get a 503 and are retried by the client).
+ * acknowledged write (in-flight requests get a 503 and are retried by the client). Node A's readiness
+ * lists all three runners (heartbeats in the database), and a bundle uploaded on node A (the flows
+ * dir shared, as docs/operations.md prescribes) can be started through node B at once.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { waitUntilFlow, writeBundle } from "../helpers/bundles.ts";
+import { makeBundle, startEndFlow, waitUntilFlow, writeBundle } from "../helpers/bundles.ts";
 import { childEnv, type GatewayProcess, startServe } from "../helpers/gateway_process.ts";
 import { MAIN_TS, REPO_ROOT, sandboxTempDir } from "../helpers/paths.ts";
 import { PgCluster, pgTest } from "../helpers/postgres.ts";
 import { type LineProcess, spawnLines } from "../runner/processes.ts";
 
 const TOKEN = "multinode-token";
-const RUNS = 200;
+const RUNS = 500;
 const CANCELS = 30;
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
 
@@ -33,6 +35,22 @@ async function call(url: string, path: string, body?: unknown): Promise<Record<s
     assert.match(String(json.detail), /Cannot reach PostgreSQL/);
     assert.ok(attempt < 200, `${path}: still 503 after ${attempt} attempts`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Starts a run on `url`, retrying while its bundle is not loaded there yet (404), at most 5 s. */
+async function startOnceLoaded(url: string, body: unknown): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const res = await fetch(`${url}/api/gateway/runs/start`, {
+      method: "POST",
+      headers: { ...AUTH, "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const json = await res.json();
+    if (res.status === 200) return json;
+    assert.ok(res.status === 404 && Date.now() < deadline, `start: ${res.status} ${JSON.stringify(json)}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -80,6 +98,34 @@ Deno.test(
       for (const r of procs) await r.waitFor("runner lock acquired", 30_000);
       const [a, b] = apis.map((api) => api.url);
 
+      // Node A's readiness sees every runner, whichever process it is and whichever node asks.
+      const ready = await (await fetch(`${a}/api/health/ready`)).json();
+      assert.equal(ready.status, "ready", JSON.stringify(ready));
+      const seen = ready.checks.runner.runners as { pid: number; host: string }[];
+      assert.deepEqual(
+        seen.map((r) => r.pid).sort(),
+        procs.map((p) => p.child.pid).sort(),
+        JSON.stringify(ready.checks.runner),
+      );
+      assert.ok(seen.every((r) => r.host === "127.0.0.1"));
+
+      // A bundle uploaded on node A is startable through node B (B reloads on A's announcement).
+      const form = new FormData();
+      const uploaded = makeBundle({
+        bundleId: "uploaded",
+        version: "1.0.0",
+        flows: { main: startEndFlow("main") },
+      });
+      form.append("file", new Blob([uploaded as Uint8Array<ArrayBuffer>]), "uploaded.flow");
+      const up = await fetch(`${a}/api/gateway/bundles/upload`, {
+        method: "POST",
+        headers: AUTH,
+        body: form,
+      });
+      assert.equal(up.status, 200, await up.clone().text());
+      await up.body?.cancel();
+      const viaB = await startOnceLoaded(b, { bundle_id: "uploaded", flow_id: "main", input_data: {} });
+
       // SSE on node A for a run started on node B: every step arrives, written by a runner process.
       const watched = await call(b, "/runs/start", { bundle_id: "demo", flow_id: "root", input_data: {} });
       const sse = fetch(`${a}/api/gateway/runs/${watched.run_id}/ledger/stream?after=0`, { headers: AUTH })
@@ -121,22 +167,31 @@ Deno.test(
         assert.equal(again.duplicate, true);
       });
 
-      // Every run reaches a terminal state once; cancelled ones never complete.
+      // Every run reaches a terminal state once; cancelled ones never complete. Listed by status (a few
+      // pages per round, alternating nodes) rather than one request per run.
       const deadline = Date.now() + 90_000;
+      const mine = new Set(runIds);
       const final = new Map<string, Record<string, unknown>>();
-      while (final.size < RUNS) {
+      for (let round = 0; final.size < RUNS; round++) {
         const tails = procs.map((p) => p.lines.filter((l) => !l.includes('"info"')).slice(-5).join("\n"));
         assert.ok(
           Date.now() < deadline,
           `${RUNS - final.size} runs not finished; runners:\n${tails.join("\n--\n")}`,
         );
-        await pool(runIds.filter((id) => !final.has(id)), 8, async (id, i) => {
-          const run = await call(i % 2 ? a : b, `/runs/${id}`);
-          if (run.status === "completed" || run.status === "cancelled" || run.status === "failed") {
-            final.set(id, run);
+        for (const status of ["completed", "cancelled", "failed"]) {
+          for (let cursor = "";;) {
+            const page = await call(
+              round % 2 ? a : b,
+              `/runs?status=${status}&limit=500&include_ledger_len=false${cursor && `&cursor=${cursor}`}`,
+            );
+            for (const run of page.items as Record<string, unknown>[]) {
+              if (mine.has(String(run.run_id))) final.set(String(run.run_id), run);
+            }
+            if (!page.next_cursor) break;
+            cursor = encodeURIComponent(String(page.next_cursor));
           }
-        });
-        if (final.size < RUNS) await new Promise((r) => setTimeout(r, 200));
+        }
+        if (final.size < RUNS) await new Promise((r) => setTimeout(r, 300));
       }
       const cancelSet = new Set(cancelled);
       for (const [id, run] of final) {
@@ -164,6 +219,7 @@ Deno.test(
         assert.ok(ends.length <= 1, `${id}: end node completed ${ends.length} times`);
       });
 
+      assert.equal((await call(a, `/runs/${viaB.run_id}`)).status, "completed");
       const text = await sse;
       assert.match(text, /event: step/);
       assert.match(text, /event: done/);

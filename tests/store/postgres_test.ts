@@ -129,6 +129,85 @@ for (const from of ["file", "sqlite"] as const) {
   );
 }
 
+const paused = (runId: string) => makeRun(runId, { vars: { _runtime: { control: { paused: true } } } });
+
+Deno.test(
+  pgTest("postgres store: claims skip paused runs, including runs paused before the schema upgrade"),
+  async () => {
+    const url = await freshDb();
+    // A database at schema 2 (before the paused column) that already holds a paused and a running run.
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      for (const m of MIGRATIONS.filter((m) => m.version <= 2)) {
+        await sql.unsafe(m.sql);
+        await sql.unsafe(`CREATE TABLE IF NOT EXISTS gateway_schema_migrations (
+          version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+        await sql`INSERT INTO gateway_schema_migrations(version, name) VALUES (${m.version}, ${m.name})`;
+      }
+      for (const run of [paused("old-paused"), makeRun("old-running")]) {
+        await sql`INSERT INTO runs(run_id, workflow_id, status, updated_at, actor_id, run_json)
+          VALUES (${run.run_id}, ${run.workflow_id}, ${run.status}, ${run.updated_at}, 'gateway', ${
+          JSON.stringify(run)
+        })`;
+      }
+    } finally {
+      await sql.end();
+    }
+    await withTempDir("gw-pg-", async (dir) => {
+      const stores = await openStores({ backend: "postgres", dataDir: dir, databaseUrl: url });
+      try {
+        await stores.runs.save(paused("new-paused"));
+        await stores.runs.save(makeRun("new-running"));
+        const claim = (owner: string) =>
+          stores.leases!.claimRunnable({
+            owner,
+            ttlMs: 60_000,
+            limit: 10,
+            nowIso: new Date().toISOString(),
+            exclude: [],
+          });
+        assert.deepEqual((await claim("a")).map((c) => c.run.run_id).sort(), ["new-running", "old-running"]);
+        // Resumed (saved unpaused): claimable again.
+        await stores.runs.save(makeRun("new-paused"));
+        assert.deepEqual((await claim("b")).map((c) => c.run.run_id), ["new-paused"]);
+      } finally {
+        await stores.close();
+      }
+    });
+  },
+);
+
+Deno.test(
+  pgTest("postgres store: runner heartbeats are shared by every node and leave when a runner stops"),
+  async () => {
+    const url = await freshDb();
+    await withTempDir("gw-pg-", async (dir) => {
+      const [a, b] = await Promise.all(
+        [1, 2].map(() => openStores({ backend: "postgres", dataDir: dir, databaseUrl: url, poolSize: 2 })),
+      );
+      try {
+        const started_at = new Date().toISOString();
+        await a.runners!.beat({ runner_id: "r1", pid: 11, started_at });
+        await a.runners!.beat({ runner_id: "r1", pid: 11, started_at }); // a beat updates, never duplicates
+        await b.runners!.beat({ runner_id: "r2", pid: 22, started_at });
+        const seen = await b.runners!.seen(10_000);
+        assert.deepEqual(seen.map((r) => r.runner_id).sort(), ["r1", "r2"]);
+        assert.ok(seen.every((r) => r.host === "127.0.0.1" && r.age_ms >= 0 && r.age_ms < 10_000));
+        await new Promise((r) => setTimeout(r, 300));
+        await b.runners!.beat({ runner_id: "r2", pid: 22, started_at });
+        // Only beats within the window count (r1 is 300 ms old now).
+        assert.deepEqual((await a.runners!.seen(200)).map((r) => r.runner_id), ["r2"]);
+        await b.runners!.remove("r2");
+        assert.deepEqual((await a.runners!.seen(10_000)).map((r) => r.pid), [11]);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+  },
+);
+
+// Last: every case above uses the cluster.
 Deno.test({
   ...pgTest("postgres store: stop the throwaway cluster"),
   sanitizeOps: false,

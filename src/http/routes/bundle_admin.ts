@@ -5,7 +5,8 @@ import { readMultipart } from "../multipart.ts";
 import { HttpError } from "../errors.ts";
 import { lookupBundle } from "../bundle_lookup.ts";
 import type { Gateway } from "../../gateway.ts";
-import { errorText } from "../../util/log.ts";
+import { errorText, logger } from "../../util/log.ts";
+import { BUNDLES_CHANGED } from "../../store/wake.ts";
 import { errorResponses, gatewayRoute, jsonContent } from "../schemas/common.ts";
 import {
   BundleIdParam,
@@ -121,6 +122,18 @@ async function reloadQuietly(
   }
 }
 
+const log = logger("bundles");
+
+/**
+ * Shared store (PostgreSQL): every other node reloads its flows dir (the same dir on shared storage),
+ * so a bundle uploaded here can be started through any node. Best effort: the change itself is done.
+ */
+async function announceBundles(gw: Gateway): Promise<void> {
+  await gw.stores.announce?.(BUNDLES_CHANGED).catch((err) =>
+    log.warn("cannot tell the other nodes to reload bundles", { error: errorText(err) })
+  );
+}
+
 export function registerBundleAdminRoutes(app: App, gw: Gateway): void {
   const { bundles } = gw;
 
@@ -137,6 +150,7 @@ export function registerBundleAdminRoutes(app: App, gw: Gateway): void {
     const bytes = new Uint8Array(await file.arrayBuffer());
     if (bytes.length === 0) throw new HttpError(400, "Bundle content is empty");
     const installed = await bundles.install(bytes, { overwrite });
+    await announceBundles(gw);
     const reloadResult = wantReload
       ? await reloadQuietly(gw)
       : { gateway_reloaded: false, gateway_reload_error: null };
@@ -167,6 +181,7 @@ export function registerBundleAdminRoutes(app: App, gw: Gateway): void {
     const ref = version ? `${id}@${version}` : id;
     const removed = await bundles.remove(id, version);
     if (removed === 0) throw new HttpError(404, `Bundle '${ref}' not found`);
+    await announceBundles(gw);
     const reloadResult = q.reload
       ? await reloadQuietly(gw)
       : { gateway_reloaded: false, gateway_reload_error: null };
@@ -180,6 +195,7 @@ export function registerBundleAdminRoutes(app: App, gw: Gateway): void {
     } catch (err) {
       throw new HttpError(500, `Failed to reload bundles: ${errorText(err)}`);
     }
+    await announceBundles(gw);
     const ids = [...new Set(bundles.list().map((b) => b.manifest.bundle_id))].sort();
     return c.json({ ok: true as const, bundle_ids: ids, count: ids.length }, 200);
   });
@@ -194,6 +210,7 @@ export function registerBundleAdminRoutes(app: App, gw: Gateway): void {
       throw new HttpError(404, `Entrypoint '${id}:${flowId}' not found`);
     }
     const rec = await bundles.deprecations.deprecate(id, flowId, body.reason?.trim() || undefined);
+    await announceBundles(gw);
     return c.json({
       ok: true as const,
       bundle_id: id,
@@ -209,6 +226,7 @@ export function registerBundleAdminRoutes(app: App, gw: Gateway): void {
     const id = lookupBundle(bundles, bundle_id.split("@")[0]).manifest.bundle_id;
     const flowId = body.flow_id?.trim() || "*";
     const removed = await bundles.deprecations.undeprecate(id, flowId);
+    await announceBundles(gw);
     return c.json({ ok: true as const, bundle_id: id, flow_id: flowId, removed }, 200);
   });
 }

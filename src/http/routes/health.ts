@@ -22,10 +22,23 @@ const health = createRoute({
 });
 
 const Check = z.object({ ok: z.boolean(), detail: z.string() });
+const RunnerSeen = z.object({
+  runner_id: z.string(),
+  host: z.string().openapi({ description: "The runner's address as PostgreSQL sees its connection" }),
+  pid: z.number().int(),
+  started_at: z.string(),
+  last_seen: z.string(),
+  age_ms: z.number().int(),
+}).openapi("RunnerSeen");
+const RunnerCheck = Check.extend({
+  runners: z.array(RunnerSeen).optional().openapi({
+    description: "PostgreSQL store only: every runner (on any machine) whose heartbeat is fresh",
+  }),
+});
 const Readiness = z.object({
   status: z.enum(["ready", "not_ready"]),
   failing: z.array(z.enum(["store", "runner", "bundles"])),
-  checks: z.object({ store: Check, runner: Check, bundles: Check }),
+  checks: z.object({ store: Check, runner: RunnerCheck, bundles: Check }),
 }).openapi("Readiness");
 
 const ready = createRoute({

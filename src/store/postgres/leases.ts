@@ -66,7 +66,7 @@ export class PgLeaseStore implements LeaseStore {
             OR (r.status = 'waiting' AND r.wait_reason = 'until' AND r.wait_until <= ${q.nowIso}))
           AND NOT (r.run_id = ANY(${q.exclude}::text[]))
           AND NOT EXISTS (SELECT 1 FROM run_leases l WHERE l.run_id = r.run_id AND l.expires_at >= now())
-          AND gateway_run_tickable(r.run_json)
+          AND NOT r.paused
         ORDER BY r.updated_at, r.run_id
         LIMIT ${q.limit}
         FOR UPDATE OF r SKIP LOCKED

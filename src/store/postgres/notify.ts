@@ -1,22 +1,36 @@
 /**
  * Cross-node wake-ups over LISTEN/NOTIFY. Every write transaction sends its topic with pg_notify
  * (delivered to every listening node at COMMIT, never for a rolled-back write). One dedicated
- * listening connection per process forwards them to the in-process WakeBus. Notifications sent while
+ * listening connection per process forwards them to the in-process WakeBus. Topics travel on two
+ * channels: WORK_CHANNEL for what runners act on (commands, runs to claim, bundle changes) and
+ * WAKE_CHANNEL for the rest (every step appended, every run saved: what SSE streams follow). A
+ * runner-only process listens to the work channel alone, so the steps of every run on every node
+ * do not wake every runner (and its PostgreSQL backend). Notifications sent while
  * the listener was disconnected are lost, so every (re)connect publishes `changed`, and a slow
  * safety poll publishes `changed` too: subscribers re-read the store, so a missed hint costs latency,
  * never data.
  */
 import type { WakeSource } from "../wake.ts";
-import { WAKE_CHANGED } from "../wake.ts";
+import { BUNDLES_CHANGED, RUNS_CLAIMABLE, WAKE_CHANGED } from "../wake.ts";
 import { errorText, logger } from "../../util/log.ts";
 import type { PgDb, TxSql } from "./db.ts";
 
 export const WAKE_CHANNEL = "gateway_wake";
+export const WORK_CHANNEL = "gateway_work";
+const WORK_TOPICS = new Set(["commands", RUNS_CLAIMABLE, BUNDLES_CHANGED]);
+
+/** Which wake-ups a process listens to: all of them, or only those a runner acts on. */
+export type WakeScope = "all" | "work";
+
+/** The channel a topic is sent on. */
+export function channelFor(topic: string): string {
+  return WORK_TOPICS.has(topic) ? WORK_CHANNEL : WAKE_CHANNEL;
+}
 const SAFETY_POLL_MS = 5_000;
 const log = logger("store");
 
 export async function notify(tx: TxSql, topic: string): Promise<void> {
-  await tx`SELECT pg_notify(${WAKE_CHANNEL}, ${topic})`;
+  await tx`SELECT pg_notify(${channelFor(topic)}, ${topic})`;
 }
 
 /**
@@ -25,10 +39,17 @@ export async function notify(tx: TxSql, topic: string): Promise<void> {
  */
 export async function openNotifySource(
   db: PgDb,
+  scope: WakeScope = "all",
   safetyPollMs = SAFETY_POLL_MS,
 ): Promise<{ source: WakeSource; close: () => Promise<void> }> {
   let forward: ((topic: string) => void) | null = null;
-  const sub = await db.sql.listen(WAKE_CHANNEL, (topic) => forward?.(topic), () => forward?.(WAKE_CHANGED));
+  const channels = scope === "all" ? [WORK_CHANNEL, WAKE_CHANNEL] : [WORK_CHANNEL];
+  // The driver runs every LISTEN on one connection.
+  const subs = await Promise.all(
+    channels.map((channel) =>
+      db.sql.listen(channel, (topic) => forward?.(topic), () => forward?.(WAKE_CHANGED))
+    ),
+  );
   const source: WakeSource = {
     start(publish) {
       forward = publish;
@@ -42,6 +63,10 @@ export async function openNotifySource(
   };
   return {
     source,
-    close: () => sub.unlisten().catch((err) => log.warn("UNLISTEN failed", { error: errorText(err) })),
+    close: async () => {
+      for (const sub of subs) {
+        await sub.unlisten().catch((err) => log.warn("UNLISTEN failed", { error: errorText(err) }));
+      }
+    },
   };
 }

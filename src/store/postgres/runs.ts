@@ -4,11 +4,12 @@ import type { RunPage, RunQuery, RunStore, WakeBus } from "../types.ts";
 import { parseRunRow, parseRunRows, runListSql, runPageFromRows } from "../sql_rows.ts";
 import { assertId, assertRun, summarize } from "../validate.ts";
 import type { PgDb, Sql, TxSql } from "./db.ts";
-import { notify, WAKE_CHANNEL } from "./notify.ts";
+import { channelFor, notify } from "./notify.ts";
 import { fenceFor, type LeaseFence } from "../fence.ts";
 import { RUNS_CLAIMABLE } from "../wake.ts";
 import { LeaseLostError } from "../errors.ts";
 import { fenceGuard } from "./leases.ts";
+import { isPaused } from "../../runner/run_once.ts";
 
 /**
  * Upserts one run (inside the caller's transaction for `migrate`); `notifyTopics` also go out as wake-ups.
@@ -23,19 +24,19 @@ export async function upsertRun(
   const s = summarize(run);
   const rows = await tx`
     WITH up AS (INSERT INTO runs(run_id, workflow_id, status, wait_reason, wait_until, wait_key, parent_run_id, actor_id,
-      session_id, created_at, updated_at, run_json)
+      session_id, created_at, updated_at, run_json, paused)
     SELECT ${s.run_id}, ${s.workflow_id}, ${s.status}, ${s.wait_reason},
       ${s.wait_reason === "until" ? s.wait_until : null}, ${s.wait_key}, ${s.parent_run_id}, ${s.actor_id},
-      ${s.session_id}, ${s.created_at || null}, ${s.updated_at}, ${JSON.stringify(run)} ${
+      ${s.session_id}, ${s.created_at || null}, ${s.updated_at}, ${JSON.stringify(run)}, ${isPaused(run)} ${
     fenceGuard(tx, fence)
   }
     ON CONFLICT (run_id) DO UPDATE SET workflow_id = excluded.workflow_id, status = excluded.status,
       wait_reason = excluded.wait_reason, wait_until = excluded.wait_until, wait_key = excluded.wait_key,
       parent_run_id = excluded.parent_run_id, actor_id = excluded.actor_id, session_id = excluded.session_id,
       created_at = COALESCE(runs.created_at, excluded.created_at), updated_at = excluded.updated_at,
-      run_json = excluded.run_json RETURNING 1)
-    SELECT 1 FROM up LEFT JOIN LATERAL (SELECT pg_notify(${WAKE_CHANNEL}, t)
-      FROM unnest(${notifyTopics}::text[]) AS t) wake ON true`;
+      run_json = excluded.run_json, paused = excluded.paused RETURNING 1)
+    SELECT 1 FROM up LEFT JOIN LATERAL (SELECT pg_notify(c, t)
+      FROM unnest(${notifyTopics.map(channelFor)}::text[], ${notifyTopics}::text[]) AS n(c, t)) wake ON true`;
   return rows.length > 0;
 }
 

@@ -59,6 +59,21 @@ EXCEPTION WHEN others THEN
 END $$;
 `,
   },
+  {
+    version: 3,
+    name: "paused flag and runnable index for claims; runner heartbeats",
+    sql: `
+-- Claims filter on a column and walk a partial index instead of parsing every running run's JSON.
+ALTER TABLE runs ADD COLUMN paused boolean NOT NULL DEFAULT false;
+UPDATE runs SET paused = true WHERE status IN ('running', 'waiting') AND NOT gateway_run_tickable(run_json);
+CREATE INDEX runs_runnable ON runs(updated_at, run_id) WHERE status = 'running' AND actor_id = 'gateway' AND NOT paused;
+-- One row per runner process, beaten every few seconds: what every API node's readiness reads.
+CREATE TABLE runners (
+  runner_id text PRIMARY KEY, host text NOT NULL, pid integer NOT NULL, started_at timestamptz NOT NULL,
+  last_seen timestamptz NOT NULL
+);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -12,8 +12,9 @@ import { migrateSchema } from "./schema.ts";
 import { PgRunStore } from "./runs.ts";
 import { PgLedgerStore } from "./ledger.ts";
 import { PgCommandStore } from "./commands.ts";
-import { openNotifySource } from "./notify.ts";
+import { channelFor, openNotifySource, type WakeScope } from "./notify.ts";
 import { PgLeaseStore } from "./leases.ts";
+import { PgRunnerRegistry } from "./runners.ts";
 import { logger } from "../../util/log.ts";
 
 const log = logger("store");
@@ -22,13 +23,18 @@ export interface PgStores extends Stores {
   readonly db: PgDb;
 }
 
-export async function openPostgresStores(dataDir: string, url: string, poolSize: number): Promise<PgStores> {
+export async function openPostgresStores(
+  dataDir: string,
+  url: string,
+  poolSize: number,
+  wakeScope: WakeScope = "all",
+): Promise<PgStores> {
   const db = new PgDb(url, { max: poolSize });
   let notifications;
   try {
     const applied = await db.query((sql) => migrateSchema(sql));
     if (applied.length) log.info("PostgreSQL schema migrated", { versions: applied.join(",") });
-    notifications = await db.query(() => openNotifySource(db));
+    notifications = await db.query(() => openNotifySource(db, wakeScope));
   } catch (err) {
     await db.close();
     throw err;
@@ -42,8 +48,13 @@ export async function openPostgresStores(dataDir: string, url: string, poolSize:
     ledger: new PgLedgerStore(db, wake),
     commands: new PgCommandStore(db, wake),
     leases: new PgLeaseStore(db),
+    runners: new PgRunnerRegistry(db),
     artifacts,
     wake,
+    async announce(topic) {
+      // Delivered back to this node's listener too, like every other node's.
+      await db.query((sql) => sql`SELECT pg_notify(${channelFor(topic)}, ${topic})`);
+    },
     async close() {
       await wake.close();
       await notifications.close();
