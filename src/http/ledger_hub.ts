@@ -39,6 +39,12 @@ export interface HubMember {
   readonly open: boolean;
   /** Sends one frame (the hub's bytes are shared by every member: never modify them). */
   send(frame: Uint8Array): void;
+  /** Resolves once the consumer has taken most of what is queued (replay waits on it: backpressure). */
+  writable(): Promise<void>;
+  /** True when more is queued than the stream may hold: live frames then end it (`overflow`). */
+  backlogged(): boolean;
+  /** Ends the stream because its consumer fell too far behind (it resumes with Last-Event-ID). */
+  overflow(): void;
   /** The run ended (or cannot be followed): send `done` for "terminal", then close. */
   finish(end: HubEnd, done: Uint8Array | null): void;
 }
@@ -90,6 +96,10 @@ class RunHub {
     try {
       await this.#ready.promise;
       while (member.open) {
+        if (member.cursor >= this.cursor) return this.#attach(member);
+        // Replay is paced by the consumer (a long ledger to a slow client is not an overflow).
+        await member.writable();
+        if (!member.open) break;
         if (member.cursor >= this.cursor) return this.#attach(member);
         try {
           const page = await this.stores.ledger.read(
@@ -215,6 +225,12 @@ class RunHub {
         return { cursor, bytes: stepFrame(cursor, record) };
       });
       for (const member of this.#members) {
+        // Checked once per page, before it: a page larger than the limit still reaches a keeping-up stream.
+        if (frames.length > 0 && member.backlogged()) {
+          this.#members.delete(member);
+          member.overflow();
+          continue;
+        }
         for (const frame of frames) {
           if (!member.open) break;
           if (frame.cursor <= member.cursor) continue;

@@ -7,8 +7,9 @@
  * on disconnect (request.signal is not used: it also fires on normal completion).
  *
  * A consumer that stops reading must not hold memory or its run's other streams back: once more than
- * `maxQueuedBytes` wait in its queue, the stream sends a comment saying so and ends; what was queued
- * is still delivered, and the client resumes with `Last-Event-ID` (replay first).
+ * `MAX_QUEUED_BYTES` wait in its queue when new live records arrive, the stream sends a comment saying
+ * so and ends; what was queued is still delivered, and the client resumes with `Last-Event-ID`
+ * (replay first). Replay itself is paced by the consumer instead (it waits until the queue drains).
  */
 import type { HubEnd, HubMember, LedgerHubs } from "./ledger_hub.ts";
 import { keepAliveFrame, retryFrame } from "./sse_format.ts";
@@ -16,7 +17,7 @@ import { keepAliveFrame, retryFrame } from "./sse_format.ts";
 /** Reconnect delay suggested to EventSource clients. */
 const RETRY_MS = 2000;
 /** Bytes a stream may have waiting for its consumer before it is ended (frames are shared, not copied). */
-export const MAX_QUEUED_BYTES = 1 << 20;
+const MAX_QUEUED_BYTES = 1 << 20;
 const encoder = new TextEncoder();
 const overflowFrame = encoder.encode(": too far behind; ended: reconnect with Last-Event-ID\n\n");
 
@@ -27,12 +28,10 @@ export interface LedgerStreamOptions {
   heartbeatMs: number;
   /** Aborted when the server shuts down: the stream ends without `done`, and clients resume elsewhere. */
   shutdown?: AbortSignal;
-  maxQueuedBytes?: number;
 }
 
 export function ledgerStream(opts: LedgerStreamOptions): ReadableStream<Uint8Array> {
   const { hubs, runId, heartbeatMs, shutdown } = opts;
-  const maxQueued = opts.maxQueuedBytes ?? MAX_QUEUED_BYTES;
   let closed = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let leave = () => {};
@@ -46,9 +45,11 @@ export function ledgerStream(opts: LedgerStreamOptions): ReadableStream<Uint8Arr
     leave();
   };
 
+  let drained: (() => void) | null = null;
   return new ReadableStream<Uint8Array>({
     start(controller) {
       let lastSent = Date.now();
+      const queued = () => -(controller.desiredSize ?? 0);
       const emit = (chunk: Uint8Array) => {
         if (closed) return;
         try {
@@ -57,15 +58,12 @@ export function ledgerStream(opts: LedgerStreamOptions): ReadableStream<Uint8Arr
           return stop(); // the consumer went away between two checks
         }
         lastSent = Date.now();
-        if (-(controller.desiredSize ?? 0) > maxQueued) {
-          controller.enqueue(overflowFrame);
-          end();
-        }
       };
       // Graceful shutdown waits for every open response; a stream of a live run would never end by itself.
       end = () => {
         const wasOpen = !closed;
         stop();
+        drained?.();
         if (wasOpen) {
           try {
             controller.close();
@@ -83,6 +81,15 @@ export function ledgerStream(opts: LedgerStreamOptions): ReadableStream<Uint8Arr
           return !closed;
         },
         send: emit,
+        writable: () =>
+          closed || queued() <= MAX_QUEUED_BYTES / 2
+            ? Promise.resolve()
+            : new Promise((resolve) => (drained = resolve)),
+        backlogged: () => queued() > MAX_QUEUED_BYTES,
+        overflow() {
+          emit(overflowFrame);
+          end();
+        },
         finish(_end: HubEnd, done: Uint8Array | null) {
           if (done) emit(done);
           end();
@@ -100,8 +107,15 @@ export function ledgerStream(opts: LedgerStreamOptions): ReadableStream<Uint8Arr
       timer = setTimeout(beat, heartbeatMs);
       leave = hubs.join(runId, member);
     },
+    pull() {
+      // The consumer emptied the queue: a replay waiting on `writable` goes on.
+      const resume = drained;
+      drained = null;
+      resume?.();
+    },
     cancel() {
       stop();
+      drained?.();
     },
   }, { highWaterMark: 0, size: (chunk) => chunk.byteLength });
 }

@@ -1,9 +1,11 @@
 /** Bearer tokens: constant-time verification, fingerprints for logs, weak-token rules, generation. */
 
-const encoder = new TextEncoder();
+import { createHash } from "node:crypto";
 
-async function sha256(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
+// Synchronous: WebCrypto's async digest costs a thread-pool round trip per request, which showed as
+// ~0.8 ms per request in server profiles with 1,000 SSE streams connecting at once.
+function sha256(text: string): Promise<Uint8Array> {
+  return Promise.resolve(new Uint8Array(createHash("sha256").update(text).digest()));
 }
 
 const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");

@@ -196,3 +196,34 @@ Deno.test("a stalled consumer does not hold back the run's other streams and is 
     await s.close();
   }
 });
+
+Deno.test("a slow reader replaying a ledger far larger than the queue limit gets all of it, then done", async () => {
+  const s = await startServer({ bundles: [DEMO, ASK] });
+  try {
+    const { runId, length } = await waitingRun(s);
+    const big = "y".repeat(256 * 1024);
+    for (let i = 0; i < 24; i += 4) {
+      await s.gw.stores.ledger.append(runId, Array.from({ length: 4 }, (_, k) => record(runId, i + k, big)));
+    }
+    await s.json("/api/gateway/commands", postJson({ command_id: "end", run_id: runId, type: "cancel" }));
+    await waitForRun(s, runId, (r) => r.status === "cancelled");
+    const final = await s.gw.stores.ledger.count(runId);
+    const res = await stream(s, runId, 0);
+    // Read slowly: the server must wait for this reader, not give up on it.
+    const slow = res.body!.pipeThrough(
+      new TransformStream({
+        async transform(chunk, controller) {
+          await sleep(2);
+          controller.enqueue(chunk);
+        },
+      }),
+    );
+    const { frames, closedByServer } = await readFrames(new Response(slow));
+    assert.ok(closedByServer);
+    assert.deepEqual(steps(frames).map((f) => Number(f.id)), Array.from({ length: final }, (_, k) => k + 1));
+    assert.equal(frames.at(-1)!.event, "done");
+    assert.ok(final >= length + 24);
+  } finally {
+    await s.close();
+  }
+});
