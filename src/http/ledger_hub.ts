@@ -297,6 +297,11 @@ export class LedgerHubs {
     return () => joined.leave(member);
   }
 
+  /** Whether a hub follows `runId` now (so the run existed at its last check). */
+  following(runId: string): boolean {
+    return this.#hubs.has(runId);
+  }
+
   /** A stream's safety re-check (on its keep-alive): a missed wake-up costs at most one heartbeat. */
   recheck(runId: string): void {
     this.#hubs.get(runId)?.wake(true, true);

@@ -13,6 +13,7 @@
  */
 import type { HubEnd, HubMember, LedgerHubs } from "./ledger_hub.ts";
 import { keepAliveFrame, retryFrame } from "./sse_format.ts";
+import { reportsEnd } from "../util/stream_end.ts";
 
 /** Reconnect delay suggested to EventSource clients. */
 const RETRY_MS = 2000;
@@ -36,6 +37,7 @@ export function ledgerStream(opts: LedgerStreamOptions): ReadableStream<Uint8Arr
   let timer: ReturnType<typeof setTimeout> | undefined;
   let leave = () => {};
   let end = () => {};
+  let ended = () => {};
 
   const stop = () => {
     if (closed) return;
@@ -43,10 +45,11 @@ export function ledgerStream(opts: LedgerStreamOptions): ReadableStream<Uint8Arr
     clearTimeout(timer);
     shutdown?.removeEventListener("abort", end);
     leave();
+    ended();
   };
 
   let drained: (() => void) | null = null;
-  return new ReadableStream<Uint8Array>({
+  const body = new ReadableStream<Uint8Array>({
     start(controller) {
       let lastSent = Date.now();
       const queued = () => -(controller.desiredSize ?? 0);
@@ -118,4 +121,8 @@ export function ledgerStream(opts: LedgerStreamOptions): ReadableStream<Uint8Arr
       drained?.();
     },
   }, { highWaterMark: 0, size: (chunk) => chunk.byteLength });
+  // Middlewares that only wait for the end (SSE slots, open-stream metrics) subscribe instead of
+  // wrapping the body in more streams; the end is reported when the stream stops producing.
+  if (!closed) ended = reportsEnd(body);
+  return body;
 }
