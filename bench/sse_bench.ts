@@ -7,6 +7,7 @@
  * processes read the same system time).
  *
  *   deno run -A bench/sse_bench.ts [--store file,sqlite] [--rounds 1] [--baseline <tree>] [--cpu-prof <dir>]
+ *     [--only "1,000 streams, 1 run"]   (scenarios whose name contains this)
  *
  * `--baseline <tree>` also measures another source tree (e.g. `git archive main | tar -x -C /tmp/base`),
  * interleaved with this one round by round, so both see the same machine load.
@@ -211,6 +212,7 @@ export async function main(args: string[] = Deno.args): Promise<Row[]> {
       rounds: { type: "string", default: "1" },
       baseline: { type: "string" },
       "cpu-prof": { type: "string" },
+      only: { type: "string", default: "" },
     },
   });
   const trees: [string, string | undefined][] = values.baseline
@@ -223,7 +225,7 @@ export async function main(args: string[] = Deno.args): Promise<Row[]> {
         const server = await startServer(src, store, values["cpu-prof"]);
         try {
           const runs = await startRuns(server.base, 100);
-          for (const sc of SCENARIOS) {
+          for (const sc of SCENARIOS.filter((x) => x.name.includes(values.only!))) {
             const r = await measure(server, {
               streams: sc.streams,
               runs: runs.slice(0, sc.runs),
