@@ -15,6 +15,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { AUTH, JSON_HEADERS, percentile } from "./bench_server.ts";
+import { syntheticRecord } from "../tests/helpers/step_records.ts";
 
 interface Server {
   base: string;
@@ -65,26 +66,8 @@ async function stopServer(server: Server): Promise<void> {
   await server.child.status;
 }
 
-function stepRecord(runId: string, i: number, sentAt: number) {
-  return {
-    run_id: runId,
-    step_id: `bench-${i}`,
-    node_id: "bench",
-    status: "completed",
-    effect: null,
-    result: { i, sent_at: sentAt, text: "x".repeat(200) },
-    error: null,
-    started_at: new Date().toISOString(),
-    ended_at: new Date().toISOString(),
-    actor_id: "gateway",
-    session_id: runId,
-    attempt: 1,
-    idempotency_key: null,
-    prev_hash: null,
-    record_hash: null,
-    signature: null,
-  };
-}
+const stepRecord = (runId: string, i: number, sentAt: number) =>
+  syntheticRecord(runId, i, "bench", { i, sent_at: sentAt, text: "x".repeat(200) });
 
 async function startRuns(base: string, n: number): Promise<string[]> {
   const ids: string[] = [];

@@ -5,11 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { askUserFlow } from "../helpers/bundles.ts";
-import type { StepRecord } from "../../src/runtime/types.ts";
-import { nowIso } from "../../src/util/time.ts";
 import { parseExposition } from "../metrics/exposition.ts";
 import { DEMO, postJson, startRun, startServer, type TestServer, waitForRun } from "./harness.ts";
 import { readFrames, type SseFrame } from "./sse_client.ts";
+import { syntheticRecord } from "../helpers/step_records.ts";
 
 const ASK = { bundleId: "ask", version: "1.0.0", flows: { root: askUserFlow("root") } };
 const LIMITS = { ABSTRACTGATEWAY_MAX_SSE: "512", ABSTRACTGATEWAY_MAX_SSE_PER_TOKEN: "512" };
@@ -18,26 +17,7 @@ const stream = (s: TestServer, runId: string, after: number) =>
 const steps = (frames: SseFrame[]) => frames.filter((f) => f.event === "step");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function record(runId: string, i: number, text = "é✓"): StepRecord {
-  return {
-    run_id: runId,
-    step_id: `fanout-${i}`,
-    node_id: "ask",
-    status: "completed",
-    effect: null,
-    result: { i, text },
-    error: null,
-    started_at: nowIso(),
-    ended_at: nowIso(),
-    actor_id: "gateway",
-    session_id: runId,
-    attempt: 1,
-    idempotency_key: null,
-    prev_hash: null,
-    record_hash: null,
-    signature: null,
-  };
-}
+const record = (runId: string, i: number, text = "é✓") => syntheticRecord(runId, i, "ask", { i, text });
 
 async function gauge(s: TestServer, name: string): Promise<number | undefined> {
   const text = await (await s.fetch("/metrics")).text();
