@@ -227,8 +227,7 @@ class RunHub {
       for (const member of this.#members) {
         // Checked once per page, before it: a page larger than the limit still reaches a keeping-up stream.
         if (frames.length > 0 && member.backlogged()) {
-          this.#members.delete(member);
-          member.overflow();
+          member.overflow(); // ends the stream, which leaves (and closes the hub if it was the last)
           continue;
         }
         for (const frame of frames) {
