@@ -10,9 +10,8 @@
  */
 import { parseArgs } from "node:util";
 import type { Gateway } from "../src/gateway.ts";
-import type { StepRecord } from "../src/runtime/types.ts";
-import { nowIso } from "../src/util/time.ts";
 import { AUTH, openBenchServer, percentile, post } from "./bench_server.ts";
+import { syntheticRecord } from "../tests/helpers/step_records.ts";
 
 interface Row {
   measure: string;
@@ -38,26 +37,8 @@ export async function saturate(concurrency: number, seconds: number, worker: (i:
   return done;
 }
 
-export function record(runId: string, i: number, sentAt: number): StepRecord {
-  return {
-    run_id: runId,
-    step_id: `bench-${i}`,
-    node_id: "bench",
-    status: "completed",
-    effect: null,
-    result: { i, sent_at: sentAt, text: "x".repeat(200) },
-    error: null,
-    started_at: nowIso(),
-    ended_at: nowIso(),
-    actor_id: "gateway",
-    session_id: runId,
-    attempt: 1,
-    idempotency_key: null,
-    prev_hash: null,
-    record_hash: null,
-    signature: null,
-  };
-}
+const record = (runId: string, i: number, sentAt: number) =>
+  syntheticRecord(runId, i, "bench", { i, sent_at: sentAt, text: "x".repeat(200) });
 
 /** Opens `streams` SSE connections over `runs`, appends `rounds` records, measures append→receive. */
 export async function sseLatency(gw: Gateway, base: string, runs: string[], streams: number, rounds: number) {

@@ -2,6 +2,7 @@
 import { main as storeBench } from "./store_bench.ts";
 import { main as httpBench } from "./http_bench.ts";
 import { main as soakBench } from "./soak_bench.ts";
+import { main as sseBench } from "./sse_bench.ts";
 import { main as pgBench } from "./pg_bench.ts";
 import { main as runPathBench } from "./run_path_bench.ts";
 import { main as commandPathBench } from "./command_path_bench.ts";
@@ -33,6 +34,12 @@ await commandPathBench(["--store", "sqlite"]);
 memory("command path benches");
 console.log("\n== Soak: slow clients + normal load (file store, separate server process) ==");
 await soakBench(["--seconds", Deno.env.get("GATEWAY_SOAK_S") ?? "120"]);
+console.log("\n== SSE fan-out, file and SQLite stores (server in its own process) ==");
+// GATEWAY_BENCH_BASELINE=<source tree> measures that tree too, interleaved (e.g. main, unpacked by git archive).
+const baseline = Deno.env.get("GATEWAY_BENCH_BASELINE");
+await sseBench(baseline ? ["--baseline", baseline] : []);
+console.log("\n== Memory soak: steady mixed load (file store, separate server process) ==");
+await soakBench(["--mode", "memory", "--seconds", Deno.env.get("GATEWAY_MEMORY_SOAK_S") ?? "600"]);
 console.log("\n== PostgreSQL store ==");
 await pgBench();
 memory("PostgreSQL bench");

@@ -6,9 +6,16 @@
  * (growth would mean leaked slots or connections).
  *
  *   deno run -A bench/soak_bench.ts [--seconds 120] [--store file|sqlite]
+ *
+ * `--mode memory` is the memory soak instead: steady mixed load (hello runs started and replayed,
+ * long-lived `events` runs fed emit_event commands, cancelled and replaced, 50 SSE streams that
+ * replay first and reconnect across those runs, run lists) for `--seconds` (default 600), printing the
+ * server's RSS at start, at intervals and at the end, and its growth after warm-up.
+ *
+ *   deno run -A bench/soak_bench.ts --mode memory [--seconds 600] [--store file|sqlite]
  */
 import { parseArgs } from "node:util";
-import { startServe } from "../tests/helpers/gateway_process.ts";
+import { bundlesEnv, startServe } from "../tests/helpers/gateway_process.ts";
 import { sandboxTempDir } from "../tests/helpers/paths.ts";
 
 const TOKEN = "soak-token-0123456789abcdef"; // 24+ characters: the bind is dual-stack (::)
@@ -126,10 +133,165 @@ async function slowClients(base: string, signal: AbortSignal): Promise<{ cut: nu
   return { cut, idleCut };
 }
 
+const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
+
+/** The process's resident set (KiB) from /proc, or NaN. */
+async function rssKib(pid: number): Promise<number> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`).catch(() => "");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+}
+
+const SOAK_STREAMS = 50;
+const LIVE_RUNS = 20;
+
+/** Steady mixed load until `signal`; counts what was done. */
+async function mixedLoad(base: string, signal: AbortSignal) {
+  const done = { starts: 0, commands: 0, frames: 0, streams: 0, replays: 0, errors: 0 };
+  const call = async (path: string, body?: unknown) => {
+    try {
+      const res = await fetch(base + path, {
+        method: body === undefined ? "GET" : "POST",
+        headers: HEADERS,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const json = await res.json().catch(() => null);
+      if (!res.ok) done.errors++;
+      return json;
+    } catch {
+      done.errors++;
+      return null;
+    }
+  };
+  const finished: string[] = []; // recent hello runs, for replays
+  const live: string[] = []; // long-lived events runs: commands and streams go there
+  const startEvents = async () => {
+    const run = await call("/api/gateway/runs/start", { bundle_id: "events" });
+    if (run?.run_id) live.push(run.run_id);
+  };
+  for (let i = 0; i < LIVE_RUNS; i++) await startEvents();
+  const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)];
+  const lane = (pauseMs: number, work: () => Promise<void>) =>
+    (async () => {
+      while (!signal.aborted) {
+        await work();
+        await new Promise((r) => setTimeout(r, pauseMs));
+      }
+    })();
+  const stream = async () => {
+    const runId = pick(live);
+    if (!runId) return;
+    done.streams++;
+    try {
+      const res = await fetch(`${base}/api/gateway/runs/${runId}/ledger/stream?after=0&heartbeat_s=5`, {
+        headers: HEADERS,
+        signal: AbortSignal.any([signal, AbortSignal.timeout(5_000 + Math.random() * 10_000)]),
+      });
+      for await (const chunk of res.body!.pipeThrough(new TextDecoderStream())) {
+        done.frames += chunk.split("event: step").length - 1;
+      }
+    } catch {
+      // timed out or aborted: reconnect elsewhere
+    }
+  };
+  await Promise.all([
+    lane(20, async () => {
+      const run = await call("/api/gateway/runs/start", { bundle_id: "hello", input_data: { name: "soak" } });
+      if (run?.run_id) finished.push(run.run_id), done.starts++;
+      if (finished.length > 200) finished.splice(0, 100);
+    }),
+    ...[0, 1].map(() =>
+      lane(10, async () => {
+        const runId = pick(live);
+        if (!runId) return;
+        await call("/api/gateway/commands", {
+          command_id: `soak-${crypto.randomUUID()}`,
+          run_id: runId,
+          type: "emit_event",
+          payload: { name: "signal.ping", payload: { text: "ping" } },
+        });
+        done.commands++;
+      })
+    ),
+    // Replace one long-lived run every few seconds: its streams end with `done`, hubs come and go.
+    lane(3_000, async () => {
+      const old = live.shift();
+      if (old) await call("/api/gateway/commands", { command_id: `end-${old}`, run_id: old, type: "cancel" });
+      await startEvents();
+    }),
+    lane(50, async () => {
+      const runId = pick(finished);
+      if (runId) await call(`/api/gateway/runs/${runId}/ledger?after=0&limit=100`), done.replays++;
+      await call("/api/gateway/runs?limit=20");
+    }),
+    ...Array.from({ length: SOAK_STREAMS }, () => lane(0, stream)),
+  ]);
+  return done;
+}
+
+async function memorySoak(seconds: number, store: string): Promise<void> {
+  const dir = await sandboxTempDir("soak-mem-");
+  const gw = await startServe({
+    ...bundlesEnv(dir, TOKEN),
+    ABSTRACTGATEWAY_STORE_BACKEND: store,
+    ABSTRACTGATEWAY_LOG_LEVEL: "error",
+    ABSTRACTGATEWAY_MAX_SSE: "256",
+    ABSTRACTGATEWAY_MAX_SSE_PER_TOKEN: "256",
+    ABSTRACTGATEWAY_MAX_INBOX_DEPTH: "0",
+  });
+  const pid = gw.child.pid;
+  const every = Math.max(5, Math.round(seconds / 20));
+  const warmUp = Math.max(every, Math.round(seconds / 10));
+  try {
+    const samples: { t: number; kib: number }[] = [{ t: 0, kib: await rssKib(pid) }];
+    console.log(`memory soak (${store} store, ${seconds} s, RSS every ${every} s; warm-up ${warmUp} s)`);
+    console.log(`  t=0 s  rss ${mib(samples[0].kib)} (idle)`);
+    const stop = new AbortController();
+    const load = mixedLoad(gw.url, stop.signal);
+    const t0 = performance.now();
+    while (performance.now() - t0 < seconds * 1000) {
+      await new Promise((r) =>
+        setTimeout(r, Math.min(every * 1000, seconds * 1000 - (performance.now() - t0)))
+      );
+      const t = Math.round((performance.now() - t0) / 1000);
+      samples.push({ t, kib: await rssKib(pid) });
+      console.log(`  t=${t} s  rss ${mib(samples.at(-1)!.kib)}`);
+    }
+    stop.abort();
+    const done = await load;
+    const afterWarmUp = samples.find((x) => x.t >= warmUp) ?? samples[1];
+    const end = samples.at(-1)!;
+    const peak = Math.max(...samples.map((x) => x.kib));
+    const perMin = ((end.kib - afterWarmUp.kib) / Math.max(1, end.t - afterWarmUp.t)) * 60;
+    console.table([
+      {
+        measure: "RSS idle → after warm-up → end",
+        value: `${mib(samples[0].kib)} → ${mib(afterWarmUp.kib)} → ${mib(end.kib)}`,
+      },
+      {
+        measure: "RSS growth after warm-up",
+        value: `${mib(end.kib - afterWarmUp.kib)} (${mib(perMin)}/min), peak ${mib(peak)}`,
+      },
+      {
+        measure: "load done",
+        value:
+          `${done.starts} starts, ${done.commands} commands, ${done.streams} streams (${done.frames} frames), ` +
+          `${done.replays} replays, ${done.errors} errors`,
+      },
+    ]);
+  } finally {
+    await gw.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 export async function main(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { seconds: { type: "string" }, store: { type: "string" } } });
-  const seconds = Number(values.seconds ?? "120");
+  const { values } = parseArgs({
+    args,
+    options: { seconds: { type: "string" }, store: { type: "string" }, mode: { type: "string" } },
+  });
   const store = values.store ?? "file";
+  if (values.mode === "memory") return await memorySoak(Number(values.seconds ?? "600"), store);
+  const seconds = Number(values.seconds ?? "120");
   const dir = await sandboxTempDir("soak-");
   const gw = await startServe({
     ABSTRACTGATEWAY_DATA_DIR: dir,

@@ -32,6 +32,9 @@ export interface GatewayMetrics {
   sseClosed(): void;
   /** Fed by the connection front (src/net): open connections, refusals and timeouts. */
   readonly connections: ConnEvents;
+  /** A run's shared SSE reader (hub) opened or closed (`gateway_sse_hubs`). */
+  sseHubOpened(): void;
+  sseHubClosed(): void;
   /** The exposition text (Prometheus format 0.0.4). */
   render(): Promise<string>;
 }
@@ -59,6 +62,10 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
   commands.inc({ outcome: "failed" }, 0);
   const ledger = registry.counter("gateway_ledger_appends_total", "Step records appended to run ledgers.");
   const sse = registry.gauge("gateway_sse_streams_open", "Ledger SSE streams currently open.");
+  const hubs = registry.gauge(
+    "gateway_sse_hubs",
+    "Runs with open ledger SSE streams: one shared ledger reader each, gone with the run's last stream.",
+  );
   const requests = registry.counter(
     "gateway_http_requests_total",
     "HTTP requests answered, by method, route pattern and status.",
@@ -82,6 +89,8 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
     ledgerAppended: (records) => ledger.inc({}, records),
     sseOpened: () => sse.inc(),
     sseClosed: () => sse.dec(),
+    sseHubOpened: () => hubs.inc(),
+    sseHubClosed: () => hubs.dec(),
     render: () => registry.render(),
   };
 }

@@ -3,6 +3,7 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import type { GatewayMetrics } from "./gateway_metrics.ts";
 import { CONTENT_TYPE } from "./registry.ts";
+import { onBodyEnd } from "../security/limits.ts";
 
 /** Label for requests no endpoint matched (keeps random paths out of the label set). */
 export const UNMATCHED_ROUTE = "unmatched";
@@ -25,45 +26,11 @@ export function metricsMiddleware(metrics: GatewayMetrics): MiddlewareHandler {
     }
     const type = c.res.headers.get("content-type") ?? "";
     if (c.res.body && type.toLowerCase().startsWith("text/event-stream")) {
-      c.res = new Response(countOpenStream(c.res.body, metrics), c.res);
+      // One `gateway_sse_streams_open` slot until the body ends, fails or is cancelled.
+      metrics.sseOpened();
+      c.res = onBodyEnd(c.res, () => metrics.sseClosed());
     }
   };
-}
-
-/** Passes `body` through, holding one `gateway_sse_streams_open` slot until it ends, fails or is cancelled. */
-function countOpenStream(
-  body: ReadableStream<Uint8Array>,
-  metrics: GatewayMetrics,
-): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  let open = true;
-  const closed = () => {
-    if (open) {
-      open = false;
-      metrics.sseClosed();
-    }
-  };
-  metrics.sseOpened();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) {
-          closed();
-          controller.close();
-        } else {
-          controller.enqueue(value);
-        }
-      } catch (err) {
-        closed();
-        controller.error(err);
-      }
-    },
-    cancel(reason) {
-      closed();
-      return reader.cancel(reason);
-    },
-  });
 }
 
 function routeLabel(c: Context): string {

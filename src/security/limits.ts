@@ -1,4 +1,5 @@
 /** Concurrency pools and the helpers that hold a slot for a response's whole lifetime. */
+import { onReportedEnd } from "../util/stream_end.ts";
 
 /** A counting semaphore that never waits: a request either gets a slot now or is turned away. */
 export class Pool {
@@ -47,7 +48,8 @@ export function once(fn: () => void): () => void {
 
 /**
  * Returns `res` with its body wrapped so `onEnd` runs exactly once when the body has been fully sent,
- * fails, or is cancelled (client gone). Bodyless responses end at once.
+ * fails, or is cancelled (client gone). Bodyless responses end at once; a body that reports its own
+ * end (util/stream_end.ts) is left unwrapped.
  */
 export function onBodyEnd(res: Response, onEnd: () => void): Response {
   const end = once(onEnd);
@@ -55,6 +57,7 @@ export function onBodyEnd(res: Response, onEnd: () => void): Response {
     end();
     return res;
   }
+  if (onReportedEnd(res.body, end)) return res;
   const reader = res.body.getReader();
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {

@@ -1,4 +1,5 @@
 /** Bearer tokens: constant-time verification, fingerprints for logs, weak-token rules, generation. */
+import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 
 /**
@@ -9,7 +10,8 @@ function sha256(text: string): Uint8Array {
   return new Uint8Array(createHash("sha256").update(text).digest());
 }
 
-const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+const hex = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 
 /** First 12 hex chars of SHA-256(token): identifies a token in logs without revealing it. */
 export function tokenFingerprint(token: string): Promise<string> {

@@ -3,6 +3,9 @@
  *
  * Topics: `ledger:<run_id>` (after a ledger append), `commands` (after a command append or
  * completion), `runs` (after a run save or delete). A listener on `*` receives every topic.
+ * A save or delete of one known run is published as `run:<run_id>` (runTopic), which reaches both
+ * that topic's listeners and every `runs` listener (with the precise topic), so a listener that cares
+ * about one run (an SSE hub) is not woken by every other run's saves; a bare `runs` means "some run".
  * Backends with leases (PostgreSQL) also publish `runs:claimable` (RUNS_CLAIMABLE) after a run save
  * made outside a runner's lease on that run (a run started, a child created): work other runners
  * may claim. A runner's saves of the run it holds do not, so idle runners are not woken by them.
@@ -20,6 +23,8 @@ export const RUNS_CLAIMABLE = "runs:claimable";
 /** Shared stores only (Stores.announce): a node installed or removed a bundle; reload the flows dir. */
 export const BUNDLES_CHANGED = "bundles";
 export const ledgerTopic = (runId: string): string => `ledger:${runId}`;
+export const RUN_TOPIC_PREFIX = "run:";
+export const runTopic = (runId: string): string => `${RUN_TOPIC_PREFIX}${runId}`;
 
 /** A cross-process change detector, running only while the bus has listeners. */
 export interface WakeSource {
@@ -43,6 +48,7 @@ export class InProcessWakeBus implements WakeBus {
     const targets = topic === WAKE_CHANGED
       ? [...this.#listeners.values()]
       : [this.#listeners.get(topic), this.#listeners.get(WAKE_ALL)];
+    if (topic.startsWith(RUN_TOPIC_PREFIX)) targets.push(this.#listeners.get("runs"));
     for (const set of targets) {
       for (const listener of set ?? []) {
         try {

@@ -2,35 +2,16 @@
 import assert from "node:assert/strict";
 import { askUserFlow } from "../helpers/bundles.ts";
 import type { StepRecord } from "../../src/runtime/types.ts";
-import { nowIso } from "../../src/util/time.ts";
 import { DEMO, postJson, startRun, startServer, type TestServer, waitForRun } from "./harness.ts";
 import { readFrames, type SseFrame } from "./sse_client.ts";
+import { syntheticRecord } from "../helpers/step_records.ts";
 
 const ASK = { bundleId: "ask", version: "1.0.0", flows: { root: askUserFlow("root") } };
 const stream = (s: TestServer, runId: string, query = "", headers: Record<string, string> = {}) =>
   s.fetch(`/api/gateway/runs/${runId}/ledger/stream${query}`, { headers });
 const steps = (frames: SseFrame[]) => frames.filter((f) => f.event === "step");
 
-function record(runId: string, i: number): StepRecord {
-  return {
-    run_id: runId,
-    step_id: `synthetic-${i}`,
-    node_id: "ask",
-    status: "completed",
-    effect: null,
-    result: { i, text: "é✓" },
-    error: null,
-    started_at: nowIso(),
-    ended_at: nowIso(),
-    actor_id: "gateway",
-    session_id: runId,
-    attempt: 1,
-    idempotency_key: null,
-    prev_hash: null,
-    record_hash: null,
-    signature: null,
-  };
-}
+const record = (runId: string, i: number) => syntheticRecord(runId, i, "ask", { i, text: "é✓" });
 
 Deno.test("terminal run: replay with upstream framing, then done and close (scenario 20)", async () => {
   const s = await startServer();

@@ -367,15 +367,21 @@ export function storeContract(backend: string, factory: StoreFactory): void {
     const all: string[] = [];
     const offLedger = wake.subscribe("ledger:w1", (t) => got.push(t));
     const offAll = wake.subscribe("*", (t) => all.push(t));
+    // A run's save is published as `run:<id>`, which `runs` listeners receive too.
+    const runTopics: string[] = [];
+    const offRuns = wake.subscribe("runs", (t) => runTopics.push(t));
     await ledger.append("w1", [makeRecord("w1", 0)]);
     await ledger.append("w2", [makeRecord("w2", 0)]);
     await commands.append(makeCommand("c1"));
     await runs.save(makeRun("w1"));
     assert.ok(got.includes("ledger:w1"));
     assert.ok(!got.includes("ledger:w2"));
-    for (const t of ["ledger:w1", "ledger:w2", "commands", "runs"]) assert.ok(all.includes(t), t);
+    for (const t of ["ledger:w1", "ledger:w2", "commands", "run:w1"]) assert.ok(all.includes(t), t);
+    assert.ok(runTopics.includes("run:w1"));
+    assert.ok(!runTopics.some((t) => t.startsWith("ledger:")));
     offLedger();
     offAll();
+    offRuns();
     const before = got.length;
     await ledger.append("w1", [makeRecord("w1", 1)]);
     assert.equal(got.length, before, "unsubscribed");
@@ -442,7 +448,8 @@ export function storeContract(backend: string, factory: StoreFactory): void {
       assert.equal(await other.commands.lastSeq(), 1);
       const offRuns = other.wake.subscribe("runs", (t) => woken.push(t));
       await stores.runs.save(makeRun("x1", { status: "completed" }));
-      await eventually(() => woken.includes("runs"));
+      // Precise (`run:x1`) where the backend can tell which run changed, `runs` where it cannot (SQLite).
+      await eventually(() => woken.includes("run:x1") || woken.includes("runs"));
       assert.equal((await other.runs.load("x1"))?.status, "completed");
       offRuns();
       // the other instance appends after this one: no seq reuse, no lost record

@@ -6,6 +6,7 @@ import { z } from "@hono/zod-openapi";
 import type { App } from "../env.ts";
 import { RequestValidationError, runNotFound } from "../errors.ts";
 import { ledgerStream } from "../ledger_stream.ts";
+import { LedgerHubs } from "../ledger_hub.ts";
 import type { Gateway } from "../../gateway.ts";
 import { errorResponses, gatewayRoute } from "../schemas/common.ts";
 import { HeartbeatQuery, RunIdParam, StreamQuery } from "../schemas/ledger.ts";
@@ -71,13 +72,15 @@ function lastEventId(value: string | undefined): number | null {
 }
 
 export function registerStreamRoutes(app: App, gw: Gateway, shutdown?: AbortSignal): void {
+  const hubs = new LedgerHubs(gw.stores, gw.metrics);
   app.openapi(stream, async (c) => {
     const { run_id } = c.req.valid("param");
     const { after, heartbeat_s } = c.req.valid("query");
     const resumeFrom = lastEventId(c.req.header("last-event-id")) ?? after;
-    if (!(await gw.stores.runs.load(run_id))) throw runNotFound(run_id);
+    // A run followed by a hub is known to exist (a deletion ends its streams): no run load per connect.
+    if (!hubs.following(run_id) && !(await gw.stores.runs.load(run_id))) throw runNotFound(run_id);
     const body = ledgerStream({
-      stores: gw.stores,
+      hubs,
       runId: run_id,
       after: resumeFrom,
       heartbeatMs: heartbeat_s * 1000,

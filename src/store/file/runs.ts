@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { isTerminal, type RunState } from "../../runtime/types.ts";
 import type { RunPage, RunQuery, RunStore, StoreEntryError, WakeBus } from "../types.ts";
 import { StoreCorruptError } from "../types.ts";
+import { runTopic } from "../wake.ts";
 import {
   assertId,
   assertRun,
@@ -118,7 +119,7 @@ export class FileRunStore implements RunStore {
     const path = this.#path(run.run_id);
     await writeFileAtomic(path, JSON.stringify(run, null, 2));
     this.#remember(runFileName(run.run_id), path, summarize(run));
-    this.wake.publish("runs");
+    this.wake.publish(runTopic(run.run_id));
   }
 
   /** Indexes a run this process just wrote, so neither its watch event nor a query re-reads it. */
@@ -208,7 +209,7 @@ export class FileRunStore implements RunStore {
     assertId("run_id", runId);
     const removed = await removeIfExists(this.#path(runId));
     this.#forget(runFileName(runId));
-    if (removed) this.wake.publish("runs");
+    if (removed) this.wake.publish(runTopic(runId));
     return removed;
   }
 

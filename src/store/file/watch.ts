@@ -1,12 +1,13 @@
 /**
  * Cross-process wake-ups for the file backend: watch the data dir and map changed file names to
- * topics (ledger_<id>.jsonl → ledger:<id>, commands.jsonl → commands, run_*.json → runs).
+ * topics (ledger_<id>.jsonl → ledger:<id>, commands.jsonl → commands, run_<id>.json → run:<id>,
+ * which `runs` listeners receive too).
  * This process's own writes are seen too; duplicate wake-ups are harmless hints. The run store is
  * told which run files changed (before the wake-up is published), so it re-checks only those.
  */
 import { basename } from "node:path";
 import type { WakeSource } from "../wake.ts";
-import { ledgerTopic } from "../wake.ts";
+import { ledgerTopic, runTopic } from "../wake.ts";
 import { LEDGER_FILE } from "./ledger.ts";
 import { RUN_FILE, type RunFileWatch } from "./runs.ts";
 import { errorText, logger } from "../../util/log.ts";
@@ -17,7 +18,8 @@ function topicForFile(name: string): string | null {
   const ledger = LEDGER_FILE.exec(name);
   if (ledger) return ledgerTopic(ledger[1]);
   if (name === "commands.jsonl") return "commands";
-  if (RUN_FILE.test(name)) return "runs";
+  const run = RUN_FILE.exec(name);
+  if (run) return runTopic(run[1]);
   return null;
 }
 
@@ -35,7 +37,7 @@ export function fileWatchSource(dataDir: string, runs?: RunFileWatch): WakeSourc
             for (const path of event.paths) {
               const name = basename(path);
               const topic = topicForFile(name);
-              if (topic === "runs") runs?.changed(name);
+              if (topic && RUN_FILE.test(name)) runs?.changed(name);
               if (topic) topics.add(topic);
             }
             for (const topic of topics) publish(topic);

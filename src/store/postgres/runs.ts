@@ -6,7 +6,7 @@ import { assertId, assertRun, summarize } from "../validate.ts";
 import type { PgDb, Sql, TxSql } from "./db.ts";
 import { channelFor, notify } from "./notify.ts";
 import { fenceFor, type LeaseFence } from "../fence.ts";
-import { RUNS_CLAIMABLE } from "../wake.ts";
+import { RUNS_CLAIMABLE, runTopic } from "../wake.ts";
 import { LeaseLostError } from "../errors.ts";
 import { fenceGuard } from "./leases.ts";
 import { isPaused } from "../../runner/run_once.ts";
@@ -47,7 +47,7 @@ export class PgRunStore implements RunStore {
     assertRun(run);
     const fence = fenceFor(run.run_id);
     // One statement, one round trip; under a lease fence it also proves the lease is still ours.
-    const topics = fence ? ["runs"] : ["runs", RUNS_CLAIMABLE];
+    const topics = fence ? [runTopic(run.run_id)] : [runTopic(run.run_id), RUNS_CLAIMABLE];
     if (!(await this.db.query((sql) => upsertRun(sql, run, topics, fence)))) {
       throw new LeaseLostError(run.run_id);
     }
@@ -95,10 +95,10 @@ export class PgRunStore implements RunStore {
     assertId("run_id", runId);
     const removed = await this.db.tx(async (tx) => {
       const result = await tx`DELETE FROM runs WHERE run_id = ${runId}`;
-      if (result.count > 0) await notify(tx, "runs");
+      if (result.count > 0) await notify(tx, runTopic(runId));
       return result.count > 0;
     });
-    if (removed) this.wake.publish("runs");
+    if (removed) this.wake.publish(runTopic(runId));
     return removed;
   }
 }

@@ -4,6 +4,7 @@ import type { RunPage, RunQuery, RunStore, WakeBus } from "../types.ts";
 import { parseRunRow, parseRunRows, runListSql, runPageFromRows } from "../sql_rows.ts";
 import { assertId, assertRun, isWaitingUntil, summarize } from "../validate.ts";
 import { type SqliteDb, task } from "./db.ts";
+import { runTopic } from "../wake.ts";
 
 /** Upserts one run and its wait_index row (caller holds a write transaction). */
 export function upsertRun(sql: SqliteDb, run: RunState): void {
@@ -50,7 +51,7 @@ export class SqliteRunStore implements RunStore {
     return task(() => {
       assertRun(run);
       this.sql.write(() => upsertRun(this.sql, run));
-      this.wake.publish("runs");
+      this.wake.publish(runTopic(run.run_id));
       return;
     });
   }
@@ -111,7 +112,7 @@ export class SqliteRunStore implements RunStore {
         this.sql.run("DELETE FROM wait_index WHERE run_id = ?", runId);
         return this.sql.run("DELETE FROM runs WHERE run_id = ?", runId).changes > 0;
       });
-      if (removed) this.wake.publish("runs");
+      if (removed) this.wake.publish(runTopic(runId));
       return removed;
     });
   }
