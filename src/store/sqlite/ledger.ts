@@ -28,15 +28,16 @@ export function insertLedger(sql: SqliteDb, runId: string, records: unknown[]): 
 export class SqliteLedgerStore implements LedgerStore {
   constructor(private readonly sql: SqliteDb, private readonly wake: WakeBus) {}
 
-  append(runId: string, records: StepRecord[]): Promise<number> {
-    return task(() => {
+  async append(runId: string, records: StepRecord[]): Promise<number> {
+    await task(() => {
       assertId("run_id", runId);
       assertLedgerRecords(records);
-      if (records.length === 0) return this.#count(runId);
-      const length = this.sql.write(() => insertLedger(this.sql, runId, records));
-      this.wake.publish(ledgerTopic(runId));
-      return length;
     });
+    if (records.length === 0) return this.#count(runId);
+    // Group commit: appends from concurrent ticks share one transaction (one fsync).
+    const length = await this.sql.writeGrouped(() => insertLedger(this.sql, runId, records));
+    this.wake.publish(ledgerTopic(runId));
+    return length;
   }
 
   read(runId: string, after: number, limit: number): Promise<LedgerPage> {

@@ -1,0 +1,113 @@
+/**
+ * Group commit for artifact files: `store()` calls that arrive while a batch is being written (the
+ * workflow snapshot of every run start, for one) are written together under one hold of the
+ * artifacts lock, their temp files fsynced in parallel and each directory fsynced once per batch
+ * instead of once per file. Blobs are moved into place and made durable before any metadata that
+ * names them. Each caller resolves only once its files are durable.
+ */
+import { dirname } from "node:path";
+import { stageFile, syncDir } from "../../util/atomic.ts";
+
+interface Pending {
+  blobPath: string;
+  content: Uint8Array;
+  metaPath: string;
+  meta: string;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export class ArtifactWriteBatch {
+  #queue: Pending[] = [];
+  #running = false;
+
+  /** `locked` runs its argument holding the artifacts lock. */
+  constructor(private readonly locked: (fn: () => Promise<void>) => Promise<void>) {}
+
+  /** Writes the blob (unless present) and then the metadata file, in the next batch. */
+  write(blobPath: string, content: Uint8Array, metaPath: string, meta: string): Promise<void> {
+    const done = Promise.withResolvers<void>();
+    this.#queue.push({ blobPath, content, metaPath, meta, resolve: done.resolve, reject: done.reject });
+    if (!this.#running) void this.#loop();
+    return done.promise;
+  }
+
+  async #loop(): Promise<void> {
+    this.#running = true;
+    while (this.#queue.length > 0) {
+      const batch = this.#queue;
+      this.#queue = [];
+      const failed = new Map<Pending, unknown>();
+      try {
+        await this.locked(() => this.#writeBatch(batch, failed));
+      } catch (err) {
+        for (const item of batch) if (!failed.has(item)) failed.set(item, err);
+      }
+      for (const item of batch) {
+        if (failed.has(item)) item.reject(failed.get(item));
+        else item.resolve();
+      }
+    }
+    this.#running = false;
+  }
+
+  /** Records per-item failures in `failed`; throws only for what fails the whole batch. */
+  async #writeBatch(batch: Pending[], failed: Map<Pending, unknown>): Promise<void> {
+    const blobs = new Map(batch.map((item) => [item.blobPath, item.content]));
+    const blobErrors = new Map<string, unknown>();
+    const movedBlobs = await this.#moveAll(
+      [...blobs].map(([path, content]) => ({
+        path,
+        stage: async () => {
+          const existing = await Deno.stat(path).catch(() => null);
+          return existing?.size === content.length ? null : await stageFile(path, content);
+        },
+      })),
+      blobErrors,
+    );
+    // A metadata file never names a blob that is not durable yet.
+    if (movedBlobs.size > 0) await Promise.all([...movedBlobs].map(syncDir));
+    const live = batch.filter((item) => {
+      const err = blobErrors.get(item.blobPath);
+      if (err !== undefined) failed.set(item, err);
+      return err === undefined;
+    });
+    const metaErrors = new Map<string, unknown>();
+    const movedMetas = await this.#moveAll(
+      live.map((item) => ({ path: item.metaPath, stage: () => stageFile(item.metaPath, item.meta) })),
+      metaErrors,
+    );
+    for (const item of live) {
+      if (metaErrors.has(item.metaPath)) failed.set(item, metaErrors.get(item.metaPath));
+    }
+    await Promise.all([...movedMetas].map(syncDir));
+  }
+
+  /**
+   * Stages every file in parallel (each fsynced), then renames the staged ones into place. Returns
+   * the directories that received a file; failures land in `errors` by target path.
+   */
+  async #moveAll(
+    files: { path: string; stage: () => Promise<string | null> }[],
+    errors: Map<string, unknown>,
+  ): Promise<Set<string>> {
+    const dirs = new Set<string>();
+    const staged = await Promise.allSettled(files.map((f) => f.stage()));
+    for (const [i, result] of staged.entries()) {
+      const { path } = files[i];
+      if (result.status === "rejected") {
+        errors.set(path, result.reason);
+        continue;
+      }
+      if (result.value === null) continue; // already there
+      try {
+        await Deno.rename(result.value, path);
+        dirs.add(dirname(path));
+      } catch (err) {
+        errors.set(path, err);
+        await Deno.remove(result.value).catch(() => {});
+      }
+    }
+    return dirs;
+  }
+}
