@@ -3,9 +3,10 @@
  * completed runs/s at 16 clients, start→terminal p50 with 0 and 1k runs stored, commands/s
  * (append + apply), CPU per run and per command, and a burst of failing `resume` commands.
  *
- *   deno run -A bench/run_path_bench.ts [--store file|sqlite] [--seconds 3] [--runs-only]
+ *   deno run -A bench/run_path_bench.ts [--store file|sqlite] [--seconds 3] [--runs-only] [--tick-workers N]
  *
- * `--runs-only` skips the command bursts (e.g. to profile the run path alone with `--cpu-prof`).
+ * `--runs-only` skips the command bursts (e.g. to profile the run path alone with `--cpu-prof`);
+ * `--tick-workers` overrides the runner's concurrent ticks (default: the setting's default).
  *
  * Server and runner run in this process; clients are fetch calls over 127.0.0.1. CPU figures are
  * this process's user+system time divided by the work done, so they include the clients' share
@@ -158,10 +159,13 @@ export async function main(args: string[] = Deno.args): Promise<Row[]> {
       store: { type: "string", default: "file" },
       seconds: { type: "string", default: "3" },
       "runs-only": { type: "boolean", default: false },
+      "tick-workers": { type: "string" },
     },
   });
   const seconds = Number(values.seconds);
-  const { gw, base, close } = await openBenchServer(values.store, true, "bench-runs-");
+  const workers = values["tick-workers"];
+  const settings: Record<string, string> = workers ? { ABSTRACTGATEWAY_TICK_WORKERS: workers } : {};
+  const { gw, base, close } = await openBenchServer(values.store, true, "bench-runs-", settings);
   const waiter = new TerminalWaiter(gw);
   const rows: Row[] = [];
   try {

@@ -5,8 +5,8 @@
  * instead of once per file. Blobs are moved into place and made durable before any metadata that
  * names them. Each caller resolves only once its files are durable.
  */
-import { dirname } from "node:path";
 import { stageFile, syncDir } from "../../util/atomic.ts";
+import { stageAndMove } from "./write_batch.ts";
 
 interface Pending {
   blobPath: string;
@@ -55,7 +55,7 @@ export class ArtifactWriteBatch {
   async #writeBatch(batch: Pending[], failed: Map<Pending, unknown>): Promise<void> {
     const blobs = new Map(batch.map((item) => [item.blobPath, item.content]));
     const blobErrors = new Map<string, unknown>();
-    const movedBlobs = await this.#moveAll(
+    const movedBlobs = await stageAndMove(
       [...blobs].map(([path, content]) => ({
         path,
         stage: async () => {
@@ -73,7 +73,7 @@ export class ArtifactWriteBatch {
       return err === undefined;
     });
     const metaErrors = new Map<string, unknown>();
-    const movedMetas = await this.#moveAll(
+    const movedMetas = await stageAndMove(
       live.map((item) => ({ path: item.metaPath, stage: () => stageFile(item.metaPath, item.meta) })),
       metaErrors,
     );
@@ -81,33 +81,5 @@ export class ArtifactWriteBatch {
       if (metaErrors.has(item.metaPath)) failed.set(item, metaErrors.get(item.metaPath));
     }
     await Promise.all([...movedMetas].map(syncDir));
-  }
-
-  /**
-   * Stages every file in parallel (each fsynced), then renames the staged ones into place. Returns
-   * the directories that received a file; failures land in `errors` by target path.
-   */
-  async #moveAll(
-    files: { path: string; stage: () => Promise<string | null> }[],
-    errors: Map<string, unknown>,
-  ): Promise<Set<string>> {
-    const dirs = new Set<string>();
-    const staged = await Promise.allSettled(files.map((f) => f.stage()));
-    for (const [i, result] of staged.entries()) {
-      const { path } = files[i];
-      if (result.status === "rejected") {
-        errors.set(path, result.reason);
-        continue;
-      }
-      if (result.value === null) continue; // already there
-      try {
-        await Deno.rename(result.value, path);
-        dirs.add(dirname(path));
-      } catch (err) {
-        errors.set(path, err);
-        await Deno.remove(result.value).catch(() => {});
-      }
-    }
-    return dirs;
   }
 }
