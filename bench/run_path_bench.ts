@@ -45,6 +45,11 @@ class TerminalWaiter {
   #checking = false;
   #again = false;
   readonly #off: () => void;
+  /** Safety net: a wake-up a backend did not deliver costs latency, never a hang. */
+  readonly #sweep = setInterval(() => {
+    for (const id of this.#pending.keys()) this.#fresh.add(id);
+    void this.#check();
+  }, 250);
 
   constructor(private readonly gw: Gateway) {
     this.#off = gw.stores.wake.subscribe("runs", () => void this.#check());
@@ -84,6 +89,7 @@ class TerminalWaiter {
   }
 
   close(): void {
+    clearInterval(this.#sweep);
     this.#off();
     for (const { off } of this.#pending.values()) off();
   }
