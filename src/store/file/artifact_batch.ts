@@ -6,49 +6,34 @@
  * names them. Each caller resolves only once its files are durable.
  */
 import { stageFile, syncDir } from "../../util/atomic.ts";
-import { stageAndMove } from "./write_batch.ts";
+import { BatchQueue, stageAndMove } from "./write_batch.ts";
 
 interface Pending {
   blobPath: string;
   content: Uint8Array;
   metaPath: string;
   meta: string;
-  resolve: () => void;
-  reject: (err: unknown) => void;
 }
 
 export class ArtifactWriteBatch {
-  #queue: Pending[] = [];
-  #running = false;
+  readonly #queue: BatchQueue<Pending>;
 
   /** `locked` runs its argument holding the artifacts lock. */
-  constructor(private readonly locked: (fn: () => Promise<void>) => Promise<void>) {}
-
-  /** Writes the blob (unless present) and then the metadata file, in the next batch. */
-  write(blobPath: string, content: Uint8Array, metaPath: string, meta: string): Promise<void> {
-    const done = Promise.withResolvers<void>();
-    this.#queue.push({ blobPath, content, metaPath, meta, resolve: done.resolve, reject: done.reject });
-    if (!this.#running) void this.#loop();
-    return done.promise;
-  }
-
-  async #loop(): Promise<void> {
-    this.#running = true;
-    while (this.#queue.length > 0) {
-      const batch = this.#queue;
-      this.#queue = [];
+  constructor(locked: (fn: () => Promise<void>) => Promise<void>) {
+    this.#queue = new BatchQueue(async (batch) => {
       const failed = new Map<Pending, unknown>();
       try {
-        await this.locked(() => this.#writeBatch(batch, failed));
+        await locked(() => this.#writeBatch(batch, failed));
       } catch (err) {
         for (const item of batch) if (!failed.has(item)) failed.set(item, err);
       }
-      for (const item of batch) {
-        if (failed.has(item)) item.reject(failed.get(item));
-        else item.resolve();
-      }
-    }
-    this.#running = false;
+      return failed;
+    });
+  }
+
+  /** Writes the blob (unless present) and then the metadata file, in the next batch. */
+  write(blobPath: string, content: Uint8Array, metaPath: string, meta: string): Promise<void> {
+    return this.#queue.add({ blobPath, content, metaPath, meta });
   }
 
   /** Records per-item failures in `failed`; throws only for what fails the whole batch. */

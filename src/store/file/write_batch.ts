@@ -37,22 +37,26 @@ export async function stageAndMove(files: StagedWrite[], errors: Map<string, unk
   return dirs;
 }
 
-interface Pending {
-  path: string;
-  data: string;
+interface Queued<T> {
+  item: T;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
 
-/** Atomic whole-file writes (temp + fsync + rename + directory fsync), batched. */
-export class AtomicWriteBatch {
-  #queue: Pending[] = [];
+/**
+ * Items added while a batch is being written form the next batch. `writeBatch` returns the items
+ * that failed (with their error); throwing fails every item of the batch.
+ */
+export class BatchQueue<T extends object> {
+  #queue: Queued<T>[] = [];
   #running = false;
 
-  /** Replaces `path` with `data`; resolves once durable. Of several writes to one path in a batch, the last wins. */
-  write(path: string, data: string): Promise<void> {
+  constructor(private readonly writeBatch: (items: T[]) => Promise<Map<T, unknown>>) {}
+
+  /** Resolves once the batch holding `item` is written (rejects with its error). */
+  add(item: T): Promise<void> {
     const done = Promise.withResolvers<void>();
-    this.#queue.push({ path, data, resolve: done.resolve, reject: done.reject });
+    this.#queue.push({ item, resolve: done.resolve, reject: done.reject });
     if (!this.#running) void this.#loop();
     return done.promise;
   }
@@ -62,21 +66,34 @@ export class AtomicWriteBatch {
     while (this.#queue.length > 0) {
       const batch = this.#queue;
       this.#queue = [];
-      const latest = new Map(batch.map((item) => [item.path, item.data]));
-      const errors = new Map<string, unknown>();
-      let failure: unknown = undefined;
+      let failed: Map<T, unknown>;
       try {
-        const files = [...latest].map(([path, data]) => ({ path, stage: () => stageFile(path, data) }));
-        await Promise.all([...await stageAndMove(files, errors)].map(syncDir));
+        failed = await this.writeBatch(batch.map((q) => q.item));
       } catch (err) {
-        failure = err;
+        failed = new Map(batch.map((q) => [q.item, err]));
       }
-      for (const item of batch) {
-        const err = errors.get(item.path) ?? failure;
-        if (err !== undefined) item.reject(err);
-        else item.resolve();
+      for (const { item, resolve, reject } of batch) {
+        if (failed.has(item)) reject(failed.get(item));
+        else resolve();
       }
     }
     this.#running = false;
+  }
+}
+
+/** Atomic whole-file writes (temp + fsync + rename + directory fsync), batched. */
+export class AtomicWriteBatch {
+  readonly #queue = new BatchQueue<{ path: string; data: string }>(async (items) => {
+    // Of several writes to one path in a batch, the last wins (renames happen in order anyway).
+    const latest = new Map(items.map((item) => [item.path, item.data]));
+    const errors = new Map<string, unknown>();
+    const files = [...latest].map(([path, data]) => ({ path, stage: () => stageFile(path, data) }));
+    await Promise.all([...await stageAndMove(files, errors)].map(syncDir));
+    return new Map(items.filter((i) => errors.has(i.path)).map((i) => [i, errors.get(i.path)]));
+  });
+
+  /** Replaces `path` with `data`; resolves once durable. */
+  write(path: string, data: string): Promise<void> {
+    return this.#queue.add({ path, data });
   }
 }
