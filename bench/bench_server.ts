@@ -28,8 +28,16 @@ export interface BenchServer {
   close(): Promise<void>;
 }
 
-/** Serves bundle `demo` (start → end) from a temp dir under ./data; close() removes everything. */
-export async function openBenchServer(store: string, runner: boolean, prefix: string): Promise<BenchServer> {
+/**
+ * Serves bundle `demo` (start → end) from a temp dir under ./data; close() removes everything.
+ * `settings`: extra ABSTRACTGATEWAY_* values (e.g. the runner's tick workers).
+ */
+export async function openBenchServer(
+  store: string,
+  runner: boolean,
+  prefix: string,
+  settings: Record<string, string> = {},
+): Promise<BenchServer> {
   setLogLevel("error");
   await Deno.mkdir("./data", { recursive: true });
   const root = await Deno.makeTempDir({ dir: "./data", prefix });
@@ -45,6 +53,7 @@ export async function openBenchServer(store: string, runner: boolean, prefix: st
     ABSTRACTGATEWAY_MAX_SSE_PER_TOKEN: "4096",
     ABSTRACTGATEWAY_AUDIT_LOG: "0",
     ABSTRACTGATEWAY_LOG_LEVEL: "error",
+    ...settings,
   });
   const gw = await openGateway(config, { runner });
   if (gw.runner) await gw.runner.ready;

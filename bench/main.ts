@@ -6,6 +6,7 @@ import { main as sseBench } from "./sse_bench.ts";
 import { main as pgBench } from "./pg_bench.ts";
 import { main as runPathBench } from "./run_path_bench.ts";
 import { main as commandPathBench } from "./command_path_bench.ts";
+import { probeFsync } from "./fsync_probe.ts";
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 const memory = (label: string) => {
@@ -22,6 +23,11 @@ memory("HTTP bench (file)");
 console.log("\n== HTTP API (SQLite store) ==");
 await httpBench(["--store", "sqlite"]);
 memory("HTTP bench (SQLite), 1000 SSE streams included");
+{
+  // What bounds every durable write below: one commit costs at least one fdatasync.
+  const f = await probeFsync("./data", 200);
+  console.log(`\nfdatasync of a 4 KiB append: p50 ${f.p50.toFixed(2)} ms, p99 ${f.p99.toFixed(2)} ms`);
+}
 console.log("\n== Run and command paths, runner on (file store) ==");
 await runPathBench([]);
 console.log("\n== Run and command paths, runner on (SQLite store) ==");

@@ -7,12 +7,18 @@ import type { CommandStore, LedgerStore, Stores } from "../store/types.ts";
 import type { GatewayMetrics } from "./gateway_metrics.ts";
 
 export function instrumentLedger(ledger: LedgerStore, metrics: GatewayMetrics): LedgerStore {
+  const appendWithRun = ledger.appendWithRun?.bind(ledger);
   return {
     async append(runId, records) {
       const length = await ledger.append(runId, records);
       metrics.ledgerAppended(records.length);
       return length;
     },
+    appendWithRun: appendWithRun && (async (run, records) => {
+      const length = await appendWithRun(run, records);
+      metrics.ledgerAppended(records.length);
+      return length;
+    }),
     read: (runId, after, limit) => ledger.read(runId, after, limit),
     count: (runId) => ledger.count(runId),
     delete: (runId) => ledger.delete(runId),

@@ -81,6 +81,12 @@ export interface LedgerPage {
 export interface LedgerStore {
   /** Appends in order, atomically as a batch; resolves with the ledger length after the append. */
   append(runId: string, records: StepRecord[]): Promise<number>;
+  /**
+   * Optional (backends that hold runs and ledger in one database): appends `records` to `run`'s
+   * ledger and saves `run` as ONE durable write — after a crash both are there or neither. Callers
+   * without it append first, then save.
+   */
+  appendWithRun?(run: RunState, records: StepRecord[]): Promise<number>;
   /** `after` = number of records already consumed (an offset, not an id). */
   read(runId: string, after: number, limit: number): Promise<LedgerPage>;
   count(runId: string): Promise<number>;

@@ -31,24 +31,39 @@ export interface AtomicWriteOptions {
   mode?: number;
 }
 
-export async function writeFileAtomic(
-  path: string,
-  data: Uint8Array | string,
-  options: AtomicWriteOptions = {},
-): Promise<void> {
+/**
+ * First half of an atomic write: `data` in a fresh hidden temp file beside `path`, fsynced. Returns
+ * the temp path; the caller moves it into place (rename / link), removes it on failure, and fsyncs
+ * the directory — once for many staged files when it writes a batch.
+ */
+export async function stageFile(path: string, data: Uint8Array | string, mode?: number): Promise<string> {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   const suffix = crypto.randomUUID().replaceAll("-", "").slice(0, 16);
   const tmp = join(dirname(path), `.${basename(path)}.${suffix}.tmp`);
-  let moved = false;
   try {
     const file = await Deno.open(tmp, { write: true, createNew: true });
     try {
-      if (options.mode !== undefined) await Deno.chmod(tmp, options.mode);
+      if (mode !== undefined) await Deno.chmod(tmp, mode);
       await writeAll(file, bytes);
       await file.syncData();
     } finally {
       file.close();
     }
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+  return tmp;
+}
+
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  const tmp = await stageFile(path, data, options.mode);
+  let moved = false;
+  try {
     if (options.overwrite === false) {
       await Deno.link(tmp, path);
     } else {

@@ -1,8 +1,9 @@
 /**
  * The crash window of resume / cancel / terminal transitions: records are appended before the run is
  * saved (so a client that sees the saved state and re-reads the ledger gets every record). A crash in
- * between is simulated by a run store whose next matching save fails; the redo through a healthy
- * runtime on the same stores must not append the synthetic records a second time.
+ * between is simulated by a run store whose next matching save fails (or, where runs end in one write,
+ * by that write failing); the redo through a healthy runtime on the same stores must not append the
+ * synthetic records a second time.
  */
 import assert from "node:assert/strict";
 import type { WorkflowSpec } from "../../src/runtime/spec.ts";
@@ -14,26 +15,34 @@ import { type Harness, ledgerOf, openHarness } from "./harness.ts";
 
 const CRASH = "simulated crash before the run save";
 
-/** A runtime on `h`'s stores whose first run save matching `when` throws, as if the process died there. */
+/**
+ * A runtime on `h`'s stores whose first run save matching `when` throws, as if the process died there.
+ * Where the store ends a run in one write (`ledger.appendWithRun`, SQLite), that write is the one that
+ * fails: the crash then lands before the terminal records and the run state, both unwritten.
+ */
 function crashingRuntime(h: Harness, when: (run: RunState) => boolean): WorkflowRuntime {
-  const real = h.stores.runs;
   let crashed = false;
-  const runs = new Proxy(real, {
-    get(target, prop) {
-      if (prop === "save") {
-        return (run: RunState) => {
+  const crashing = <T extends object>(real: T, method: string) =>
+    new Proxy(real, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target);
+        if (typeof value !== "function") return value;
+        if (prop !== method) return value.bind(target);
+        return (run: RunState, ...rest: unknown[]) => {
           if (!crashed && when(run)) {
             crashed = true;
             return Promise.reject(new Error(CRASH));
           }
-          return target.save(run);
+          return value.call(target, run, ...rest);
         };
-      }
-      const value = Reflect.get(target, prop, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  const stores: Stores = { ...h.stores, runs, close: () => Promise.resolve() };
+      },
+    });
+  const stores: Stores = {
+    ...h.stores,
+    runs: crashing(h.stores.runs, "save"),
+    ledger: crashing(h.stores.ledger, "appendWithRun"),
+    close: () => Promise.resolve(),
+  };
   return new WorkflowRuntime({
     stores,
     workflows: { getWorkflow: () => undefined },

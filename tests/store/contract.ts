@@ -198,6 +198,9 @@ export function storeContract(backend: string, factory: StoreFactory): void {
     const seen: number[] = [];
     const reader = (async () => {
       while (!done) {
+        // Like a real reader (an HTTP request), yield to the event loop between reads: a loop of
+        // microtasks alone would starve the writers' commits (SQLite group commit, async fsyncs).
+        await new Promise((r) => setTimeout(r, 0));
         const { items } = await ledger.read("race", 0, 10_000);
         seen.push(items.length);
         assert.equal(new Set(items.map((r) => r.step_id)).size, items.length, "no duplicate in a read");

@@ -26,22 +26,52 @@ export async function appendRecords(host: EngineHost, runId: string, records: St
 }
 
 /**
- * Appends `records` followed by the run's terminal `abstract.status` record, in one batch — unless
- * the ledger already holds that status record: then the batch was appended before a crash that
- * prevented the run save, and it is not written twice.
+ * The records to append for a terminal transition: `records` followed by the run's terminal
+ * `abstract.status` record — none when the ledger already holds that status record (the batch was
+ * appended before a crash that prevented the run save, and it is not written twice).
  */
+async function terminalBatch(
+  host: EngineHost,
+  run: RunState,
+  status: RunStatus,
+  records: StepRecord[],
+): Promise<StepRecord[]> {
+  const terminal = terminalStatusRecord(run, status);
+  const key = terminal.idempotency_key;
+  if (await scanFromNewest(host.stores.ledger, run.run_id, (r) => r.idempotency_key === key || undefined)) {
+    return [];
+  }
+  return [...records, terminal];
+}
+
+/** Appends `records` followed by the run's terminal `abstract.status` record, in one batch (once). */
 export async function appendTerminalRecords(
   host: EngineHost,
   run: RunState,
   status: RunStatus,
   records: StepRecord[],
 ): Promise<void> {
-  const terminal = terminalStatusRecord(run, status);
-  const key = terminal.idempotency_key;
-  if (await scanFromNewest(host.stores.ledger, run.run_id, (r) => r.idempotency_key === key || undefined)) {
-    return;
+  await appendRecords(host, run.run_id, await terminalBatch(host, run, status, records));
+}
+
+/**
+ * Ends a run: its terminal records, then the run — as one durable write where the store offers it
+ * (SQLite: one transaction), else records first, then the run.
+ */
+async function commitTerminal(
+  host: EngineHost,
+  run: RunState,
+  status: RunStatus,
+  records: StepRecord[],
+): Promise<void> {
+  const batch = await terminalBatch(host, run, status, records);
+  const { ledger } = host.stores;
+  if (!ledger.appendWithRun) {
+    await appendRecords(host, run.run_id, batch);
+    return await saveRun(host, run);
   }
-  await appendRecords(host, run.run_id, [...records, terminal]);
+  run.updated_at = nowIso();
+  await ledger.appendWithRun(run, batch);
 }
 
 /** Completes the run; `withRecord` adds the `{completed, output}` record (complete_output plans). */
@@ -59,8 +89,7 @@ export async function completeRun(
   run.output = output;
   run.waiting = null;
   run.error = null;
-  await appendTerminalRecords(host, run, "completed", records);
-  await saveRun(host, run);
+  await commitTerminal(host, run, "completed", records);
   return run;
 }
 
@@ -76,7 +105,6 @@ export async function failRun(
   run.status = "failed";
   run.error = error;
   run.waiting = null;
-  await appendTerminalRecords(host, run, "failed", records);
-  await saveRun(host, run);
+  await commitTerminal(host, run, "failed", records);
   return run;
 }

@@ -11,7 +11,7 @@ import { StoreValidationError } from "../errors.ts";
 import { assertId, isPlainObject } from "../validate.ts";
 import { nowIso } from "../../util/time.ts";
 import { isNotFound, readIfExists, removeIfExists } from "./fsutil.ts";
-import { writeFileAtomic } from "../../util/atomic.ts";
+import { ArtifactWriteBatch } from "./artifact_batch.ts";
 import { FileLock } from "./lock.ts";
 import type { JsonObject } from "../../runtime/types.ts";
 import { sha256Hex } from "../../util/hash.ts";
@@ -61,6 +61,8 @@ export class FileArtifactStore implements ArtifactStore {
   readonly #blobs: string;
   readonly #refs: string;
   #lock: FileLock | null = null;
+  /** Concurrent store() calls share one lock hold and one directory fsync. */
+  readonly #batch = new ArtifactWriteBatch((fn) => this.#locked(fn));
 
   constructor(dataDir: string) {
     this.#root = join(dataDir, "artifacts");
@@ -96,12 +98,12 @@ export class FileArtifactStore implements ArtifactStore {
       metadata: options.metadata ?? {},
       filename: options.filename ?? null,
     };
-    await this.#locked(async () => {
-      const blobPath = join(this.#blobs, `${blobId}.bin`);
-      const existing = await Deno.stat(blobPath).catch(() => null);
-      if (existing?.size !== content.length) await writeFileAtomic(blobPath, content);
-      await writeFileAtomic(join(this.#refs, `${artifactId}.meta`), JSON.stringify(meta, null, 2));
-    });
+    await this.#batch.write(
+      join(this.#blobs, `${blobId}.bin`),
+      content,
+      join(this.#refs, `${artifactId}.meta`),
+      JSON.stringify(meta, null, 2),
+    );
     return meta;
   }
 

@@ -29,7 +29,7 @@ import {
 } from "../validate.ts";
 import { errorText } from "../../util/log.ts";
 import { readIfExists, removeIfExists } from "./fsutil.ts";
-import { writeFileAtomic } from "../../util/atomic.ts";
+import { AtomicWriteBatch } from "./write_batch.ts";
 
 /** Timestamps closer than this to "now" may not change on the next write (coarse fs clocks). */
 const RACY_MS = 50;
@@ -88,6 +88,8 @@ export class FileRunStore implements RunStore {
   #errors = new Map<string, string>();
   /** Run files another process touched since the last refresh (while watched). */
   #dirty = new Set<string>();
+  /** Group commit: concurrent saves share one directory fsync. */
+  readonly #writes = new AtomicWriteBatch();
   #watching = false;
   /** When the last full scan started, and the directory stamp it saw. */
   #fullAt = -Infinity;
@@ -117,7 +119,7 @@ export class FileRunStore implements RunStore {
   async save(run: RunState): Promise<void> {
     assertRun(run);
     const path = this.#path(run.run_id);
-    await writeFileAtomic(path, JSON.stringify(run, null, 2));
+    await this.#writes.write(path, JSON.stringify(run, null, 2));
     this.#remember(runFileName(run.run_id), path, summarize(run));
     this.wake.publish(runTopic(run.run_id));
   }

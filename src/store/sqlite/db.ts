@@ -5,6 +5,7 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { migrateSchema } from "./schema.ts";
+import { GroupCommit } from "./group_commit.ts";
 
 const BUSY_TIMEOUT_MS = 5000;
 /** Prepared statements kept per connection (list queries vary their text with their filters). */
@@ -16,6 +17,7 @@ export class SqliteDb {
   readonly db: DatabaseSync;
   /** SQL text → prepared statement, least recently used first (preparing costs more than running). */
   readonly #statements = new Map<string, StatementSync>();
+  readonly #group: GroupCommit;
 
   constructor(readonly path: string) {
     this.db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
@@ -28,6 +30,20 @@ export class SqliteDb {
       this.db.close();
       throw err;
     }
+    this.#group = new GroupCommit(this.db, `${path}-wal`);
+  }
+
+  /**
+   * `fn` in a write transaction shared with the other writes requested in this event-loop turn
+   * (group commit); resolves once that transaction committed.
+   */
+  writeGrouped<T>(fn: () => T): Promise<T> {
+    return this.#group.write(fn);
+  }
+
+  /** Commits queued grouped writes and waits until all of them are durable and answered. */
+  drain(): Promise<void> {
+    return this.#group.drain();
   }
 
   /** A write transaction taking the write lock up front (BEGIN IMMEDIATE), so it never deadlocks. */
@@ -72,6 +88,7 @@ export class SqliteDb {
   }
 
   close(): void {
+    if (this.db.isOpen) this.#group.close();
     this.#statements.clear();
     if (this.db.isOpen) this.db.close();
   }

@@ -3,12 +3,13 @@
  * `ledger_heads.last_seq` in the same BEGIN IMMEDIATE transaction as the inserts (1-based,
  * contiguous). Offset `after` = seq - 1, so a page is `seq > after ORDER BY seq LIMIT n`.
  */
-import type { StepRecord } from "../../runtime/types.ts";
+import type { RunState, StepRecord } from "../../runtime/types.ts";
 import type { LedgerPage, LedgerStore, WakeBus } from "../types.ts";
 import { parseLedgerRows } from "../sql_rows.ts";
-import { assertId, assertLedgerPage, assertLedgerRecords } from "../validate.ts";
-import { ledgerTopic } from "../wake.ts";
+import { assertId, assertLedgerPage, assertLedgerRecords, assertRun } from "../validate.ts";
+import { ledgerTopic, runTopic } from "../wake.ts";
 import { type SqliteDb, task } from "./db.ts";
+import { upsertRun } from "./runs.ts";
 
 /** Appends records for a run inside the caller's write transaction; returns the new length. */
 export function insertLedger(sql: SqliteDb, runId: string, records: unknown[]): number {
@@ -28,15 +29,31 @@ export function insertLedger(sql: SqliteDb, runId: string, records: unknown[]): 
 export class SqliteLedgerStore implements LedgerStore {
   constructor(private readonly sql: SqliteDb, private readonly wake: WakeBus) {}
 
-  append(runId: string, records: StepRecord[]): Promise<number> {
-    return task(() => {
+  async append(runId: string, records: StepRecord[]): Promise<number> {
+    await task(() => {
       assertId("run_id", runId);
       assertLedgerRecords(records);
-      if (records.length === 0) return this.#count(runId);
-      const length = this.sql.write(() => insertLedger(this.sql, runId, records));
-      this.wake.publish(ledgerTopic(runId));
-      return length;
     });
+    if (records.length === 0) return this.#count(runId);
+    // Group commit: appends from concurrent ticks share one transaction (one fsync).
+    const length = await this.sql.writeGrouped(() => insertLedger(this.sql, runId, records));
+    this.wake.publish(ledgerTopic(runId));
+    return length;
+  }
+
+  async appendWithRun(run: RunState, records: StepRecord[]): Promise<number> {
+    await task(() => {
+      assertRun(run);
+      assertLedgerRecords(records);
+    });
+    const length = await this.sql.writeGrouped(() => {
+      const n = records.length > 0 ? insertLedger(this.sql, run.run_id, records) : this.#count(run.run_id);
+      upsertRun(this.sql, run);
+      return n;
+    });
+    if (records.length > 0) this.wake.publish(ledgerTopic(run.run_id));
+    this.wake.publish(runTopic(run.run_id));
+    return length;
   }
 
   read(runId: string, after: number, limit: number): Promise<LedgerPage> {

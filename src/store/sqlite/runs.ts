@@ -47,13 +47,11 @@ export function upsertRun(sql: SqliteDb, run: RunState): void {
 export class SqliteRunStore implements RunStore {
   constructor(private readonly sql: SqliteDb, private readonly wake: WakeBus) {}
 
-  save(run: RunState): Promise<void> {
-    return task(() => {
-      assertRun(run);
-      this.sql.write(() => upsertRun(this.sql, run));
-      this.wake.publish(runTopic(run.run_id));
-      return;
-    });
+  async save(run: RunState): Promise<void> {
+    await task(() => assertRun(run));
+    // Group commit: saves from concurrent requests and ticks share one transaction (one fsync).
+    await this.sql.writeGrouped(() => upsertRun(this.sql, run));
+    this.wake.publish(runTopic(run.run_id));
   }
 
   load(runId: string): Promise<RunState | null> {

@@ -22,6 +22,7 @@ export function openSqliteStores(dataDir: string, dbPath: string): Stores {
     async close() {
       await wake.close();
       await artifacts.close();
+      await sql.drain();
       sql.close();
     },
   };

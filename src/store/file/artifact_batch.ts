@@ -1,0 +1,70 @@
+/**
+ * Group commit for artifact files: `store()` calls that arrive while a batch is being written (the
+ * workflow snapshot of every run start, for one) are written together under one hold of the
+ * artifacts lock, their temp files fsynced in parallel and each directory fsynced once per batch
+ * instead of once per file. Blobs are moved into place and made durable before any metadata that
+ * names them. Each caller resolves only once its files are durable.
+ */
+import { stageFile, syncDir } from "../../util/atomic.ts";
+import { BatchQueue, stageAndMove } from "./write_batch.ts";
+
+interface Pending {
+  blobPath: string;
+  content: Uint8Array;
+  metaPath: string;
+  meta: string;
+}
+
+export class ArtifactWriteBatch {
+  readonly #queue: BatchQueue<Pending>;
+
+  /** `locked` runs its argument holding the artifacts lock. */
+  constructor(locked: (fn: () => Promise<void>) => Promise<void>) {
+    this.#queue = new BatchQueue(async (batch) => {
+      const failed = new Map<Pending, unknown>();
+      try {
+        await locked(() => this.#writeBatch(batch, failed));
+      } catch (err) {
+        for (const item of batch) if (!failed.has(item)) failed.set(item, err);
+      }
+      return failed;
+    });
+  }
+
+  /** Writes the blob (unless present) and then the metadata file, in the next batch. */
+  write(blobPath: string, content: Uint8Array, metaPath: string, meta: string): Promise<void> {
+    return this.#queue.add({ blobPath, content, metaPath, meta });
+  }
+
+  /** Records per-item failures in `failed`; throws only for what fails the whole batch. */
+  async #writeBatch(batch: Pending[], failed: Map<Pending, unknown>): Promise<void> {
+    const blobs = new Map(batch.map((item) => [item.blobPath, item.content]));
+    const blobErrors = new Map<string, unknown>();
+    const movedBlobs = await stageAndMove(
+      [...blobs].map(([path, content]) => ({
+        path,
+        stage: async () => {
+          const existing = await Deno.stat(path).catch(() => null);
+          return existing?.size === content.length ? null : await stageFile(path, content);
+        },
+      })),
+      blobErrors,
+    );
+    // A metadata file never names a blob that is not durable yet.
+    if (movedBlobs.size > 0) await Promise.all([...movedBlobs].map(syncDir));
+    const live = batch.filter((item) => {
+      const err = blobErrors.get(item.blobPath);
+      if (err !== undefined) failed.set(item, err);
+      return err === undefined;
+    });
+    const metaErrors = new Map<string, unknown>();
+    const movedMetas = await stageAndMove(
+      live.map((item) => ({ path: item.metaPath, stage: () => stageFile(item.metaPath, item.meta) })),
+      metaErrors,
+    );
+    for (const item of live) {
+      if (metaErrors.has(item.metaPath)) failed.set(item, metaErrors.get(item.metaPath));
+    }
+    await Promise.all([...movedMetas].map(syncDir));
+  }
+}
