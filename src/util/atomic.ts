@@ -31,16 +31,13 @@ export interface AtomicWriteOptions {
   mode?: number;
 }
 
-export async function writeFileAtomic(
+export function writeFileAtomic(
   path: string,
   data: Uint8Array | string,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  const suffix = crypto.randomUUID().replaceAll("-", "").slice(0, 16);
-  const tmp = join(dirname(path), `.${basename(path)}.${suffix}.tmp`);
-  let moved = false;
-  try {
+  return placeAtomic(path, options, async (tmp) => {
     const file = await Deno.open(tmp, { write: true, createNew: true });
     try {
       if (options.mode !== undefined) await Deno.chmod(tmp, options.mode);
@@ -49,6 +46,37 @@ export async function writeFileAtomic(
     } finally {
       file.close();
     }
+  });
+}
+
+/** Copies `source` to `path` the same crash-safe way (the copy is made by the OS, not through memory). */
+export function copyFileAtomic(
+  source: string,
+  path: string,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  return placeAtomic(path, options, async (tmp) => {
+    await Deno.copyFile(source, tmp);
+    if (options.mode !== undefined) await Deno.chmod(tmp, options.mode);
+    const file = await Deno.open(tmp, { write: true });
+    try {
+      await file.syncData();
+    } finally {
+      file.close();
+    }
+  });
+}
+
+/** Fills a hidden temp file beside `path` with `fill`, then moves it into place and fsyncs the directory. */
+async function placeAtomic(
+  path: string,
+  options: AtomicWriteOptions,
+  fill: (tmp: string) => Promise<void>,
+): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${tempSuffix()}.tmp`);
+  let moved = false;
+  try {
+    await fill(tmp);
     if (options.overwrite === false) {
       await Deno.link(tmp, path);
     } else {
@@ -60,6 +88,9 @@ export async function writeFileAtomic(
   }
   await syncDir(dirname(path));
 }
+
+/** 16 hex characters: the random part of a temp name that sweepStaleTemps recognises. */
+export const tempSuffix = (): string => crypto.randomUUID().replaceAll("-", "").slice(0, 16);
 
 /** The temp names writeFileAtomic uses: `.<target>.<16 hex>.tmp`. */
 const TEMP_NAME = /^\..+\.[0-9a-f]{16}\.tmp$/;
