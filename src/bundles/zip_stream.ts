@@ -8,6 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { Inflate } from "fflate";
+import { concatBytes } from "../util/bytes.ts";
 import { BundleError } from "./types.ts";
 import { checkEntries, corruptEntry, crc32, type EntryInfo, type ZipLimits } from "./zip.ts";
 
@@ -148,13 +149,7 @@ async function inflateEntry(src: ZipSource, e: CentralEntry): Promise<Uint8Array
     }
   } while (off < e.size);
   if (produced !== e.originalSize || crc !== e.crc) throw corruptEntry(e.name);
-  const out = new Uint8Array(produced);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(...parts);
 }
 
 /** Opens `src` as a zip after checking every entry's name, the entry count and declared sizes. */

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { BodyReadError, BodyTooLargeError } from "../security/body_deadline.ts";
 import { tempSuffix, writeAll } from "../util/atomic.ts";
 import { HttpError } from "./errors.ts";
+import { concatBytes } from "../util/bytes.ts";
 
 /** Errors of the body read itself keep their own status (408, 413), not the client's syntax (400). */
 function asMultipartError(err: unknown): unknown {
@@ -165,14 +166,6 @@ function indexOf(hay: Uint8Array, needle: Uint8Array, from = 0): number {
   return -1;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
 /** `name` and `filename` (null when absent) of a part's Content-Disposition. */
 function disposition(headerBlock: string): { name: string; filename: string | null } {
   const line = headerBlock.split("\r\n").find((l) => /^content-disposition\s*:/i.test(l));
@@ -199,7 +192,7 @@ async function parseMultipart(
   const more = async (what: string) => {
     const next = await reader.read();
     if (next.done) throw new Error(`the body ended ${what}`);
-    buf = concat(buf, next.value);
+    buf = concatBytes(buf, next.value);
   };
   /** Reads until `needle` is in the buffer; returns its index. */
   const find = async (needle: Uint8Array, max: number, what: string) => {
