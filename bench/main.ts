@@ -4,6 +4,7 @@ import { main as httpBench } from "./http_bench.ts";
 import { main as soakBench } from "./soak_bench.ts";
 import { main as pgBench } from "./pg_bench.ts";
 import { main as runPathBench } from "./run_path_bench.ts";
+import { main as uploadBench } from "./upload_bench.ts";
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 const memory = (label: string) => {
@@ -27,6 +28,8 @@ await runPathBench(["--store", "sqlite"]);
 memory("run path benches");
 console.log("\n== Soak: slow clients + normal load (file store, separate server process) ==");
 await soakBench(["--seconds", Deno.env.get("GATEWAY_SOAK_S") ?? "120"]);
+console.log("\n== Bundle upload: ~60 MB, health liveness and peak RSS (separate server process) ==");
+await uploadBench(["--rounds", "1"]);
 console.log("\n== PostgreSQL store ==");
 await pgBench();
 memory("PostgreSQL bench");

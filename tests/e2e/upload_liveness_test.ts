@@ -10,43 +10,18 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { unzipSync, zipSync } from "fflate";
 import { permissionFlags } from "../../release/flags.ts";
-import { makeBundle, startEndFlow } from "../helpers/bundles.ts";
+import {
+  bigBundle,
+  bigUploadBundle,
+  MIB,
+  randomBytes,
+  startHealthProbe,
+  uploadRequest,
+} from "../helpers/big_upload.ts";
 import { startServe } from "../helpers/gateway_process.ts";
 import { REPO_ROOT } from "../helpers/paths.ts";
 
 const LIVENESS_BOUND_MS = 1000;
-const MIB = 1024 * 1024;
-
-function randomBytes(n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i += 65536) crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65536)));
-  return out;
-}
-
-/** Hex text of random bytes: deflates about 2:1. */
-function hexText(n: number): Uint8Array {
-  const digits = new TextEncoder().encode("0123456789abcdef");
-  const out = randomBytes(n);
-  for (let i = 0; i < n; i++) out[i] = digits[out[i] & 15];
-  return out;
-}
-
-/** manifest + one flow + `extra` entries, zipped (level 0 = stored for the incompressible part). */
-function bigBundle(extra: Record<string, [Uint8Array, { level: 0 | 1 }]>): Uint8Array {
-  const small = makeBundle({ bundleId: "big", version: "1.0.0", flows: { root: startEndFlow("root") } });
-  return zipSync({ ...unzipSync(small), ...extra });
-}
-
-/** The multipart body, encoded before the probe starts (so the client's own encoding cannot delay it). */
-async function uploadRequest(
-  bytes: Uint8Array,
-): Promise<{ body: Uint8Array<ArrayBuffer>; contentType: string }> {
-  const form = new FormData();
-  form.append("file", new Blob([bytes as Uint8Array<ArrayBuffer>]), "big.flow");
-  const encoded = new Response(form);
-  const contentType = encoded.headers.get("content-type")!;
-  return { body: new Uint8Array(await encoded.arrayBuffer()), contentType };
-}
 
 async function postBundle(url: string, auth: Record<string, string>, bytes: Uint8Array) {
   const form = new FormData();
@@ -71,49 +46,13 @@ function declaredHuge(): Uint8Array {
   return zip;
 }
 
-/**
- * Asks `<url>/api/health` every 50 ms from its own process (the test's event loop is busy sending the
- * upload), until stopped; resolves with the slowest answer seen.
- */
-function startHealthProbe(url: string): { stop(): Promise<{ worst: number; probes: number }> } {
-  const script = `
-    let stop = false, worst = 0, probes = 0;
-    (async () => { for await (const _ of Deno.stdin.readable) {} stop = true; })();
-    while (!stop) {
-      const t0 = performance.now();
-      const res = await fetch(${JSON.stringify(url)} + "/api/health");
-      await res.body?.cancel();
-      worst = Math.max(worst, performance.now() - t0);
-      probes++;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    console.log(JSON.stringify({ worst, probes }));
-    Deno.exit(0);`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--no-config", script],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  return {
-    async stop() {
-      await child.stdin.close();
-      const out = await child.output();
-      return JSON.parse(new TextDecoder().decode(out.stdout));
-    },
-  };
-}
-
 Deno.test("a 45 MB bundle upload keeps /api/health answering promptly; zip bombs get a clear 400/413", async () => {
   const home = await Deno.makeTempDir({ prefix: "gw-upload-" });
   const launch = { cwd: home, flags: ["--config", join(REPO_ROOT, "deno.json"), ...permissionFlags()] };
   const gw = await startServe({ ABSTRACTGATEWAY_AUTH_TOKEN: "upload-token" }, [], 30_000, launch);
   const auth = { Authorization: "Bearer upload-token" };
   try {
-    const bundle = bigBundle({
-      "assets/noise.bin": [randomBytes(35 * MIB), { level: 0 }],
-      "assets/text.txt": [hexText(20 * MIB), { level: 1 }],
-    });
+    const bundle = bigUploadBundle(35, 20);
     assert.ok(bundle.length > 40 * MIB, `bundle is ${bundle.length} bytes`);
     const request = await uploadRequest(bundle);
 
