@@ -91,7 +91,9 @@ async function readCentralDirectory(src: ZipSource, limits: ZipLimits): Promise<
   if (cdOffset + cdSize > tailStart + eocd) throw notZip("central directory out of bounds");
   const cd = await src.read(cdOffset, cdSize);
   const view = new DataView(cd.buffer, cd.byteOffset, cd.byteLength);
-  const decoder = new TextDecoder();
+  // Names are UTF-8 when flag bit 11 says so, else Latin-1 (as fflate, the in-memory reader, reads them).
+  const utf8 = new TextDecoder();
+  const latin1 = new TextDecoder("latin1");
   const entries: CentralEntry[] = [];
   let at = 0;
   for (let i = 0; i < count; i++) {
@@ -99,7 +101,9 @@ async function readCentralDirectory(src: ZipSource, limits: ZipLimits): Promise<
     const nameLen = view.getUint16(at + 28, true);
     if (at + 46 + nameLen > cd.length) throw notZip("bad central directory");
     entries.push({
-      name: decoder.decode(cd.subarray(at + 46, at + 46 + nameLen)),
+      name: (view.getUint16(at + 8, true) & 0x800 ? utf8 : latin1).decode(
+        cd.subarray(at + 46, at + 46 + nameLen),
+      ),
       method: view.getUint16(at + 10, true),
       crc: view.getUint32(at + 16, true),
       size: view.getUint32(at + 20, true),
