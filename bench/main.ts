@@ -7,6 +7,7 @@ import { main as pgBench } from "./pg_bench.ts";
 import { main as runPathBench } from "./run_path_bench.ts";
 import { main as commandPathBench } from "./command_path_bench.ts";
 import { probeFsync } from "./fsync_probe.ts";
+import { main as uploadBench } from "./upload_bench.ts";
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 const memory = (label: string) => {
@@ -46,6 +47,8 @@ const baseline = Deno.env.get("GATEWAY_BENCH_BASELINE");
 await sseBench(baseline ? ["--baseline", baseline] : []);
 console.log("\n== Memory soak: steady mixed load (file store, separate server process) ==");
 await soakBench(["--mode", "memory", "--seconds", Deno.env.get("GATEWAY_MEMORY_SOAK_S") ?? "600"]);
+console.log("\n== Bundle upload: ~60 MB, health liveness and peak RSS (separate server process) ==");
+await uploadBench(["--rounds", "1"]);
 console.log("\n== PostgreSQL store ==");
 await pgBench();
 memory("PostgreSQL bench");

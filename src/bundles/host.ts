@@ -5,10 +5,11 @@
  */
 import { join, resolve } from "node:path";
 import { logger } from "../util/log.ts";
-import { writeFileAtomic } from "../util/atomic.ts";
+import { copyFileAtomic, writeFileAtomic } from "../util/atomic.ts";
 import { openDeprecations } from "./deprecations.ts";
 import { DYNAMIC_FLOWS_DIR, loadDynamicFlows, readDynamicFlowSync, writeDynamicFlow } from "./dynamic.ts";
-import { readBundleManifest, readFlowBundle, type ReadOptions } from "./reader.ts";
+import { readBundleManifestFrom, readFlowBundleFrom, type ReadOptions } from "./reader.ts";
+import { bytesSource, withFileSource, type ZipSource } from "./zip_stream.ts";
 import { listFlowFiles, loadFlowFiles } from "./scan.ts";
 import {
   BundleError,
@@ -122,20 +123,33 @@ class FlowBundleHost implements BundleHost {
     return this.#exclusive(() => this.#load());
   }
 
-  async install(bytes: Uint8Array, options: { overwrite: boolean }): Promise<LoadedBundle> {
+  async install(
+    bundle: Uint8Array | { path: string },
+    options: { overwrite: boolean },
+  ): Promise<LoadedBundle> {
     try {
-      return await this.#install(bytes, options);
+      if (bundle instanceof Uint8Array) {
+        return await this.#install(bytesSource(bundle), (target) => writeFileAtomic(target, bundle), options);
+      }
+      return await withFileSource(
+        bundle.path,
+        (src) => this.#install(src, (target) => copyFileAtomic(bundle.path, target), options),
+      );
     } catch (err) {
       throw this.#explainDenied(err);
     }
   }
 
-  async #install(bytes: Uint8Array, options: { overwrite: boolean }): Promise<LoadedBundle> {
-    if (bytes.length > this.#maxBundleBytes) {
-      throw new BundleError(`Bundle too large (${bytes.length} bytes > ${this.#maxBundleBytes} bytes)`, 413);
+  async #install(
+    src: ZipSource,
+    place: (target: string) => Promise<void>,
+    options: { overwrite: boolean },
+  ): Promise<LoadedBundle> {
+    if (src.size > this.#maxBundleBytes) {
+      throw new BundleError(`Bundle too large (${src.size} bytes > ${this.#maxBundleBytes} bytes)`, 413);
     }
-    if (bytes.length === 0) throw new BundleError("Bundle content is empty");
-    const bundle = readFlowBundle(bytes, this.#readOptions);
+    if (src.size === 0) throw new BundleError("Bundle content is empty");
+    const bundle = await readFlowBundleFrom(src, this.#readOptions);
     return await this.#exclusive(async () => {
       const dir = await this.#writableDir();
       const name = `${bundle.ref}.flow`;
@@ -145,7 +159,7 @@ class FlowBundleHost implements BundleHost {
       if (!options.overwrite && (holders.length > 0 || await exists(target))) {
         throw new BundleError(`Bundle already installed: ${name}`);
       }
-      await writeFileAtomic(target, bytes);
+      await place(target);
       // Overwriting replaces the version wherever it was installed (e.g. as `demo.flow`).
       for (const path of holders) await Deno.remove(path);
       await this.#load();
@@ -196,7 +210,7 @@ class FlowBundleHost implements BundleHost {
     const out: string[] = [];
     for (const f of files) {
       try {
-        const m = readBundleManifest(await Deno.readFile(f.realPath), this.#readOptions);
+        const m = await withFileSource(f.realPath, (src) => readBundleManifestFrom(src, this.#readOptions));
         if (m.bundle_id === bundleId && (version === undefined || m.bundle_version === version)) {
           out.push(f.path);
         }

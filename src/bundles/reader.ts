@@ -5,13 +5,18 @@ import { parseManifest } from "./manifest.ts";
 import { namespaceFlow, workflowIdOf } from "./namespace.ts";
 import { BundleError, type BundleManifest, type LoadedBundle, type VisualFlow } from "./types.ts";
 import { DEFAULT_ZIP_LIMITS, openSafeZip, type SafeZip, type ZipLimits } from "./zip.ts";
+import { type AsyncSafeZip, openSafeZipStream, sha256Source, type ZipSource } from "./zip_stream.ts";
 
 export type ReadOptions = Partial<ZipLimits>;
 
 const MANIFEST = "manifest.json";
 
+function requireManifest(names: ReadonlySet<string>): void {
+  if (!names.has(MANIFEST)) throw new BundleError("Bundle has no manifest.json at the archive root");
+}
+
 function readManifestFrom(zip: SafeZip): BundleManifest {
-  if (!zip.names.has(MANIFEST)) throw new BundleError("Bundle has no manifest.json at the archive root");
+  requireManifest(zip.names);
   return parseManifest(zip.extract([MANIFEST])[MANIFEST]);
 }
 
@@ -47,15 +52,8 @@ function siblingNames(manifest: BundleManifest, raw: Record<string, VisualFlow>)
   return names;
 }
 
-/**
- * Validates and namespaces a bundle held in memory (`file` is null; the host fills it in).
- * Throws BundleError with a message naming the problem.
- */
-export function readFlowBundle(bytes: Uint8Array, options: ReadOptions = {}): LoadedBundle {
-  const zip = openSafeZip(bytes, { ...DEFAULT_ZIP_LIMITS, ...options });
-  const manifest = readManifestFrom(zip);
-  const paths = Object.values(manifest.flows);
-  const files = zip.extract(paths);
+/** Parses and namespaces the flows of `manifest` from the inflated `files` (path -> bytes). */
+function assemble(manifest: BundleManifest, files: Record<string, Uint8Array>, sha256: string): LoadedBundle {
   const raw: Record<string, VisualFlow> = {};
   for (const [flowId, path] of Object.entries(manifest.flows)) {
     raw[flowId] = parseFlow(flowId, path, files[path]);
@@ -68,7 +66,40 @@ export function readFlowBundle(bytes: Uint8Array, options: ReadOptions = {}): Lo
     manifest,
     ref: `${manifest.bundle_id}@${manifest.bundle_version}`,
     file: null,
-    sha256: sha256Hex(bytes),
+    sha256,
     flows: raw,
   };
+}
+
+/**
+ * Validates and namespaces a bundle held in memory (`file` is null; the host fills it in).
+ * Throws BundleError with a message naming the problem.
+ */
+export function readFlowBundle(bytes: Uint8Array, options: ReadOptions = {}): LoadedBundle {
+  const zip = openSafeZip(bytes, { ...DEFAULT_ZIP_LIMITS, ...options });
+  const manifest = readManifestFrom(zip);
+  return assemble(manifest, zip.extract(Object.values(manifest.flows)), sha256Hex(bytes));
+}
+
+/**
+ * The same as readFlowBundle for an archive read piece by piece (a bundle file or a spooled upload):
+ * inflation and hashing proceed in slices, so a large bundle never holds the event loop for long.
+ */
+export async function readFlowBundleFrom(src: ZipSource, options: ReadOptions = {}): Promise<LoadedBundle> {
+  const zip = await openSafeZipStream(src, { ...DEFAULT_ZIP_LIMITS, ...options });
+  const manifest = await manifestOf(zip);
+  return assemble(manifest, await zip.extract(Object.values(manifest.flows)), await sha256Source(src));
+}
+
+/** Only the manifest of an archive read piece by piece. */
+export async function readBundleManifestFrom(
+  src: ZipSource,
+  options: ReadOptions = {},
+): Promise<BundleManifest> {
+  return await manifestOf(await openSafeZipStream(src, { ...DEFAULT_ZIP_LIMITS, ...options }));
+}
+
+async function manifestOf(zip: AsyncSafeZip): Promise<BundleManifest> {
+  requireManifest(zip.names);
+  return parseManifest((await zip.extract([MANIFEST]))[MANIFEST]);
 }

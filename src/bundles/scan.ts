@@ -3,7 +3,8 @@
  * or the flows dir itself when it is one file. Bad bundles are reported, never fatal.
  */
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { readFlowBundle, type ReadOptions } from "./reader.ts";
+import { readFlowBundleFrom, type ReadOptions } from "./reader.ts";
+import { withFileSource } from "./zip_stream.ts";
 import type { BundleLoadError, LoadedBundle } from "./types.ts";
 
 export interface FlowFile {
@@ -81,7 +82,10 @@ export async function loadFlowFiles(files: FlowFile[], options: ReadOptions = {}
   for (const f of files) {
     let bundle: LoadedBundle;
     try {
-      bundle = { ...readFlowBundle(await Deno.readFile(f.realPath), options), file: f.path };
+      bundle = {
+        ...await withFileSource(f.realPath, (src) => readFlowBundleFrom(src, options)),
+        file: f.path,
+      };
     } catch (err) {
       errors.push({ file: f.path, error: message(err) });
       continue;

@@ -99,8 +99,11 @@ export interface BundleRegistry {
 
 /** Write-side of the bundle host: the on-disk flows dir and the persisted dynamic flows. */
 export interface BundleHost extends BundleRegistry {
-  /** Validates and installs `<id>@<ver>.flow` atomically; throws BundleError (400-class) on bad input. */
-  install(bytes: Uint8Array, options: { overwrite: boolean }): Promise<LoadedBundle>;
+  /**
+   * Validates and installs `<id>@<ver>.flow` atomically, from bytes or from a file (a spooled upload, copied
+   * into the flows dir); throws BundleError (400-class) on bad input.
+   */
+  install(bundle: Uint8Array | { path: string }, options: { overwrite: boolean }): Promise<LoadedBundle>;
   /** Deletes every file whose manifest matches id (and version); resolves with the count removed. */
   remove(bundleId: string, version?: string): Promise<number>;
   /** Persists a generated flow (e.g. `scheduled:<uuid>`) under `<data>/dynamic_flows/` and registers it. */

@@ -23,8 +23,9 @@ export const DEFAULT_ZIP_LIMITS: ZipLimits = {
 const RATIO_FLOOR_BYTES = 1024 * 1024;
 const MAX_RATIO = 200;
 
-interface EntryInfo {
+export interface EntryInfo {
   name: string;
+  /** Compressed size. */
   size: number;
   originalSize: number;
 }
@@ -57,7 +58,8 @@ function listEntries(bytes: Uint8Array): EntryInfo[] {
   return entries;
 }
 
-function checkEntries(entries: EntryInfo[], limits: ZipLimits): Set<string> {
+/** The names of the file entries, after checking names, count and declared sizes (413 when too large). */
+export function checkEntries(entries: EntryInfo[], limits: ZipLimits): Set<string> {
   if (entries.length > limits.maxEntries) {
     throw new BundleError(`Bundle has too many zip entries (${entries.length} > ${limits.maxEntries})`);
   }
@@ -78,6 +80,7 @@ function checkEntries(entries: EntryInfo[], limits: ZipLimits): Set<string> {
       throw new BundleError(
         `Zip entry ${JSON.stringify(e.name)} is too large uncompressed ` +
           `(${e.originalSize} bytes > ${limits.maxEntryBytes} bytes)`,
+        413,
       );
     }
     if (e.originalSize > RATIO_FLOOR_BYTES && e.originalSize > e.size * MAX_RATIO) {
@@ -88,7 +91,7 @@ function checkEntries(entries: EntryInfo[], limits: ZipLimits): Set<string> {
     }
     total += e.originalSize;
     if (total > limits.maxBytes) {
-      throw new BundleError(`Bundle is too large uncompressed (more than ${limits.maxBytes} bytes)`);
+      throw new BundleError(`Bundle is too large uncompressed (more than ${limits.maxBytes} bytes)`, 413);
     }
   }
   return names;
@@ -104,11 +107,16 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
-function crc32(data: Uint8Array): number {
-  let c = 0xffffffff;
+/** Continues a CRC-32 over `data` (start with 0; the result is the CRC of everything fed so far). */
+export function crc32(data: Uint8Array, previous = 0): number {
+  let c = (previous ^ 0xffffffff) >>> 0;
   for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
+
+/** The message for an entry whose inflated data disagrees with its header. */
+export const corruptEntry = (name: string) =>
+  new BundleError(`Corrupt zip entry ${JSON.stringify(name)}: size or CRC does not match its header`);
 
 /**
  * CRC-32 of each entry from the central directory (name -> crc). fflate does not check CRCs and
@@ -151,9 +159,7 @@ export function openSafeZip(bytes: Uint8Array, limits: ZipLimits = DEFAULT_ZIP_L
       for (const [name, data] of Object.entries(out)) {
         const crc = crcs.get(name);
         if (data.length !== declared.get(name) || (crc !== undefined && crc32(data) !== crc)) {
-          throw new BundleError(
-            `Corrupt zip entry ${JSON.stringify(name)}: size or CRC does not match its header`,
-          );
+          throw corruptEntry(name);
         }
       }
       return out;

@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import { ConfigError, loadConfig, processEnv } from "../config/config.ts";
 import { runnerHttpHandler } from "../metrics/runner_http.ts";
+import { checkBind } from "../security/preflight.ts";
 import { readTokenFile, TOKEN_FILE } from "../security/startup.ts";
 import { listen, type Listening } from "./listen.ts";
 import { errorText, logger, setLogFormat, setLogLevel } from "../util/log.ts";
@@ -41,6 +42,13 @@ export async function runnerCommand(args: string[]): Promise<number> {
   if (config.runnerMetricsPort !== undefined && !config.metricsOpen && tokens.length === 0) {
     throw new ConfigError(
       "--metrics-port needs a token to protect /metrics (ABSTRACTGATEWAY_AUTH_TOKEN) or ABSTRACTGATEWAY_METRICS_OPEN=1",
+    );
+  }
+  if (config.runnerMetricsPort !== undefined) {
+    await checkBind(
+      config.host,
+      config.runnerMetricsPort,
+      "ABSTRACTGATEWAY_RUNNER_METRICS_PORT (--metrics-port)",
     );
   }
   // Loaded only after the checks, so a refusal comes before the whole program is loaded.

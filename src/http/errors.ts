@@ -7,7 +7,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
 import { BundleError } from "../bundles/types.ts";
 import { StoreUnavailableError, StoreValidationError } from "../store/errors.ts";
-import { BodyReadError } from "../security/body_deadline.ts";
+import { BodyReadError, BodyTooLargeError } from "../security/body_deadline.ts";
 import { StoreCorruptError } from "../store/types.ts";
 import { errorText, logger } from "../util/log.ts";
 import { isAbortedBody, isDiskFull, isNameTooLong } from "../util/os_errors.ts";
@@ -169,6 +169,7 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
   }
   const requestId = c.get("requestId");
   if (err instanceof BodyReadError) return errorResponse(c, 408, err.message, { Connection: "close" });
+  if (err instanceof BodyTooLargeError) return errorResponse(c, 413, err.message, { Connection: "close" });
   if (isNameTooLong(err)) return errorResponse(c, 400, "Cannot use the name given: it is too long");
   if (isAbortedBody(err)) return errorResponse(c, 400, "Cannot read the request body: it was cut short");
   if (isDiskFull(err)) {

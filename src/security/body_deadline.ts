@@ -1,7 +1,8 @@
 /**
  * Deadlines on reading a request body, on every route (uploads included): a pause longer than
  * `idleMs` between two pieces, an average rate below `minBytesPerS` once `graceMs` have passed, or
- * the request's own timeout (`signal`) fail the read with a BodyReadError. The handler reading the
+ * the request's own timeout (`signal`) fail the read with a BodyReadError; more than `maxBytes` fails it
+ * with a BodyTooLargeError. The handler reading the
  * body then fails promptly (408), so a slow or stalled client never holds a slot for longer.
  */
 
@@ -13,11 +14,21 @@ export class BodyReadError extends Error {
   }
 }
 
+/** The body turned out larger than its route's cap while streaming; answered 413. */
+export class BodyTooLargeError extends Error {
+  constructor(readonly received: number, readonly limit: number) {
+    super(`Payload Too Large (${received} bytes > ${limit} bytes)`);
+    this.name = "BodyTooLargeError";
+  }
+}
+
 export interface BodyDeadlines {
   idleMs: number;
   minBytesPerS: number;
   graceMs: number;
   signal: AbortSignal;
+  /** When set, the read fails with BodyTooLargeError as soon as more than this many bytes arrived. */
+  maxBytes?: number;
 }
 
 export function withBodyDeadlines(
@@ -52,6 +63,9 @@ export function withBodyDeadlines(
           return;
         }
         received += next.value.byteLength;
+        if (opts.maxBytes !== undefined && received > opts.maxBytes) {
+          throw new BodyTooLargeError(received, opts.maxBytes);
+        }
         const elapsedMs = performance.now() - started;
         if (
           opts.minBytesPerS > 0 && elapsedMs > opts.graceMs &&

@@ -1,7 +1,9 @@
 /**
  * Request body caps and read deadlines for writes. Upload routes get their endpoint cap + 2 MiB (bounded
  * by MAX_UPLOAD_BODY_BYTES when set); everything else MAX_BODY_BYTES (0 = unlimited). A declared
- * Content-Length is checked up front; a body without one is read under the cap and handed on from memory.
+ * Content-Length is checked up front; a body without one is read under the cap and handed on from memory,
+ * except on upload routes, whose body streams on and fails with a 413 as soon as it passes the cap (the
+ * upload handlers spool it to disk, so no upload is ever held in memory whole).
  * Every body is read under the deadlines of body_deadline.ts.
  */
 import type { MiddlewareHandler } from "hono";
@@ -40,9 +42,10 @@ export function bodyLimitStage(config: Config): MiddlewareHandler<SecurityEnv> {
       minBytesPerS: config.bodyMinRateBps,
       graceMs: config.bodyIdleTimeoutS * 1000, // a slow start is fine for as long as a pause would be
       signal: state.abort.signal,
+      maxBytes: limit > 0 ? limit : undefined,
     });
     const headers = new Headers(raw.headers);
-    if (length === null && limit > 0) {
+    if (length === null && limit > 0 && uploadKind(c.req.path) === null) {
       const read = await readLimited(body, limit, state.abort.signal);
       if (!read.ok) return payloadTooLarge(read.received, limit);
       state.bytesIn = read.bytes.byteLength;

@@ -67,15 +67,19 @@ const BIND_CANDIDATES = ["127.0.0.1", "localhost", "[::1]", "0.0.0.0", "[::]"];
 
 const bracketed = (host: string) => host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
 
-/** Throws ConfigError when the process may not listen on host:port. */
-export async function checkBind(host: string, port: number): Promise<void> {
+/** Throws ConfigError when the process may not listen on host:port (`portSetting` names the port's setting). */
+export async function checkBind(
+  host: string,
+  port: number,
+  portSetting = "ABSTRACTGATEWAY_PORT (--port)",
+): Promise<void> {
   const shown = bracketed(host);
   if (await granted({ name: "net", host: `${shown}:${port}` })) {
     // Permitted: also make sure the address exists here and the port is free, before anything opens.
     try {
       Deno.listen({ hostname: host.replace(/^\[|\]$/g, ""), port }).close();
     } catch (err) {
-      throw bindError(err, host, port);
+      throw bindError(err, host, port, portSetting);
     }
     return;
   }

@@ -36,11 +36,9 @@ export interface AtomicWriteOptions {
  * the temp path; the caller moves it into place (rename / link), removes it on failure, and fsyncs
  * the directory — once for many staged files when it writes a batch.
  */
-export async function stageFile(path: string, data: Uint8Array | string, mode?: number): Promise<string> {
+export function stageFile(path: string, data: Uint8Array | string, mode?: number): Promise<string> {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  const suffix = crypto.randomUUID().replaceAll("-", "").slice(0, 16);
-  const tmp = join(dirname(path), `.${basename(path)}.${suffix}.tmp`);
-  try {
+  return stage(path, async (tmp) => {
     const file = await Deno.open(tmp, { write: true, createNew: true });
     try {
       if (mode !== undefined) await Deno.chmod(tmp, mode);
@@ -49,11 +47,7 @@ export async function stageFile(path: string, data: Uint8Array | string, mode?: 
     } finally {
       file.close();
     }
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw err;
-  }
-  return tmp;
+  });
 }
 
 export async function writeFileAtomic(
@@ -61,7 +55,42 @@ export async function writeFileAtomic(
   data: Uint8Array | string,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
-  const tmp = await stageFile(path, data, options.mode);
+  await place(path, await stageFile(path, data, options.mode), options);
+}
+
+/** Copies `source` to `path` the same crash-safe way (the copy is made by the OS, not through memory). */
+export async function copyFileAtomic(
+  source: string,
+  path: string,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  const tmp = await stage(path, async (tmp) => {
+    await Deno.copyFile(source, tmp);
+    if (options.mode !== undefined) await Deno.chmod(tmp, options.mode);
+    const file = await Deno.open(tmp, { write: true });
+    try {
+      await file.syncData();
+    } finally {
+      file.close();
+    }
+  });
+  await place(path, tmp, options);
+}
+
+/** Fills a hidden temp file beside `path` with `fill`; removes it again if filling fails. */
+async function stage(path: string, fill: (tmp: string) => Promise<void>): Promise<string> {
+  const tmp = join(dirname(path), `.${basename(path)}.${tempSuffix()}.tmp`);
+  try {
+    await fill(tmp);
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+  return tmp;
+}
+
+/** Moves a staged temp file into place (rename, or link when not overwriting) and fsyncs the directory. */
+async function place(path: string, tmp: string, options: AtomicWriteOptions): Promise<void> {
   let moved = false;
   try {
     if (options.overwrite === false) {
@@ -75,6 +104,9 @@ export async function writeFileAtomic(
   }
   await syncDir(dirname(path));
 }
+
+/** 16 hex characters: the random part of a temp name that sweepStaleTemps recognises. */
+export const tempSuffix = (): string => crypto.randomUUID().replaceAll("-", "").slice(0, 16);
 
 /** The temp names writeFileAtomic uses: `.<target>.<16 hex>.tmp`. */
 const TEMP_NAME = /^\..+\.[0-9a-f]{16}\.tmp$/;

@@ -1,18 +1,27 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readBundleManifest, readFlowBundle } from "../../src/bundles/reader.ts";
+import {
+  readBundleManifest,
+  readBundleManifestFrom,
+  readFlowBundle,
+  readFlowBundleFrom,
+} from "../../src/bundles/reader.ts";
+import { bytesSource } from "../../src/bundles/zip_stream.ts";
 import { BundleError, type VisualFlow } from "../../src/bundles/types.ts";
 import { compatTest, upstreamBundlesDir } from "../helpers/compat.ts";
 import { OUR_BUNDLES } from "../helpers/paths.ts";
 import { makeBundle, makeZip, manifestOf, simpleFlow } from "./fixtures.ts";
 
-function rejects(bytes: Uint8Array, pattern: RegExp, options = {}): void {
-  assert.throws(() => readFlowBundle(bytes, options), (err: unknown) => {
+/** Both readers (in memory, and piece by piece as for files and uploads) refuse `bytes` alike. */
+async function rejects(bytes: Uint8Array, pattern: RegExp, options = {}, status = 400): Promise<void> {
+  const check = (err: unknown) => {
     assert.ok(err instanceof BundleError, `expected BundleError, got ${err}`);
     assert.match(err.message, pattern);
-    assert.equal(err.status, 400);
+    assert.equal(err.status, status);
     return true;
-  });
+  };
+  assert.throws(() => readFlowBundle(bytes, options), check);
+  await assert.rejects(readFlowBundleFrom(bytesSource(bytes), options), check);
 }
 
 const withManifest = (patch: Record<string, unknown>, files: Record<string, unknown> = {}) =>
@@ -33,61 +42,64 @@ Deno.test("reader: a valid bundle is read with sha256, ref and file=null", async
   assert.deepEqual(Object.keys(b.flows), ["root"]);
 });
 
-Deno.test("reader: clear errors for broken archives and manifests", () => {
-  rejects(new TextEncoder().encode("hello, not a zip"), /not a zip archive/);
-  rejects(makeZip({ "flows/root.json": simpleFlow("root") }), /no manifest\.json/);
-  rejects(makeZip({ "manifest.json": "{not json" }), /manifest\.json is not valid JSON/);
-  rejects(makeZip({ "manifest.json": "[1,2]" }), /must be a JSON object/);
-  rejects(withManifest({ bundle_format_version: "2" }), /Unsupported bundle_format_version "2"/);
-  rejects(withManifest({ bundle_id: "" }), /bundle_id is missing or empty/);
-  rejects(
+Deno.test("reader: clear errors for broken archives and manifests", async () => {
+  await rejects(new TextEncoder().encode("hello, not a zip"), /not a zip archive/);
+  await rejects(makeZip({ "flows/root.json": simpleFlow("root") }), /no manifest\.json/);
+  await rejects(makeZip({ "manifest.json": "{not json" }), /manifest\.json is not valid JSON/);
+  await rejects(makeZip({ "manifest.json": "[1,2]" }), /must be a JSON object/);
+  await rejects(withManifest({ bundle_format_version: "2" }), /Unsupported bundle_format_version "2"/);
+  await rejects(withManifest({ bundle_id: "" }), /bundle_id is missing or empty/);
+  await rejects(
     withManifest({ bundle_id: "my bundle/x" }),
     /Unsafe bundle_id "my bundle\/x".*e\.g\. 'my_bundle_x'/,
   );
-  rejects(withManifest({ bundle_version: "1.0 beta" }), /Unsafe bundle_version "1\.0 beta".*'1\.0_beta'/);
-  rejects(withManifest({ entrypoints: [] }), /entrypoints must be a non-empty list/);
-  rejects(
+  await rejects(
+    withManifest({ bundle_version: "1.0 beta" }),
+    /Unsafe bundle_version "1\.0 beta".*'1\.0_beta'/,
+  );
+  await rejects(withManifest({ entrypoints: [] }), /entrypoints must be a non-empty list/);
+  await rejects(
     withManifest({ entrypoints: [{ flow_id: "root" }, { flow_id: "root" }] }),
     /Duplicate entrypoint flow_id 'root'/,
   );
-  rejects(
+  await rejects(
     withManifest({ default_entrypoint: "nope" }),
     /default_entrypoint 'nope' is not one of the entrypoints/,
   );
-  rejects(
+  await rejects(
     withManifest({ entrypoints: [{ flow_id: "other" }] }),
     /Entrypoint flow 'other' is missing from manifest\.flows/,
   );
-  rejects(withManifest({ flows: {} }), /manifest\.flows is empty/);
-  rejects(withManifest({ flows: { root: "../root.json" } }), /unsafe path "\.\.\/root\.json"/);
-  rejects(withManifest({ flows: { root: "/etc/passwd" } }), /unsafe path/);
-  rejects(withManifest({ flows: { root: "C:/flows/root.json" } }), /unsafe path/);
-  rejects(
+  await rejects(withManifest({ flows: {} }), /manifest\.flows is empty/);
+  await rejects(withManifest({ flows: { root: "../root.json" } }), /unsafe path "\.\.\/root\.json"/);
+  await rejects(withManifest({ flows: { root: "/etc/passwd" } }), /unsafe path/);
+  await rejects(withManifest({ flows: { root: "C:/flows/root.json" } }), /unsafe path/);
+  await rejects(
     withManifest({ assets: { logo: "../../logo.png" } }),
     /manifest\.assets\["logo"\] has an unsafe path/,
   );
-  rejects(
+  await rejects(
     withManifest({ flows: { root: "flows/missing.json" } }),
     /Flow 'root' file "flows\/missing\.json" is missing/,
   );
-  rejects(
+  await rejects(
     withManifest({}, { "flows/root.json": "{oops" }),
     /Flow 'root' \(flows\/root\.json\) is not valid JSON/,
   );
-  rejects(withManifest({}, { "flows/root.json": { id: "root", nodes: [] } }), /is not a VisualFlow/);
-  rejects(
+  await rejects(withManifest({}, { "flows/root.json": { id: "root", nodes: [] } }), /is not a VisualFlow/);
+  await rejects(
     withManifest({}, { "flows/root.json": { id: "root", nodes: [{ id: 1 }], edges: [] } }),
     /nodes\[0\] needs string 'id' and 'type'/,
   );
 });
 
-Deno.test("reader: two flows answering to the same id are refused", () => {
+Deno.test("reader: two flows answering to the same id are refused", async () => {
   const bytes = makeZip({
     "manifest.json": manifestOf({ id: "b", flows: { a: simpleFlow("a"), b: simpleFlow("b") } }),
     "flows/a.json": simpleFlow("a"),
     "flows/b.json": simpleFlow("a"),
   });
-  rejects(bytes, /Duplicate flow id 'a'/);
+  await rejects(bytes, /Duplicate flow id 'a'/);
 });
 
 Deno.test("reader: camelCase manifest aliases and defaults", () => {
@@ -115,44 +127,45 @@ Deno.test("reader: camelCase manifest aliases and defaults", () => {
   assert.deepEqual(b.manifest.metadata, {});
 });
 
-Deno.test("reader: zip-slip entry names in the archive are refused", () => {
+Deno.test("reader: zip-slip entry names in the archive are refused", async () => {
   for (const name of ["../evil.json", "/abs.json", "flows/../../evil.json", "C:/win.json", "a\\..\\b.json"]) {
     const bytes = makeZip({
       "manifest.json": manifestOf({ id: "b" }),
       "flows/root.json": simpleFlow("root"),
       [name]: "x",
     });
-    rejects(bytes, /Unsafe zip entry name/);
+    await rejects(bytes, /Unsafe zip entry name/);
   }
 });
 
-Deno.test("reader: zip bombs and oversized archives are refused before inflating", () => {
+Deno.test("reader: zip bombs and oversized archives are refused before inflating", async () => {
   const zeros = new Uint8Array(4 * 1024 * 1024);
   const bomb = makeZip({
     "manifest.json": manifestOf({ id: "b" }),
     "flows/root.json": simpleFlow("root"),
     "assets/z.bin": zeros,
   });
-  rejects(bomb, /suspicious compression ratio/);
+  await rejects(bomb, /suspicious compression ratio/);
   const small = makeBundle({ id: "b" });
-  rejects(small, /too large uncompressed \(\d+ bytes > 100 bytes\)/, { maxEntryBytes: 100 });
-  rejects(small, /Bundle is too large uncompressed \(more than 300 bytes\)/, { maxBytes: 300 });
-  rejects(small, /too many zip entries \(2 > 1\)/, { maxEntries: 1 });
+  await rejects(small, /too large uncompressed \(\d+ bytes > 100 bytes\)/, { maxEntryBytes: 100 }, 413);
+  await rejects(small, /Bundle is too large uncompressed \(more than 300 bytes\)/, { maxBytes: 300 }, 413);
+  await rejects(small, /too many zip entries \(2 > 1\)/, { maxEntries: 1 });
 });
 
-Deno.test("reader: a header that under-declares the inflated size is refused", () => {
+Deno.test("reader: a header that under-declares the inflated size is refused", async () => {
   const bytes = makeBundle({ id: "liar" });
   // Patch every central-directory record's uncompressed size (offset 24) down to 10 bytes.
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i + 4 <= bytes.length; i++) {
     if (view.getUint32(i, true) === 0x02014b50) view.setUint32(i + 24, 10, true);
   }
-  rejects(bytes, /Corrupt zip entry "manifest.json": size or CRC does not match its header/);
+  await rejects(bytes, /Corrupt zip entry "manifest.json": size or CRC does not match its header/);
 });
 
-Deno.test("reader: readBundleManifest reads only the manifest", () => {
+Deno.test("reader: readBundleManifest reads only the manifest", async () => {
   const bytes = withManifest({ bundle_id: "only" }, { "flows/root.json": "{broken" });
   assert.equal(readBundleManifest(bytes).bundle_id, "only");
+  assert.equal((await readBundleManifestFrom(bytesSource(bytes))).bundle_id, "only");
   assert.throws(() => readFlowBundle(bytes), /not valid JSON/);
 });
 

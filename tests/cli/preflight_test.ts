@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { childEnv, spawnGateway } from "../helpers/gateway_process.ts";
-import { MAIN_TS, OUR_BUNDLES, REPO_ROOT } from "../helpers/paths.ts";
+import { MAIN_TS, OUR_BUNDLES, REPO_ROOT, sandboxTempDir } from "../helpers/paths.ts";
 
 const outside = await Deno.makeTempDir({ prefix: "gw-preflight-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(outside, { recursive: true }));
@@ -106,4 +106,29 @@ Deno.test("preflight: `bundle validate -` checks a bundle the binary may not ope
   const out = await child.output();
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
   assert.match(new TextDecoder().decode(out.stdout), /^ok -: hello@1\.0\.0 \(1 flows\)/);
+});
+
+Deno.test("preflight: `runner --metrics-port` on a taken port exits 2 with one line, before the runner starts", async () => {
+  const data = await sandboxTempDir("preflight-metrics-");
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = (taken.addr as Deno.NetAddr).port;
+    const out = await spawnGateway(["runner", "--metrics-port", String(port)], {
+      ...TOKEN,
+      ABSTRACTGATEWAY_DATA_DIR: data,
+      ABSTRACTGATEWAY_LOG_LEVEL: "info",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr).trim();
+    assert.equal(out.code, 2, stderr);
+    assert.equal(
+      stderr,
+      `gateway runner: Cannot listen on 127.0.0.1:${port}: the port is already in use. Fix: stop the other ` +
+        "process or set ABSTRACTGATEWAY_RUNNER_METRICS_PORT (--metrics-port)",
+    );
+    assert.equal(new TextDecoder().decode(out.stdout), "", "the runner never started");
+    assert.equal(await Deno.stat(join(data, "gateway_runner.lock")).catch(() => null), null);
+  } finally {
+    taken.close();
+    await Deno.remove(data, { recursive: true });
+  }
 });

@@ -45,6 +45,8 @@ export interface Launch {
   flags: string[];
   /** A command the process runs under (e.g. `["prlimit", "--nofile=96"]`). */
   wrapper?: string[];
+  /** The entry to run (default: this checkout's main.ts; the upload bench runs a baseline checkout's). */
+  main?: string;
 }
 
 export const FROM_REPO: Launch = { cwd: REPO_ROOT, flags: ["-P=gateway"] };
@@ -55,7 +57,15 @@ export function spawnGateway(
   env: Record<string, string>,
   launch: Launch = FROM_REPO,
 ): Deno.ChildProcess {
-  const argv = [Deno.execPath(), "run", "-q", ...launch.flags, "--no-prompt", MAIN_TS, ...args];
+  const argv = [
+    Deno.execPath(),
+    "run",
+    "-q",
+    ...launch.flags,
+    "--no-prompt",
+    launch.main ?? MAIN_TS,
+    ...args,
+  ];
   const [cmd, ...rest] = [...(launch.wrapper ?? []), ...argv];
   return new Deno.Command(cmd, {
     args: rest,

@@ -116,6 +116,15 @@ Deno.test("upload, re-upload, remove, reload (scenario 13) and upload errors", a
     const big = await upload(s, uploadForm(crypto.getRandomValues(new Uint8Array(30000))));
     assert.equal(big.status, 413);
     assert.equal(big.body.detail, "Bundle too large (30000 bytes > 20000 bytes)");
+    // Sent chunked (no Content-Length): streamed to the spool file, which stops growing at the cap.
+    const encoded = new Response(uploadForm(crypto.getRandomValues(new Uint8Array(30000))));
+    const chunked = await s.json("/api/gateway/bundles/upload", {
+      method: "POST",
+      headers: { "Content-Type": encoded.headers.get("content-type")! },
+      body: encoded.body,
+    });
+    assert.equal(chunked.status, 413);
+    assert.equal(chunked.body.detail, "Bundle too large (30000 bytes > 20000 bytes)");
     const noFile = new FormData();
     noFile.append("overwrite", "true");
     const missingFile = await upload(s, noFile);

@@ -40,6 +40,7 @@ for (const backend of ["file", "sqlite"]) {
         join(s.dataDir, ".run_x.json.0123456789abcdef.tmp"),
         join(s.dataDir, "start_keys", ".k.json.0123456789abcdef.tmp"),
         join(s.dataDir, "artifacts", "refs", ".a.meta.fedcba9876543210.tmp"),
+        join(s.dataDir, "uploads", ".upload.0123456789abcdef.tmp"), // a bundle upload being spooled
       ];
       const fresh = join(s.dataDir, ".run_y.json.00112233445566ff.tmp");
       const unrelated = join(s.dataDir, "notes.tmp");

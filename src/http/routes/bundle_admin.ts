@@ -1,7 +1,8 @@
 /** Changing bundles: upload, remove, reload, deprecate and undeprecate entrypoints. */
 import { z } from "@hono/zod-openapi";
 import type { App } from "../env.ts";
-import { readMultipart } from "../multipart.ts";
+import { join } from "node:path";
+import { spoolMultipart } from "../multipart.ts";
 import { HttpError } from "../errors.ts";
 import { lookupBundle } from "../bundle_lookup.ts";
 import type { Gateway } from "../../gateway.ts";
@@ -16,6 +17,9 @@ import {
   UploadForm,
   UploadResponse,
 } from "../schemas/bundles.ts";
+
+/** Under the data dir: uploads wait here while they are checked (crash leftovers are swept at start). */
+const UPLOAD_SPOOL_DIR = "uploads";
 
 const upload = gatewayRoute({
   method: "post",
@@ -138,18 +142,23 @@ export function registerBundleAdminRoutes(app: App, gw: Gateway): void {
   const { bundles } = gw;
 
   app.openapi(upload, async (c) => {
-    const form = await readMultipart(c, "Bundle upload must be multipart/form-data with a 'file' field");
-    const file = form.get("file");
-    if (!(file instanceof File)) {
-      throw new HttpError(400, "Missing multipart field 'file' (the .flow bundle)");
+    const form = await spoolMultipart(c, {
+      fileField: "file",
+      dir: join(gw.config.dataDir, UPLOAD_SPOOL_DIR),
+      maxFileBytes: gw.config.maxBundleBytes,
+      label: "Bundle",
+      expected: "Bundle upload must be multipart/form-data with a 'file' field",
+    });
+    let installed, wantReload;
+    try {
+      if (!form.file) throw new HttpError(400, "Missing multipart field 'file' (the .flow bundle)");
+      if (form.file.size === 0) throw new HttpError(400, "Bundle content is empty");
+      const overwrite = formBool(form.fields.get("overwrite"), false, "overwrite");
+      wantReload = formBool(form.fields.get("reload"), true, "reload");
+      installed = await bundles.install({ path: form.file.path }, { overwrite });
+    } finally {
+      await form.dispose();
     }
-    const max = gw.config.maxBundleBytes;
-    if (file.size > max) throw new HttpError(413, `Bundle too large (${file.size} bytes > ${max} bytes)`);
-    const overwrite = formBool(form.get("overwrite"), false, "overwrite");
-    const wantReload = formBool(form.get("reload"), true, "reload");
-    const bytes = new Uint8Array(await file.arrayBuffer());
-    if (bytes.length === 0) throw new HttpError(400, "Bundle content is empty");
-    const installed = await bundles.install(bytes, { overwrite });
     await announceBundles(gw);
     const reloadResult = wantReload
       ? await reloadQuietly(gw)

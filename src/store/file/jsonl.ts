@@ -12,6 +12,7 @@ import { isPlainObject } from "../validate.ts";
 import { logger } from "../../util/log.ts";
 import { isNotFound, readAt } from "./fsutil.ts";
 import { syncDir, writeAll } from "../../util/atomic.ts";
+import { concatBytes } from "../../util/bytes.ts";
 
 const NL = 0x0a;
 const CHUNK = 1 << 20;
@@ -124,7 +125,7 @@ export class JsonlIndex<M> {
     while (offset < size) {
       const chunk = await readAt(file, offset, Math.min(CHUNK, size - offset));
       if (chunk.length === 0) break;
-      const buf = concat(carry, chunk);
+      const buf = concatBytes(carry, chunk);
       const base = offset - carry.length;
       let lineStart = 0;
       for (let nl = buf.indexOf(NL); nl >= 0; nl = buf.indexOf(NL, lineStart)) {
@@ -281,14 +282,6 @@ async function repairTail(file: Deno.FsFile): Promise<{ size: number; repaired: 
   }
   await file.truncate(lineStart);
   return { size: lineStart, repaired: `truncated ${size - lineStart} bytes` };
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
