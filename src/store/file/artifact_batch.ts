@@ -6,7 +6,7 @@
  * names them. Each caller resolves only once its files are durable.
  */
 import { stageFile, syncDir } from "../../util/atomic.ts";
-import { BatchQueue, stageAndMove } from "./write_batch.ts";
+import { BatchQueue, resultsOf, stageAndMove } from "./write_batch.ts";
 
 interface Pending {
   blobPath: string;
@@ -27,7 +27,7 @@ export class ArtifactWriteBatch {
       } catch (err) {
         for (const item of batch) if (!failed.has(item)) failed.set(item, err);
       }
-      return failed;
+      return resultsOf(batch, failed);
     });
   }
 

@@ -13,11 +13,11 @@ import type { CommandAppendResult, CommandOutcome, CommandStore, NewCommand, Wak
 import { RUNNER_CONSUMER } from "../types.ts";
 import { assertId, assertOffset, commandRecord, isPlainObject, validateCommand } from "../validate.ts";
 import { maxSeq, validateOutcomes } from "../outcome.ts";
-import { GroupCommit, type ItemResult, settle } from "../group_commit.ts";
 import { nowIso } from "../../util/time.ts";
 import { openOrCreate, readIfExists } from "./fsutil.ts";
 import { writeFileAtomic } from "../../util/atomic.ts";
 import { FileLock } from "./lock.ts";
+import { BatchQueue, type ItemResult, settle } from "./write_batch.ts";
 import {
   type AppendDecision,
   appendIndexed,
@@ -156,7 +156,7 @@ export class FileCommandStore implements CommandStore {
   }
 
   /** Concurrent appends share one locked write and one fsync; each resolves once it is durable. */
-  readonly #appends = new GroupCommit<NewCommand, CommandAppendResult>(async (batch) => {
+  readonly #appends = new BatchQueue<NewCommand, CommandAppendResult>(async (batch) => {
     const results = await this.#lock.run(() =>
       this.#appendLine(
         this.#inbox,
@@ -183,7 +183,7 @@ export class FileCommandStore implements CommandStore {
     );
     if (results.some((r) => r.ok && r.value.accepted)) this.wake.publish("commands");
     return results;
-  });
+  }, true);
 
   append(command: NewCommand): Promise<CommandAppendResult> {
     try {
@@ -191,7 +191,7 @@ export class FileCommandStore implements CommandStore {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#appends.submit(command);
+    return this.#appends.add(command);
   }
 
   /** Under the lock: appends what `decide` returns to the JSONL file at `path`. */

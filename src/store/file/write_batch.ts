@@ -1,7 +1,10 @@
 /**
- * Group commit for files: atomic writes that arrive while a batch is being written share it. Every
- * file of a batch is staged (temp file, fsynced) in parallel, moved into place, and each directory
- * is fsynced once per batch instead of once per file. Callers resolve once their file is durable.
+ * Group commit for files (SQLite has its own: ../sqlite/group_commit.ts): writes that arrive while a
+ * batch is being written share the next one (BatchQueue), and each caller resolves only once its
+ * write is durable. Used for atomic whole-file writes (run files, below), artifact files and command
+ * appends (one locked write and one fsync per batch). Every file of a batch is staged (temp file,
+ * fsynced) in parallel, moved into place, and each directory is fsynced once per batch instead of
+ * once per file.
  */
 import { dirname } from "node:path";
 import { stageFile, syncDir } from "../../util/atomic.ts";
@@ -37,45 +40,73 @@ export async function stageAndMove(files: StagedWrite[], errors: Map<string, unk
   return dirs;
 }
 
-interface Queued<T> {
+/** One item's outcome in a batch. */
+export type ItemResult<R> = { ok: true; value: R } | { ok: false; error: unknown };
+
+/** Runs `fn` for one item of a batch, turning a throw into that item's failure. */
+export function settle<R>(fn: () => R): ItemResult<R> {
+  try {
+    return { ok: true, value: fn() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/** One result per item of `items`: the failure recorded in `failed`, else success. */
+export function resultsOf<T>(items: T[], failed: Map<T, unknown>): ItemResult<void>[] {
+  return items.map((item) =>
+    failed.has(item) ? { ok: false, error: failed.get(item) } : { ok: true, value: undefined }
+  );
+}
+
+interface Queued<T, R> {
   item: T;
-  resolve: () => void;
+  resolve: (value: R) => void;
   reject: (err: unknown) => void;
 }
 
 /**
- * Items added while a batch is being written form the next batch. `writeBatch` returns the items
- * that failed (with their error); throwing fails every item of the batch.
+ * The file store's group commit: items added while a batch is being written form the next batch.
+ * `writeBatch` returns one result per item, in order; throwing fails every item of the batch.
+ * With `gather`, the first item of an idle queue waits one macrotask, which lets the requests
+ * already read from the sockets join its batch.
  */
-export class BatchQueue<T extends object> {
-  #queue: Queued<T>[] = [];
+export class BatchQueue<T, R = void> {
+  #queue: Queued<T, R>[] = [];
   #running = false;
 
-  constructor(private readonly writeBatch: (items: T[]) => Promise<Map<T, unknown>>) {}
+  constructor(
+    private readonly writeBatch: (items: T[]) => Promise<ItemResult<R>[]>,
+    private readonly gather = false,
+  ) {}
 
-  /** Resolves once the batch holding `item` is written (rejects with its error). */
-  add(item: T): Promise<void> {
-    const done = Promise.withResolvers<void>();
+  /** Resolves with the item's result once the batch holding it is written (rejects with its error). */
+  add(item: T): Promise<R> {
+    const done = Promise.withResolvers<R>();
     this.#queue.push({ item, resolve: done.resolve, reject: done.reject });
-    if (!this.#running) void this.#loop();
+    if (!this.#running) {
+      this.#running = true;
+      if (this.gather) setTimeout(() => void this.#loop(), 0);
+      else void this.#loop();
+    }
     return done.promise;
   }
 
   async #loop(): Promise<void> {
-    this.#running = true;
     while (this.#queue.length > 0) {
       const batch = this.#queue;
       this.#queue = [];
-      let failed: Map<T, unknown>;
+      let results: ItemResult<R>[];
       try {
-        failed = await this.writeBatch(batch.map((q) => q.item));
-      } catch (err) {
-        failed = new Map(batch.map((q) => [q.item, err]));
+        results = await this.writeBatch(batch.map((q) => q.item));
+      } catch (error) {
+        results = batch.map(() => ({ ok: false, error }));
       }
-      for (const { item, resolve, reject } of batch) {
-        if (failed.has(item)) reject(failed.get(item));
-        else resolve();
-      }
+      batch.forEach(({ resolve, reject }, i) => {
+        const r = results[i];
+        if (r.ok) resolve(r.value);
+        else reject(r.error);
+      });
     }
     this.#running = false;
   }
@@ -89,7 +120,10 @@ export class AtomicWriteBatch {
     const errors = new Map<string, unknown>();
     const files = [...latest].map(([path, data]) => ({ path, stage: () => stageFile(path, data) }));
     await Promise.all([...await stageAndMove(files, errors)].map(syncDir));
-    return new Map(items.filter((i) => errors.has(i.path)).map((i) => [i, errors.get(i.path)]));
+    return resultsOf(
+      items,
+      new Map(items.filter((i) => errors.has(i.path)).map((i) => [i, errors.get(i.path)])),
+    );
   });
 
   /** Replaces `path` with `data`; resolves once durable. */

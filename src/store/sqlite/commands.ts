@@ -1,7 +1,9 @@
 /**
  * SQLite command inbox: idempotent on the unique command_id (a duplicate returns the original
  * seq), cursors in `command_cursors`, outcomes in `command_outcomes`; complete()/completeMany() write
- * the outcomes and the cursor in one transaction. Concurrent appends are group-committed.
+ * the outcomes and the cursor in one transaction. Appends are group-committed with the other writes
+ * of the turn (SqliteDb.writeGrouped): each in its own savepoint, so a command_id repeated within a
+ * batch sees the earlier insert (duplicate) and a command that fails is rolled back alone.
  */
 import { commandFromRow, outcomeFromRow } from "../sql_rows.ts";
 import type { CommandRecord } from "../../runtime/types.ts";
@@ -11,7 +13,6 @@ import { assertId, assertOffset, validateCommand } from "../validate.ts";
 import { maxSeq, validateOutcomes } from "../outcome.ts";
 import { nowIso } from "../../util/time.ts";
 import { type SqliteDb, task } from "./db.ts";
-import { GroupCommit, settle } from "../group_commit.ts";
 
 const COLUMNS = "seq, command_id, run_id, type, payload_json, ts, client_id";
 
@@ -29,15 +30,12 @@ export function saveCursor(sql: SqliteDb, consumer: string, cursor: number, upda
 export class SqliteCommandStore implements CommandStore {
   constructor(private readonly sql: SqliteDb, private readonly wake: WakeBus) {}
 
-  /** Concurrent appends share one transaction (one fsync); each resolves once it is committed. */
-  readonly #appends = new GroupCommit<NewCommand, CommandAppendResult>((batch) => {
-    const results = this.sql.write(() => batch.map((command) => settle(() => this.#insert(command))));
-    if (results.some((r) => r.ok && r.value.accepted)) this.wake.publish("commands");
-    return results;
-  });
-
-  append(command: NewCommand): Promise<CommandAppendResult> {
-    return task(() => validateCommand(command)).then(() => this.#appends.submit(command));
+  /** Resolves once the command's batch is durable; the runner is woken only then. */
+  async append(command: NewCommand): Promise<CommandAppendResult> {
+    await task(() => validateCommand(command));
+    const result = await this.sql.writeGrouped(() => this.#insert(command));
+    if (result.accepted) this.wake.publish("commands");
+    return result;
   }
 
   /** Inside the write transaction. Looks up first: INSERT OR IGNORE would burn an AUTOINCREMENT value. */
