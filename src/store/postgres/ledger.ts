@@ -2,13 +2,14 @@
  * PostgreSQL ledger: per-run seq allocated from `ledger_heads` with an upsert that row-locks the head
  * until COMMIT, so concurrent appends to one run (from any node) serialise and stay contiguous.
  */
-import type { StepRecord } from "../../runtime/types.ts";
+import type { RunState, StepRecord } from "../../runtime/types.ts";
 import type { LedgerPage, LedgerStore, WakeBus } from "../types.ts";
 import { parseLedgerRows } from "../sql_rows.ts";
-import { assertId, assertLedgerPage, assertLedgerRecords } from "../validate.ts";
+import { assertId, assertLedgerPage, assertLedgerRecords, assertRun } from "../validate.ts";
 import { ledgerTopic } from "../wake.ts";
 import type { PgDb, TxSql } from "./db.ts";
-import { notify, WAKE_CHANNEL } from "./notify.ts";
+import { notify, notifyEach, WAKE_CHANNEL } from "./notify.ts";
+import { runUpsert, saveTopics } from "./runs.ts";
 import { fenceFor } from "../fence.ts";
 import { LeaseLostError } from "../errors.ts";
 import { fenceGuard } from "./leases.ts";
@@ -61,6 +62,38 @@ export class PgLedgerStore implements LedgerStore {
     const length = Number(row.last_seq);
     this.wake.publish(ledgerTopic(runId));
     return length;
+  }
+
+  /**
+   * One statement (one round trip, one transaction): the run upsert, fenced like a save, and only if
+   * it wrote, the ledger rows after it; the NOTIFYs of a save and an append go out at COMMIT.
+   */
+  async appendWithRun(run: RunState, records: StepRecord[]): Promise<number> {
+    assertRun(run);
+    assertLedgerRecords(records);
+    const runId = run.run_id;
+    const json = records.map((r) => JSON.stringify(r));
+    const fence = fenceFor(runId);
+    const topics = [...saveTopics(runId, fence), ...(json.length > 0 ? [ledgerTopic(runId)] : [])];
+    const rows = await this.db.query((sql) =>
+      sql`
+      WITH up AS (${runUpsert(sql, run, fence)}), head AS (
+        INSERT INTO ledger_heads(run_id, last_seq) SELECT ${runId}, ${json.length}::bigint FROM up
+        WHERE ${json.length}::int > 0
+        ON CONFLICT (run_id) DO UPDATE SET last_seq = ledger_heads.last_seq + ${json.length}
+        RETURNING last_seq
+      ), ins AS (
+        INSERT INTO ledger(run_id, seq, record_json)
+        SELECT ${runId}, head.last_seq - ${json.length} + t.ord, t.rec
+        FROM head, unnest(${json}::text[]) WITH ORDINALITY AS t(rec, ord)
+      )
+      SELECT COALESCE((SELECT last_seq FROM head), (SELECT last_seq FROM ledger_heads WHERE run_id = ${runId}), 0)
+        AS last_seq
+      FROM up LEFT JOIN LATERAL (${notifyEach(sql, topics)}) wake ON true`
+    );
+    if (rows.length === 0) throw new LeaseLostError(runId);
+    topics.forEach((topic) => this.wake.publish(topic));
+    return Number(rows[0].last_seq);
   }
 
   async read(runId: string, after: number, limit: number): Promise<LedgerPage> {
