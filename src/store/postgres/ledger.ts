@@ -10,6 +10,7 @@ import { ledgerTopic } from "../wake.ts";
 import type { PgDb, TxSql } from "./db.ts";
 import { notify, notifyEach, WAKE_CHANNEL } from "./notify.ts";
 import { runUpsert, saveTopics } from "./runs.ts";
+import type { JustSaved } from "./just_saved.ts";
 import { fenceFor } from "../fence.ts";
 import { LeaseLostError } from "../errors.ts";
 import { fenceGuard } from "./leases.ts";
@@ -32,7 +33,11 @@ export async function insertLedger(tx: TxSql, runId: string, records: unknown[])
 }
 
 export class PgLedgerStore implements LedgerStore {
-  constructor(private readonly db: PgDb, private readonly wake: WakeBus) {}
+  constructor(
+    private readonly db: PgDb,
+    private readonly wake: WakeBus,
+    private readonly justSaved: JustSaved,
+  ) {}
 
   async append(runId: string, records: StepRecord[]): Promise<number> {
     assertId("run_id", runId);
@@ -43,6 +48,7 @@ export class PgLedgerStore implements LedgerStore {
     // Under a lease fence (fence.ts) nothing is written once the lease changed hands.
     const json = records.map((r) => JSON.stringify(r));
     const fence = fenceFor(runId);
+    this.justSaved.forget(fence);
     const [row] = await this.db.query((sql) =>
       sql`
       WITH head AS (
@@ -74,10 +80,12 @@ export class PgLedgerStore implements LedgerStore {
     const runId = run.run_id;
     const json = records.map((r) => JSON.stringify(r));
     const fence = fenceFor(runId);
+    this.justSaved.forget(fence);
     const topics = [...saveTopics(runId, fence), ...(json.length > 0 ? [ledgerTopic(runId)] : [])];
+    const runJson = JSON.stringify(run);
     const rows = await this.db.query((sql) =>
       sql`
-      WITH up AS (${runUpsert(sql, run, fence)}), head AS (
+      WITH up AS (${runUpsert(sql, run, fence, runJson)}), head AS (
         INSERT INTO ledger_heads(run_id, last_seq) SELECT ${runId}, ${json.length}::bigint FROM up
         WHERE ${json.length}::int > 0
         ON CONFLICT (run_id) DO UPDATE SET last_seq = ledger_heads.last_seq + ${json.length}
@@ -92,6 +100,7 @@ export class PgLedgerStore implements LedgerStore {
       FROM up LEFT JOIN LATERAL (${notifyEach(sql, topics)}) wake ON true`
     );
     if (rows.length === 0) throw new LeaseLostError(runId);
+    this.justSaved.remember(fence, runJson);
     topics.forEach((topic) => this.wake.publish(topic));
     return Number(rows[0].last_seq);
   }
