@@ -7,7 +7,7 @@ import type { LedgerPage, LedgerStore, WakeBus } from "../types.ts";
 import { parseLedgerRows } from "../sql_rows.ts";
 import { assertId, assertLedgerPage, assertLedgerRecords, assertRun } from "../validate.ts";
 import { ledgerTopic } from "../wake.ts";
-import type { PgDb, TxSql } from "./db.ts";
+import type { PgDb, Sql, TxSql } from "./db.ts";
 import { notify, notifyEach, WAKE_CHANNEL } from "./notify.ts";
 import { runUpsert, saveTopics } from "./runs.ts";
 import type { JustSaved } from "./just_saved.ts";
@@ -32,6 +32,22 @@ export async function insertLedger(tx: TxSql, runId: string, records: unknown[])
   return last;
 }
 
+/**
+ * The `head` and `ins` clauses of a `WITH`: the run's head upsert, made only when `when` (a
+ * `FROM`/`WHERE` tail) lets it, row-locks the head until COMMIT; the records take the seqs below it.
+ */
+function headAndRows(sql: Sql, runId: string, json: string[], when: ReturnType<Sql>): ReturnType<Sql> {
+  return sql`head AS (
+        INSERT INTO ledger_heads(run_id, last_seq) SELECT ${runId}, ${json.length}::bigint ${when}
+        ON CONFLICT (run_id) DO UPDATE SET last_seq = ledger_heads.last_seq + ${json.length}
+        RETURNING last_seq
+      ), ins AS (
+        INSERT INTO ledger(run_id, seq, record_json)
+        SELECT ${runId}, head.last_seq - ${json.length} + t.ord, t.rec
+        FROM head, unnest(${json}::text[]) WITH ORDINALITY AS t(rec, ord)
+      )`;
+}
+
 export class PgLedgerStore implements LedgerStore {
   constructor(
     private readonly db: PgDb,
@@ -51,17 +67,9 @@ export class PgLedgerStore implements LedgerStore {
     this.justSaved.forget(fence);
     const [row] = await this.db.query((sql) =>
       sql`
-      WITH head AS (
-        INSERT INTO ledger_heads(run_id, last_seq) SELECT ${runId}, ${json.length}::bigint ${
-        fenceGuard(sql, fence)
-      }
-        ON CONFLICT (run_id) DO UPDATE SET last_seq = ledger_heads.last_seq + ${json.length}
-        RETURNING last_seq
-      ), ins AS (
-        INSERT INTO ledger(run_id, seq, record_json)
-        SELECT ${runId}, head.last_seq - ${json.length} + t.ord, t.rec
-        FROM head, unnest(${json}::text[]) WITH ORDINALITY AS t(rec, ord)
-      ), wake AS (SELECT pg_notify(${WAKE_CHANNEL}, ${ledgerTopic(runId)}))
+      WITH ${
+        headAndRows(sql, runId, json, fenceGuard(sql, fence))
+      }, wake AS (SELECT pg_notify(${WAKE_CHANNEL}, ${ledgerTopic(runId)}))
       SELECT head.last_seq FROM head, wake`
     );
     if (!row) throw new LeaseLostError(runId);
@@ -85,16 +93,8 @@ export class PgLedgerStore implements LedgerStore {
     const runJson = JSON.stringify(run);
     const rows = await this.db.query((sql) =>
       sql`
-      WITH up AS (${runUpsert(sql, run, fence, runJson)}), head AS (
-        INSERT INTO ledger_heads(run_id, last_seq) SELECT ${runId}, ${json.length}::bigint FROM up
-        WHERE ${json.length}::int > 0
-        ON CONFLICT (run_id) DO UPDATE SET last_seq = ledger_heads.last_seq + ${json.length}
-        RETURNING last_seq
-      ), ins AS (
-        INSERT INTO ledger(run_id, seq, record_json)
-        SELECT ${runId}, head.last_seq - ${json.length} + t.ord, t.rec
-        FROM head, unnest(${json}::text[]) WITH ORDINALITY AS t(rec, ord)
-      )
+      WITH up AS (${runUpsert(sql, run, fence, runJson)}),
+        ${headAndRows(sql, runId, json, sql`FROM up WHERE ${json.length}::int > 0`)}
       SELECT COALESCE((SELECT last_seq FROM head), (SELECT last_seq FROM ledger_heads WHERE run_id = ${runId}), 0)
         AS last_seq
       FROM up LEFT JOIN LATERAL (${notifyEach(sql, topics)}) wake ON true`
