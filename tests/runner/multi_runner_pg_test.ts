@@ -141,6 +141,7 @@ Deno.test(
         run.updated_at = new Date().toISOString();
         await assert.rejects(a.stores.runs.save(run), LeaseLostError);
         await assert.rejects(a.stores.ledger.append(run_id, [makeRecord(run_id, 99)]), LeaseLostError);
+        await assert.rejects(a.stores.ledger.appendWithRun!(run, [makeRecord(run_id, 99)]), LeaseLostError);
         assert.deepEqual(await a.stores.runs.load(run_id), done);
         assert.equal(await a.stores.ledger.count(run_id), length);
         return "fenced";

@@ -161,6 +161,30 @@ export function storeContract(backend: string, factory: StoreFactory): void {
     assert.equal(await ledger.append("r1", [makeRecord("r1", 9)]), 1, "a deleted ledger starts over");
   });
 
+  test("appendWithRun (where offered) writes the records and the run together, with both wake-ups", async ({ runs, ledger, wake }) => {
+    if (!ledger.appendWithRun) return; // the file store appends, then saves
+    const topics: string[] = [];
+    const off = wake.subscribe("*", (t) => topics.push(t));
+    try {
+      await ledger.append("aw", [makeRecord("aw", 0)]);
+      const done = makeRun("aw", { status: "completed", output: { ok: true }, updated_at: iso(7) });
+      assert.equal(await ledger.appendWithRun(done, [1, 2].map((i) => makeRecord("aw", i))), 3);
+      assert.deepEqual(await runs.load("aw"), done);
+      assert.deepEqual((await ledger.read("aw", 0, 10)).items, [0, 1, 2].map((i) => makeRecord("aw", i)));
+      assert.ok(topics.includes("ledger:aw") && topics.includes("run:aw"), topics.join());
+      // No records: the run is saved and the length is unchanged.
+      const failed = { ...done, status: "failed" as const, error: "boom", updated_at: iso(8) };
+      assert.equal(await ledger.appendWithRun(failed, []), 3);
+      assert.deepEqual(await runs.load("aw"), failed);
+      assert.equal(await ledger.appendWithRun(makeRun("fresh"), []), 0);
+      assert.deepEqual(await runs.load("fresh"), makeRun("fresh"));
+      assert.equal(await ledger.count("fresh"), 0);
+      await assert.rejects(ledger.appendWithRun(makeRun("../x"), [makeRecord("x", 0)]), StoreValidationError);
+    } finally {
+      off();
+    }
+  });
+
   test("ledger replay of a long ledger page by page", async ({ ledger }) => {
     for (let batch = 0; batch < 10; batch++) {
       await ledger.append("long", Array.from({ length: 100 }, (_, i) => makeRecord("long", batch * 100 + i)));

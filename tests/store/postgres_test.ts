@@ -9,6 +9,7 @@ import { appliedOutcome, makeCommand, makeRecord, makeRun, withTempDir } from ".
 import { migrateToPostgres } from "../../src/store/migrate_postgres.ts";
 import { RunnerLock } from "../../src/runner/lock.ts";
 import { join } from "node:path";
+import { withFence } from "../../src/store/fence.ts";
 
 const cluster = PG_SKIP ? null : await PgCluster.start();
 let dbCount = 0;
@@ -202,6 +203,50 @@ Deno.test(
       } finally {
         await a.close();
         await b.close();
+      }
+    });
+  },
+);
+
+Deno.test(
+  pgTest(
+    "postgres store: under a lease, the load right after a save is that save; any other load reads the database",
+  ),
+  async () => {
+    const url = await freshDb();
+    await withTempDir("gw-pg-", async (dir) => {
+      const [mine, other] = await Promise.all(
+        [1, 2].map(() => openStores({ backend: "postgres", dataDir: dir, databaseUrl: url, poolSize: 2 })),
+      );
+      try {
+        await mine.runs.save(makeRun("j1"));
+        const token = (await mine.leases!.claim("j1", "me", 60_000))!;
+        const other_write = (n: number) => other.runs.save(makeRun("j1", { vars: { by: "other", n } }));
+        await withFence({ runId: "j1", owner: "me", token }, async () => {
+          const run = makeRun("j1", { vars: { by: "me" } });
+          await mine.runs.save(run);
+          run.vars.by = "changed after the save"; // the answer is a copy of what was saved
+          await other_write(1);
+          assert.deepEqual(await mine.runs.load("j1"), makeRun("j1", { vars: { by: "me" } }));
+          assert.deepEqual((await mine.runs.load("j1"))?.vars, { by: "other", n: 1 }, "one load per save");
+          await mine.runs.save(run);
+          await mine.ledger.append("j1", [makeRecord("j1", 0)]);
+          await other_write(2);
+          assert.deepEqual((await mine.runs.load("j1"))?.vars, { by: "other", n: 2 }, "an append in between");
+          await mine.ledger.appendWithRun!(run, []);
+          assert.deepEqual((await mine.runs.load("j1"))?.vars, run.vars, "appendWithRun is a save");
+        });
+        await mine.runs.save(makeRun("j1", { vars: { by: "me" } })); // not under the lease: a plain save
+        await other_write(3);
+        assert.deepEqual((await mine.runs.load("j1"))?.vars, { by: "other", n: 3 });
+        // A stale token (a lease since claimed again): the save fails and leaves nothing to load.
+        await withFence({ runId: "j1", owner: "me", token: token - 1 }, async () => {
+          await assert.rejects(mine.runs.save(makeRun("j1")), /lease/i);
+          assert.deepEqual((await mine.runs.load("j1"))?.vars, { by: "other", n: 3 });
+        });
+      } finally {
+        await mine.close();
+        await other.close();
       }
     });
   },

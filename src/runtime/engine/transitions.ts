@@ -56,7 +56,7 @@ export async function appendTerminalRecords(
 
 /**
  * Ends a run: its terminal records, then the run — as one durable write where the store offers it
- * (SQLite: one transaction), else records first, then the run.
+ * (SQLite, PostgreSQL: one transaction), else records first, then the run.
  */
 async function commitTerminal(
   host: EngineHost,

@@ -13,7 +13,7 @@
 import type { WakeSource } from "../wake.ts";
 import { BUNDLES_CHANGED, RUNS_CLAIMABLE, WAKE_CHANGED } from "../wake.ts";
 import { errorText, logger } from "../../util/log.ts";
-import type { PgDb, TxSql } from "./db.ts";
+import type { PgDb, Sql, TxSql } from "./db.ts";
 
 export const WAKE_CHANNEL = "gateway_wake";
 export const WORK_CHANNEL = "gateway_work";
@@ -31,6 +31,13 @@ const log = logger("store");
 
 export async function notify(tx: TxSql, topic: string): Promise<void> {
   await tx`SELECT pg_notify(${channelFor(topic)}, ${topic})`;
+}
+
+/** A `SELECT` fragment that sends every topic in `topics` (one row each), for use inside a statement. */
+export function notifyEach(sql: Sql | TxSql, topics: string[]): ReturnType<Sql> {
+  return sql`SELECT pg_notify(c, t) FROM unnest(${
+    topics.map(channelFor)
+  }::text[], ${topics}::text[]) AS n(c, t)`;
 }
 
 /**

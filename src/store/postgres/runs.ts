@@ -4,12 +4,43 @@ import type { RunPage, RunQuery, RunStore, WakeBus } from "../types.ts";
 import { parseRunRow, parseRunRows, runListSql, runPageFromRows } from "../sql_rows.ts";
 import { assertId, assertRun, summarize } from "../validate.ts";
 import type { PgDb, Sql, TxSql } from "./db.ts";
-import { channelFor, notify } from "./notify.ts";
+import { notify, notifyEach } from "./notify.ts";
 import { fenceFor, type LeaseFence } from "../fence.ts";
 import { RUNS_CLAIMABLE, runTopic } from "../wake.ts";
 import { LeaseLostError } from "../errors.ts";
 import { fenceGuard } from "./leases.ts";
 import { isPaused } from "../../runner/run_once.ts";
+import type { JustSaved } from "./just_saved.ts";
+
+/**
+ * The upsert of one run as a statement fragment (`INSERT ... RETURNING 1`), for a `WITH` clause. With
+ * a `fence`, it writes (and returns its row) only while that lease is unchanged.
+ */
+export function runUpsert(
+  tx: Sql | TxSql,
+  run: RunState,
+  fence: LeaseFence | null,
+  json = JSON.stringify(run),
+): ReturnType<Sql> {
+  const s = summarize(run);
+  return tx`INSERT INTO runs(run_id, workflow_id, status, wait_reason, wait_until, wait_key, parent_run_id, actor_id,
+      session_id, created_at, updated_at, run_json, paused)
+    SELECT ${s.run_id}, ${s.workflow_id}, ${s.status}, ${s.wait_reason},
+      ${s.wait_reason === "until" ? s.wait_until : null}, ${s.wait_key}, ${s.parent_run_id}, ${s.actor_id},
+      ${s.session_id}, ${s.created_at || null}, ${s.updated_at}, ${json}, ${isPaused(run)} ${
+    fenceGuard(tx, fence)
+  }
+    ON CONFLICT (run_id) DO UPDATE SET workflow_id = excluded.workflow_id, status = excluded.status,
+      wait_reason = excluded.wait_reason, wait_until = excluded.wait_until, wait_key = excluded.wait_key,
+      parent_run_id = excluded.parent_run_id, actor_id = excluded.actor_id, session_id = excluded.session_id,
+      created_at = COALESCE(runs.created_at, excluded.created_at), updated_at = excluded.updated_at,
+      run_json = excluded.run_json, paused = excluded.paused RETURNING 1`;
+}
+
+/** The wake-up topics of a run save: a save outside a runner's lease is also work others may claim. */
+export function saveTopics(runId: string, fence: LeaseFence | null): string[] {
+  return fence ? [runTopic(runId)] : [runTopic(runId), RUNS_CLAIMABLE];
+}
 
 /**
  * Upserts one run (inside the caller's transaction for `migrate`); `notifyTopics` also go out as wake-ups.
@@ -20,42 +51,39 @@ export async function upsertRun(
   run: RunState,
   notifyTopics: string[] = [],
   fence: LeaseFence | null = null,
+  json = JSON.stringify(run),
 ): Promise<boolean> {
-  const s = summarize(run);
   const rows = await tx`
-    WITH up AS (INSERT INTO runs(run_id, workflow_id, status, wait_reason, wait_until, wait_key, parent_run_id, actor_id,
-      session_id, created_at, updated_at, run_json, paused)
-    SELECT ${s.run_id}, ${s.workflow_id}, ${s.status}, ${s.wait_reason},
-      ${s.wait_reason === "until" ? s.wait_until : null}, ${s.wait_key}, ${s.parent_run_id}, ${s.actor_id},
-      ${s.session_id}, ${s.created_at || null}, ${s.updated_at}, ${JSON.stringify(run)}, ${isPaused(run)} ${
-    fenceGuard(tx, fence)
-  }
-    ON CONFLICT (run_id) DO UPDATE SET workflow_id = excluded.workflow_id, status = excluded.status,
-      wait_reason = excluded.wait_reason, wait_until = excluded.wait_until, wait_key = excluded.wait_key,
-      parent_run_id = excluded.parent_run_id, actor_id = excluded.actor_id, session_id = excluded.session_id,
-      created_at = COALESCE(runs.created_at, excluded.created_at), updated_at = excluded.updated_at,
-      run_json = excluded.run_json, paused = excluded.paused RETURNING 1)
-    SELECT 1 FROM up LEFT JOIN LATERAL (SELECT pg_notify(c, t)
-      FROM unnest(${notifyTopics.map(channelFor)}::text[], ${notifyTopics}::text[]) AS n(c, t)) wake ON true`;
+    WITH up AS (${runUpsert(tx, run, fence, json)})
+    SELECT 1 FROM up LEFT JOIN LATERAL (${notifyEach(tx, notifyTopics)}) wake ON true`;
   return rows.length > 0;
 }
 
 export class PgRunStore implements RunStore {
-  constructor(private readonly db: PgDb, private readonly wake: WakeBus) {}
+  constructor(
+    private readonly db: PgDb,
+    private readonly wake: WakeBus,
+    private readonly justSaved: JustSaved,
+  ) {}
 
   async save(run: RunState): Promise<void> {
     assertRun(run);
     const fence = fenceFor(run.run_id);
+    this.justSaved.forget(fence);
     // One statement, one round trip; under a lease fence it also proves the lease is still ours.
-    const topics = fence ? [runTopic(run.run_id)] : [runTopic(run.run_id), RUNS_CLAIMABLE];
-    if (!(await this.db.query((sql) => upsertRun(sql, run, topics, fence)))) {
+    const topics = saveTopics(run.run_id, fence);
+    const json = JSON.stringify(run);
+    if (!(await this.db.query((sql) => upsertRun(sql, run, topics, fence, json)))) {
       throw new LeaseLostError(run.run_id);
     }
+    this.justSaved.remember(fence, json);
     topics.forEach((topic) => this.wake.publish(topic));
   }
 
   async load(runId: string): Promise<RunState | null> {
     assertId("run_id", runId);
+    const saved = this.justSaved.take(fenceFor(runId));
+    if (saved !== undefined) return parseRunRow({ run_id: runId, run_json: saved });
     const rows = await this.db.query((sql) => sql`SELECT run_id, run_json FROM runs WHERE run_id = ${runId}`);
     return rows.length ? parseRunRow(rows[0]) : null;
   }
@@ -93,6 +121,7 @@ export class PgRunStore implements RunStore {
 
   async delete(runId: string): Promise<boolean> {
     assertId("run_id", runId);
+    this.justSaved.forget(fenceFor(runId));
     const removed = await this.db.tx(async (tx) => {
       const result = await tx`DELETE FROM runs WHERE run_id = ${runId}`;
       if (result.count > 0) await notify(tx, runTopic(runId));

@@ -15,6 +15,7 @@ import { PgCommandStore } from "./commands.ts";
 import { channelFor, openNotifySource, type WakeScope } from "./notify.ts";
 import { PgLeaseStore } from "./leases.ts";
 import { PgRunnerRegistry } from "./runners.ts";
+import { JustSaved } from "./just_saved.ts";
 import { logger } from "../../util/log.ts";
 
 const log = logger("store");
@@ -41,11 +42,12 @@ export async function openPostgresStores(
   }
   const wake = new InProcessWakeBus(notifications.source);
   const artifacts = new FileArtifactStore(dataDir);
+  const justSaved = new JustSaved();
   return {
     backend: "postgres",
     db,
-    runs: new PgRunStore(db, wake),
-    ledger: new PgLedgerStore(db, wake),
+    runs: new PgRunStore(db, wake, justSaved),
+    ledger: new PgLedgerStore(db, wake, justSaved),
     commands: new PgCommandStore(db, wake),
     leases: new PgLeaseStore(db),
     runners: new PgRunnerRegistry(db),
