@@ -1,11 +1,11 @@
 /**
  * Soak under abuse: `gateway serve` (the real entry, as a subprocess) takes normal load from this
- * process while slow clients hold connections open — bodies that trickle below the minimum rate,
- * bodies that stall, idle connections that never send a header (each reconnects once closed). Prints the p99 latency of normal
- * requests unloaded vs. loaded, and the server's open file descriptors, open connections and held
- * slots (general and SSE) at start, under load, and once every client has closed its connections and the
- * server's deadlines have passed, with a PASS/FAIL line for "p99 within 2× of unloaded" and for "no fd or
- * slot growth" (growth would mean leaked slots or connections).
+ * process, unloaded before and after and, in between, while slow clients hold connections open: bodies
+ * that trickle below the minimum rate, bodies that stall, idle connections that never send a header (each
+ * reconnects once closed). Prints the p99 latency of normal requests unloaded vs. loaded, and the server's
+ * open file descriptors, open connections and held slots (general and SSE) at start, under load, and once
+ * every client has closed its connections and the server's deadlines have passed, with a PASS/FAIL line
+ * for "p99 within 2× of unloaded" and for "no fd or slot growth" (leaked slots or connections).
  *
  *   deno run -A bench/soak_bench.ts [--seconds 180] [--store file|sqlite]
  *
@@ -372,7 +372,9 @@ export async function main(args: string[]): Promise<void> {
   const pid = gw.child.pid;
   try {
     const start = await serverState(pid, normalBase);
-    const unloaded = await normalLoad(normalBase, Math.min(15, seconds / 4));
+    const phaseS = Math.min(15, seconds / 4);
+    await normalLoad(normalBase, 5); // warm-up (JIT, store files): not measured
+    const before = await normalLoad(normalBase, phaseS);
     const warm = await waitSettled(pid, normalBase, start, SETTLE_MAX_S);
     const stop = new AbortController();
     const slow = slowClients(slowBase, stop.signal);
@@ -383,6 +385,12 @@ export async function main(args: string[]): Promise<void> {
     const { cut, idleCut } = await slow;
     // Every client has closed its connections; the server's deadlines free what it still holds.
     const end = await waitSettled(pid, normalBase, start, SETTLE_MAX_S);
+    // Unloaded before and after the slow clients, pooled: machine noise hits both sides alike.
+    const after = await normalLoad(normalBase, phaseS);
+    const unloaded = {
+      latencies: [...before.latencies, ...after.latencies],
+      errors: before.errors + after.errors,
+    };
     const p99u = percentile(unloaded.latencies, 99);
     const p99l = percentile(loaded.latencies, 99);
     const ratio = p99l / p99u;
@@ -391,7 +399,9 @@ export async function main(args: string[]): Promise<void> {
       {
         measure: "normal p99, unloaded",
         value: `${p99u.toFixed(1)} ms`,
-        detail: `${unloaded.latencies.length} requests, ${unloaded.errors} non-200`,
+        detail: `${unloaded.latencies.length} requests, ${unloaded.errors} non-200; before ${
+          percentile(before.latencies, 99).toFixed(1)
+        } ms, after ${percentile(after.latencies, 99).toFixed(1)} ms`,
       },
       {
         measure: "normal p99, under slow clients",
