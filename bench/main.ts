@@ -40,7 +40,7 @@ console.log("\n== Command path: append, then drain a burst (SQLite store) ==");
 await commandPathBench(["--store", "sqlite"]);
 memory("command path benches");
 console.log("\n== Soak: slow clients + normal load (file store, separate server process) ==");
-await soakBench(["--seconds", Deno.env.get("GATEWAY_SOAK_S") ?? "120"]);
+await soakBench(["--seconds", Deno.env.get("GATEWAY_SOAK_S") ?? "180"]);
 console.log("\n== SSE fan-out, file and SQLite stores (server in its own process) ==");
 // GATEWAY_BENCH_BASELINE=<source tree> measures that tree too, interleaved (e.g. main, unpacked by git archive).
 const baseline = Deno.env.get("GATEWAY_BENCH_BASELINE");

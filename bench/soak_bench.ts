@@ -1,11 +1,13 @@
 /**
  * Soak under abuse: `gateway serve` (the real entry, as a subprocess) takes normal load from this
- * process while slow clients hold connections open — bodies that trickle below the minimum rate,
- * bodies that stall, idle connections that never send a header (each reconnects once closed). Prints the p99 latency of normal
- * requests unloaded vs. loaded, and the server's open file descriptors before, during and after
- * (growth would mean leaked slots or connections).
+ * process, unloaded before and after and, in between, while slow clients hold connections open: bodies
+ * that trickle below the minimum rate, bodies that stall, idle connections that never send a header (each
+ * reconnects once closed). Prints the p99 latency of normal requests unloaded vs. loaded, and the server's
+ * open file descriptors, open connections and held slots (general and SSE) at start, under load, and once
+ * every client has closed its connections and the server's deadlines have passed, with a PASS/FAIL line
+ * for "p99 within 2× of unloaded" and for "no fd or slot growth" (leaked slots or connections).
  *
- *   deno run -A bench/soak_bench.ts [--seconds 120] [--store file|sqlite]
+ *   deno run -A bench/soak_bench.ts [--seconds 180] [--store file|sqlite]
  *
  * `--mode memory` is the memory soak instead: steady mixed load (hello runs started and replayed,
  * long-lived `events` runs fed emit_event commands, cancelled and replaced, 50 SSE streams that
@@ -22,6 +24,13 @@ const TOKEN = "soak-token-0123456789abcdef"; // 24+ characters: the bind is dual
 const HEADERS = { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" };
 const SLOW_CLIENTS = 48;
 const IDLE_CONNECTIONS = 200;
+/**
+ * Descriptors the server may open lazily during the soak and keep (store files, SQLite's WAL and shm, the
+ * audit log): the end may exceed the start by this many before it counts as growth.
+ */
+const FD_TOLERANCE = 8;
+/** Longest wait for the server to return to its start state after the clients left (deadlines are 5–10 s). */
+const SETTLE_MAX_S = 40;
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -49,8 +58,60 @@ async function openFds(pid: number): Promise<number | null> {
   }
 }
 
-/** Normal load: 8 lanes alternating a run list and an emit_event command; returns latencies (ms). */
+/** What must return to its start value once every client has gone: descriptors, connections, slots. */
+interface ServerState {
+  fds: number | null;
+  connections: number;
+  general: number;
+  sse: number;
+}
+
+const seriesValue = (text: string, series: string) =>
+  Number(text.split("\n").find((l) => l.startsWith(`${series} `))?.split(" ")[1] ?? NaN);
+
+/**
+ * Open fds from /proc (read first), then the gauges from /metrics over a connection of its own that is
+ * closed afterwards (so `gateway_connections_open` counts that one scrape connection at every reading).
+ */
+async function serverState(pid: number, base: string): Promise<ServerState> {
+  const fds = await openFds(pid);
+  const client = Deno.createHttpClient({});
+  try {
+    const text = await (await fetch(`${base}/metrics`, { headers: HEADERS, client })).text();
+    return {
+      fds,
+      connections: seriesValue(text, "gateway_connections_open"),
+      general: seriesValue(text, 'gateway_slots_in_use{pool="general"}'),
+      sse: seriesValue(text, 'gateway_slots_in_use{pool="sse"}'),
+    };
+  } finally {
+    client.close();
+  }
+}
+
+const settled = (now: ServerState, start: ServerState) =>
+  now.connections <= start.connections && now.general <= start.general && now.sse <= start.sse &&
+  (now.fds ?? 0) <= (start.fds ?? 0) + FD_TOLERANCE;
+
+/** Polls until the server is back to `start` (within the fd tolerance) or `maxS` passed; returns the last reading. */
+async function waitSettled(pid: number, base: string, start: ServerState, maxS: number) {
+  const t0 = performance.now();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 1_000));
+    const state = await serverState(pid, base);
+    const waitedS = (performance.now() - t0) / 1000;
+    if (settled(state, start) || waitedS >= maxS) return { state, waitedS };
+  }
+}
+
+const showState = (s: ServerState) => `${s.fds} fds, ${s.connections} conns, slots ${s.general}/${s.sse}`;
+
+/**
+ * Normal load: 8 lanes alternating a run list and an emit_event command over a client of its own, closed
+ * at the end (so its kept-alive connections go with it); returns latencies (ms).
+ */
 async function normalLoad(base: string, seconds: number): Promise<{ latencies: number[]; errors: number }> {
+  const client = Deno.createHttpClient({});
   const end = performance.now() + seconds * 1000;
   const latencies: number[] = [];
   let errors = 0;
@@ -60,10 +121,11 @@ async function normalLoad(base: string, seconds: number): Promise<{ latencies: n
       const i = n++;
       const t0 = performance.now();
       const res = i % 2 === 0
-        ? await fetch(`${base}/api/gateway/runs?limit=10`, { headers: HEADERS })
+        ? await fetch(`${base}/api/gateway/runs?limit=10`, { headers: HEADERS, client })
         : await fetch(`${base}/api/gateway/commands`, {
           method: "POST",
           headers: HEADERS,
+          client,
           body: JSON.stringify({
             command_id: `soak-${crypto.randomUUID()}`,
             run_id: "soak",
@@ -76,6 +138,7 @@ async function normalLoad(base: string, seconds: number): Promise<{ latencies: n
       latencies.push(performance.now() - t0);
     }
   }));
+  client.close();
   return { latencies, errors };
 }
 
@@ -291,7 +354,7 @@ export async function main(args: string[]): Promise<void> {
   });
   const store = values.store ?? "file";
   if (values.mode === "memory") return await memorySoak(Number(values.seconds ?? "600"), store);
-  const seconds = Number(values.seconds ?? "120");
+  const seconds = Number(values.seconds ?? "180");
   const dir = await sandboxTempDir("soak-");
   const gw = await startServe({
     ABSTRACTGATEWAY_DATA_DIR: dir,
@@ -308,31 +371,42 @@ export async function main(args: string[]): Promise<void> {
   const normalBase = `http://[::1]:${port}`;
   const pid = gw.child.pid;
   try {
-    const fdsStart = await openFds(pid);
-    const unloaded = await normalLoad(normalBase, Math.min(15, seconds / 4));
+    const start = await serverState(pid, normalBase);
+    const phaseS = Math.min(15, seconds / 4);
+    await normalLoad(normalBase, 5); // warm-up (JIT, store files): not measured
+    const before = await normalLoad(normalBase, phaseS);
+    const warm = await waitSettled(pid, normalBase, start, SETTLE_MAX_S);
     const stop = new AbortController();
     const slow = slowClients(slowBase, stop.signal);
     await new Promise((r) => setTimeout(r, 2_000));
     const loaded = await normalLoad(normalBase, seconds);
-    const fdsLoaded = await openFds(pid);
+    const during = await serverState(pid, normalBase);
     stop.abort();
     const { cut, idleCut } = await slow;
-    await new Promise((r) => setTimeout(r, 1_000));
-    const fdsEnd = await openFds(pid);
+    // Every client has closed its connections; the server's deadlines free what it still holds.
+    const end = await waitSettled(pid, normalBase, start, SETTLE_MAX_S);
+    // Unloaded before and after the slow clients, pooled: machine noise hits both sides alike.
+    const after = await normalLoad(normalBase, phaseS);
+    const unloaded = {
+      latencies: [...before.latencies, ...after.latencies],
+      errors: before.errors + after.errors,
+    };
     const p99u = percentile(unloaded.latencies, 99);
     const p99l = percentile(loaded.latencies, 99);
+    const ratio = p99l / p99u;
+    const grew = !settled(end.state, start);
     console.table([
       {
         measure: "normal p99, unloaded",
         value: `${p99u.toFixed(1)} ms`,
-        detail: `${unloaded.latencies.length} requests, ${unloaded.errors} non-200`,
+        detail: `${unloaded.latencies.length} requests, ${unloaded.errors} non-200; before ${
+          percentile(before.latencies, 99).toFixed(1)
+        } ms, after ${percentile(after.latencies, 99).toFixed(1)} ms`,
       },
       {
         measure: "normal p99, under slow clients",
         value: `${p99l.toFixed(1)} ms`,
-        detail: `${loaded.latencies.length} requests, ${loaded.errors} non-200, ratio ${
-          (p99l / p99u).toFixed(2)
-        }×`,
+        detail: `${loaded.latencies.length} requests, ${loaded.errors} non-200, ratio ${ratio.toFixed(2)}×`,
       },
       {
         measure: "slow clients",
@@ -344,12 +418,31 @@ export async function main(args: string[]): Promise<void> {
         value: connectionMetrics(await metricsText(normalBase)),
         detail: "timed out by header/idle deadline, refused over the per-address cap",
       },
+      { measure: "server at start", value: showState(start), detail: "slots general/sse" },
       {
-        measure: "server open fds",
-        value: `${fdsStart} → ${fdsLoaded} → ${fdsEnd}`,
-        detail: "start → under load → after the slow clients left",
+        measure: "after unloaded load",
+        value: showState(warm.state),
+        detail: `its client closed, ${warm.waitedS.toFixed(0)} s later`,
+      },
+      { measure: "under slow clients", value: showState(during), detail: "at the end of the loaded phase" },
+      {
+        measure: "after every client left",
+        value: showState(end.state),
+        detail: `${end.waitedS.toFixed(0)} s later (waits up to ${SETTLE_MAX_S} s for the deadlines)`,
       },
     ]);
+    console.log(
+      `${ratio <= 2 ? "PASS" : "FAIL"}: normal p99 within 2× of unloaded (${p99l.toFixed(1)} / ${
+        p99u.toFixed(1)
+      } ms = ${ratio.toFixed(2)}×)`,
+    );
+    console.log(
+      `${
+        grew ? "FAIL" : "PASS"
+      }: no fd or slot growth (fds ${start.fds} → ${end.state.fds}, tolerance +${FD_TOLERANCE} ` +
+        `for lazily opened store files; connections ${start.connections} → ${end.state.connections}; ` +
+        `general slots ${start.general} → ${end.state.general}; SSE slots ${start.sse} → ${end.state.sse})`,
+    );
   } finally {
     await gw.stop();
     await Deno.remove(dir, { recursive: true });

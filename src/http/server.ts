@@ -31,6 +31,7 @@ export interface GatewayServer {
 export function createGatewayServer(gw: Gateway): GatewayServer {
   const { config } = gw;
   const security = securityMiddleware(config);
+  gw.metrics.slotsFrom(security.slotsInUse);
   const tooling = toolingRoutes({ config, dataDir: config.dataDir });
   const shutdown = new AbortController();
   const app = createApp(gw, {

@@ -21,6 +21,12 @@ export interface GatewayMetricsOptions {
   latencyBuckets?: number[];
 }
 
+/** Concurrency slots held now, by pool (src/security/throttle.ts). */
+export interface SlotsInUse {
+  general: number;
+  sse: number;
+}
+
 export interface GatewayMetrics {
   readonly registry: Registry;
   /** One finished HTTP request; `route` is the route pattern (`/api/gateway/runs/:run_id`), never the raw path. */
@@ -35,6 +41,8 @@ export interface GatewayMetrics {
   /** A run's shared SSE reader (hub) opened or closed (`gateway_sse_hubs`). */
   sseHubOpened(): void;
   sseHubClosed(): void;
+  /** Where `gateway_slots_in_use` reads the pools (the security pipeline's); 0 until set. */
+  slotsFrom(read: () => SlotsInUse): void;
   /** The exposition text (Prometheus format 0.0.4). */
   render(): Promise<string>;
 }
@@ -77,9 +85,21 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
     ["method", "route", "status"],
     options.latencyBuckets,
   );
+  let slots = (): SlotsInUse => ({ general: 0, sse: 0 });
+  registry.gauge(
+    "gateway_slots_in_use",
+    "Concurrency slots held (general: MAX_CONCURRENCY, sse: MAX_SSE); back to idle once requests end.",
+    ["pool"],
+    (gauge) => {
+      const used = slots();
+      gauge.set({ pool: "general" }, used.general);
+      gauge.set({ pool: "sse" }, used.sse);
+    },
+  );
   return {
     registry,
     connections: connectionMetrics(registry),
+    slotsFrom: (read) => slots = read,
     observeRequest(method, route, status, seconds) {
       const labels = { method, route, status: String(status) };
       requests.inc(labels);

@@ -6,6 +6,11 @@ export class Pool {
   #used = 0;
   constructor(readonly capacity: number) {}
 
+  /** Slots held now (the `gateway_slots_in_use` gauge). */
+  get used(): number {
+    return this.#used;
+  }
+
   tryAcquire(): boolean {
     if (this.#used >= this.capacity) return false;
     this.#used += 1;

@@ -19,6 +19,7 @@ import { SessionStore } from "./sessions.ts";
 import { requestKind, type RequestSecurity, type SecurityEnv } from "./state.ts";
 import { throttlePools, throttleStage } from "./throttle.ts";
 import { TokenVerifier } from "./tokens.ts";
+import type { SlotsInUse } from "../metrics/gateway_metrics.ts";
 
 export interface SecurityDeps {
   /** Audit log to append to (default: `<dataDir>/audit_log.jsonl` with the configured rotation). */
@@ -37,6 +38,8 @@ export interface Security {
   /** The auth lockout, shared with routes outside `/api/gateway` (console sign-in, /metrics). */
   lockout: Lockout;
   verifier: TokenVerifier;
+  /** Slots of the general and SSE pools held now (for `GatewayMetrics.slotsFrom`). */
+  slotsInUse(): SlotsInUse;
   /** Waits for pending audit writes. */
   close(): Promise<void>;
 }
@@ -74,7 +77,8 @@ export function securityMiddleware(config: Config, deps: SecurityDeps = {}): Sec
       c.set("principal", securityDisabledAdmin());
       await next();
     };
-    return { middlewares: [passThrough], ...shared };
+    // No pools without the security pipeline: nothing is ever held.
+    return { middlewares: [passThrough], slotsInUse: () => ({ general: 0, sse: 0 }), ...shared };
   }
 
   const auditStage: MiddlewareHandler<SecurityEnv> = async (c, next) => {
@@ -125,11 +129,13 @@ export function securityMiddleware(config: Config, deps: SecurityDeps = {}): Sec
     }
   };
 
+  const pools = throttlePools(config);
   const middlewares = [
     auditStage,
     accessStage(config, { lockout, verifier, sessions }),
-    throttleStage(config, throttlePools(config)),
+    throttleStage(config, pools),
     bodyLimitStage(config),
   ] as MiddlewareHandler[];
-  return { middlewares, ...shared };
+  const slotsInUse = () => ({ general: pools.general.used, sse: pools.sse.used });
+  return { middlewares, slotsInUse, ...shared };
 }

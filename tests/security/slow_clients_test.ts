@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { startServer, type TestServer } from "../http/harness.ts";
+import { parseExposition } from "../metrics/exposition.ts";
 
 const SLOTS = 4;
 
@@ -28,7 +29,25 @@ async function statusLine(conn: Deno.TcpConn): Promise<string> {
   return n === null ? "" : new TextDecoder().decode(buf.subarray(0, n)).split("\r\n")[0];
 }
 
+/** `gateway_slots_in_use{pool="general"}` from GET /metrics (which takes no slot itself). */
+async function generalSlotsInUse(s: TestServer): Promise<number | undefined> {
+  const res = await s.fetch("/metrics");
+  const { samples } = parseExposition(await res.text());
+  return samples.find((x) => x.name === "gateway_slots_in_use" && x.labels.pool === "general")?.value;
+}
+
+/** Polls until the general-slot gauge reads `want` (fails after ~5 s). */
+async function untilGeneralSlots(s: TestServer, want: number): Promise<void> {
+  let seen: number | undefined;
+  for (let i = 0; i < 100; i++) {
+    if ((seen = await generalSlotsInUse(s)) === want) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`gateway_slots_in_use{pool="general"} stayed ${seen}, expected ${want}`);
+}
+
 async function assertSlotsFree(s: TestServer): Promise<void> {
+  await untilGeneralSlots(s, 0);
   // Every slot must be back: SLOTS + 1 concurrent requests all succeed (none 429).
   const results = await Promise.all(
     Array.from(
@@ -58,6 +77,7 @@ Deno.test("slow bodies: request timeout, idle timeout and minimum rate all relea
         ),
       );
       try {
+        await untilGeneralSlots(s, SLOTS); // the gauge shows the held slots
         const lines = await Promise.all(conns.map(statusLine));
         for (const line of lines) assert.match(line, /^HTTP\/1\.1 (408|503)/);
       } finally {
