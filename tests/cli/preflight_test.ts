@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { childEnv, spawnGateway } from "../helpers/gateway_process.ts";
+import { freePort } from "../helpers/free_port.ts";
 import { MAIN_TS, OUR_BUNDLES, REPO_ROOT, sandboxTempDir } from "../helpers/paths.ts";
 
 const outside = await Deno.makeTempDir({ prefix: "gw-preflight-" });
@@ -14,6 +15,8 @@ globalThis.addEventListener("unload", () => Deno.removeSync(outside, { recursive
 const bundleOutside = join(outside, "hello.flow");
 await Deno.copyFile(join(OUR_BUNDLES, "hello@1.0.0.flow"), bundleOutside);
 const TOKEN = { ABSTRACTGATEWAY_AUTH_TOKEN: "preflight-test-token-0123456789abcdef" };
+/** The path cases must not depend on the default port being free on the machine running the tests. */
+const SERVE = { ...TOKEN, ABSTRACTGATEWAY_PORT: String(freePort()) };
 
 async function refused(args: string[], env: Record<string, string>, names: string) {
   const out = await spawnGateway(args, env).output();
@@ -28,8 +31,8 @@ async function refused(args: string[], env: Record<string, string>, names: strin
 }
 
 const cases: [string, string[], Record<string, string>, string][] = [
-  ["serve with a data dir outside", ["serve", "--data-dir", outside], TOKEN, `data dir ${outside}`],
-  ["serve with a flows dir outside", ["serve", "--flows-dir", outside], TOKEN, `flows dir ${outside}`],
+  ["serve with a data dir outside", ["serve", "--data-dir", outside], SERVE, `data dir ${outside}`],
+  ["serve with a flows dir outside", ["serve", "--flows-dir", outside], SERVE, `flows dir ${outside}`],
   ["serve on an address it may not listen on", ["serve", "--host", "10.0.0.5"], TOKEN, "10.0.0.5:8080"],
   [
     "runner with a data dir outside",
@@ -53,7 +56,7 @@ const cases: [string, string[], Record<string, string>, string][] = [
   [
     "serve with tooling on and a workspace outside",
     ["serve"],
-    { ...TOKEN, ABSTRACTGATEWAY_ENABLE_TOOLING: "1", ABSTRACTGATEWAY_WORKSPACE_DIR: outside },
+    { ...SERVE, ABSTRACTGATEWAY_ENABLE_TOOLING: "1", ABSTRACTGATEWAY_WORKSPACE_DIR: outside },
     `workspace dir ${outside}`,
   ],
 ];

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { type GatewayProcess, runGateway, spawnGateway, startServe } from "../helpers/gateway_process.ts";
 import { apiJson, type Json, waitRunStatus } from "../helpers/gateway_api.ts";
 import { REPO_ROOT, sandboxTempDir } from "../helpers/paths.ts";
+import { freePort } from "../helpers/free_port.ts";
 
 const TOKEN = "tail-e2e-token-0123456789abcdef";
 
@@ -193,14 +194,6 @@ Deno.test("tail: bad usage exits 2; an unknown run fails without hanging", async
     assert.doesNotMatch(anon.stderr, /attempt \d+ failed/, "a wrong token is not retried");
   });
 });
-
-/** A port that was free a moment ago (the gateway must come back on the same URL for tail to find it). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
 
 Deno.test("tail against a closed port reports every attempt on stderr and exits 1 within its bound", async () => {
   const url = `http://127.0.0.1:${freePort()}`;

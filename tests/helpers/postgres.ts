@@ -9,6 +9,7 @@
  * tests. fsync is off: a clean stop/restart still flushes everything; tests never crash the host.
  */
 import { join } from "node:path";
+import { freePort } from "./free_port.ts";
 
 const PASSWORD = "gw-test-secret";
 const USER = "gateway";
@@ -53,13 +54,6 @@ async function exec(cmd: string, args: string[], asPostgres = true): Promise<str
   const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
   if (!out.success) throw new Error(`Cannot run ${cmd} ${args.join(" ")}: ${text.trim()}`);
   return text;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 export class PgCluster {
