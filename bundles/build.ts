@@ -45,7 +45,7 @@ export async function buildBundle(srcDir: string): Promise<BuiltBundle> {
   const files: Record<string, Uint8Array> = {};
   for (const name of ordered) files[name] = await Deno.readFile(join(srcDir, name));
   const bytes = zipSync(files, { level: 9, mtime: FIXED_MTIME });
-  const bundle = readFlowBundle(bytes);
+  const bundle = await readFlowBundle(bytes);
   return { fileName: `${bundle.ref}.flow`, bytes };
 }
 

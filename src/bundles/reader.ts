@@ -1,11 +1,16 @@
 /** Reads a `.flow` bundle (zip bytes) into a validated, namespaced LoadedBundle. */
-import { sha256Hex } from "../util/hash.ts";
 import { parseVisualFlow } from "./flow.ts";
 import { parseManifest } from "./manifest.ts";
 import { namespaceFlow, workflowIdOf } from "./namespace.ts";
 import { BundleError, type BundleManifest, type LoadedBundle, type VisualFlow } from "./types.ts";
-import { DEFAULT_ZIP_LIMITS, openSafeZip, type SafeZip, type ZipLimits } from "./zip.ts";
-import { type AsyncSafeZip, openSafeZipStream, sha256Source, type ZipSource } from "./zip_stream.ts";
+import { DEFAULT_ZIP_LIMITS, type ZipLimits } from "./zip.ts";
+import {
+  type AsyncSafeZip,
+  bytesSource,
+  openSafeZipStream,
+  sha256Source,
+  type ZipSource,
+} from "./zip_stream.ts";
 
 export type ReadOptions = Partial<ZipLimits>;
 
@@ -13,16 +18,6 @@ const MANIFEST = "manifest.json";
 
 function requireManifest(names: ReadonlySet<string>): void {
   if (!names.has(MANIFEST)) throw new BundleError("Bundle has no manifest.json at the archive root");
-}
-
-function readManifestFrom(zip: SafeZip): BundleManifest {
-  requireManifest(zip.names);
-  return parseManifest(zip.extract([MANIFEST])[MANIFEST]);
-}
-
-/** Only the manifest (used to match files on removal even when their flows are broken). */
-export function readBundleManifest(bytes: Uint8Array, options: ReadOptions = {}): BundleManifest {
-  return readManifestFrom(openSafeZip(bytes, { ...DEFAULT_ZIP_LIMITS, ...options }));
 }
 
 function parseFlow(flowId: string, path: string, bytes: Uint8Array | undefined): VisualFlow {
@@ -72,18 +67,9 @@ function assemble(manifest: BundleManifest, files: Record<string, Uint8Array>, s
 }
 
 /**
- * Validates and namespaces a bundle held in memory (`file` is null; the host fills it in).
- * Throws BundleError with a message naming the problem.
- */
-export function readFlowBundle(bytes: Uint8Array, options: ReadOptions = {}): LoadedBundle {
-  const zip = openSafeZip(bytes, { ...DEFAULT_ZIP_LIMITS, ...options });
-  const manifest = readManifestFrom(zip);
-  return assemble(manifest, zip.extract(Object.values(manifest.flows)), sha256Hex(bytes));
-}
-
-/**
- * The same as readFlowBundle for an archive read piece by piece (a bundle file or a spooled upload):
- * inflation and hashing proceed in slices, so a large bundle never holds the event loop for long.
+ * Validates and namespaces a bundle (`file` is null; the host fills it in). The archive is read piece
+ * by piece (a bundle file or a spooled upload): inflation and hashing proceed in slices, so a large
+ * bundle never holds the event loop for long. Throws BundleError with a message naming the problem.
  */
 export async function readFlowBundleFrom(src: ZipSource, options: ReadOptions = {}): Promise<LoadedBundle> {
   const zip = await openSafeZipStream(src, { ...DEFAULT_ZIP_LIMITS, ...options });
@@ -102,4 +88,9 @@ export async function readBundleManifestFrom(
 async function manifestOf(zip: AsyncSafeZip): Promise<BundleManifest> {
   requireManifest(zip.names);
   return parseManifest((await zip.extract([MANIFEST]))[MANIFEST]);
+}
+
+/** readFlowBundleFrom for a bundle already in memory (the CLI's file or stdin, tests). */
+export function readFlowBundle(bytes: Uint8Array, options: ReadOptions = {}): Promise<LoadedBundle> {
+  return readFlowBundleFrom(bytesSource(bytes), options);
 }

@@ -2,7 +2,6 @@
  * Guarded zip reading for `.flow` bundles: entry names, counts and declared sizes are checked
  * before anything is inflated, so zip-slip names and zip bombs are refused up front.
  */
-import { unzipSync } from "fflate";
 import { BundleError } from "./types.ts";
 
 export interface ZipLimits {
@@ -30,32 +29,11 @@ export interface EntryInfo {
   originalSize: number;
 }
 
-/** A validated archive: entry names (files only) and a way to inflate chosen entries. */
-export interface SafeZip {
-  names: ReadonlySet<string>;
-  extract(names: readonly string[]): Record<string, Uint8Array>;
-}
-
 /** A relative path is safe when it is not absolute, has no drive prefix and no `.`/`..` segment. */
 export function isSafeRelativePath(path: string): boolean {
   if (path === "" || path.includes("\0") || path.includes("\\")) return false;
   if (path.startsWith("/") || /^[A-Za-z]:/.test(path)) return false;
   return path.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..");
-}
-
-function listEntries(bytes: Uint8Array): EntryInfo[] {
-  const entries: EntryInfo[] = [];
-  try {
-    unzipSync(bytes, {
-      filter(file) {
-        entries.push({ name: file.name, size: file.size, originalSize: file.originalSize });
-        return false;
-      },
-    });
-  } catch (err) {
-    throw new BundleError(`Not a .flow bundle: not a zip archive (${(err as Error).message})`);
-  }
-  return entries;
 }
 
 /** The names of the file entries, after checking names, count and declared sizes (413 when too large). */
@@ -117,52 +95,3 @@ export function crc32(data: Uint8Array, previous = 0): number {
 /** The message for an entry whose inflated data disagrees with its header. */
 export const corruptEntry = (name: string) =>
   new BundleError(`Corrupt zip entry ${JSON.stringify(name)}: size or CRC does not match its header`);
-
-/**
- * CRC-32 of each entry from the central directory (name -> crc). fflate does not check CRCs and
- * truncates silently when a header under-declares the size, so the reader verifies them itself.
- */
-function centralCrcs(bytes: Uint8Array): Map<string, number> {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const crcs = new Map<string, number>();
-  let eocd = bytes.length - 22;
-  while (eocd >= 0 && view.getUint32(eocd, true) !== 0x06054b50) eocd--;
-  if (eocd < 0) return crcs;
-  const count = view.getUint16(eocd + 10, true);
-  let at = view.getUint32(eocd + 16, true);
-  const decoder = new TextDecoder();
-  for (let i = 0; i < count && at + 46 <= bytes.length && view.getUint32(at, true) === 0x02014b50; i++) {
-    const nameLen = view.getUint16(at + 28, true);
-    const name = decoder.decode(bytes.subarray(at + 46, at + 46 + nameLen));
-    crcs.set(name, view.getUint32(at + 16, true));
-    at += 46 + nameLen + view.getUint16(at + 30, true) + view.getUint16(at + 32, true);
-  }
-  return crcs;
-}
-
-/** Opens `bytes` as a zip after checking every entry's name and declared size. */
-export function openSafeZip(bytes: Uint8Array, limits: ZipLimits = DEFAULT_ZIP_LIMITS): SafeZip {
-  const entries = listEntries(bytes);
-  const names = checkEntries(entries, limits);
-  const declared = new Map(entries.map((e) => [e.name, e.originalSize]));
-  return {
-    names,
-    extract(wanted) {
-      const want = new Set(wanted.filter((n) => names.has(n)));
-      let out: Record<string, Uint8Array>;
-      try {
-        out = unzipSync(bytes, { filter: (file) => want.has(file.name) });
-      } catch (err) {
-        throw new BundleError(`Corrupt zip data: ${(err as Error).message}`);
-      }
-      const crcs = centralCrcs(bytes);
-      for (const [name, data] of Object.entries(out)) {
-        const crc = crcs.get(name);
-        if (data.length !== declared.get(name) || (crc !== undefined && crc32(data) !== crc)) {
-          throw corruptEntry(name);
-        }
-      }
-      return out;
-    },
-  };
-}

@@ -116,7 +116,7 @@ async function inspect(values: Record<string, unknown>, target: string): Promise
   if (target === "-" || target.toLowerCase().endsWith(".flow") || target.includes("/")) {
     const file = target === "-" ? null : resolve(target);
     try {
-      bundle = { ...readFlowBundle(await readBundleArg(target)), file };
+      bundle = { ...(await readFlowBundle(await readBundleArg(target))), file };
     } catch (err) {
       if (err instanceof ConfigError) throw err;
       console.error(`invalid ${target}: ${err instanceof Error ? err.message : String(err)}`);
@@ -144,7 +144,7 @@ async function validate(files: string[]): Promise<number> {
   let invalid = 0;
   for (const file of files) {
     try {
-      const b = readFlowBundle(await readBundleArg(file));
+      const b = await readFlowBundle(await readBundleArg(file));
       console.log(`ok ${file}: ${b.ref} (${Object.keys(b.flows).length} flows)`);
       // valid, but a run would fail on these: reported, the exit code stays 0
       const seen = new Set<string>();

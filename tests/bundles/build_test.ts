@@ -46,7 +46,7 @@ Deno.test("bundles: our example bundles are valid and use known node types", asy
   for (
     const name of ["approval@1.0.0.flow", "assistant@1.0.0.flow", "events@1.0.0.flow", "hello@1.0.0.flow"]
   ) {
-    const b = readFlowBundle(await Deno.readFile(join(BUNDLES_DIR, name)));
+    const b = await readFlowBundle(await Deno.readFile(join(BUNDLES_DIR, name)));
     for (const flow of Object.values(b.flows)) {
       for (const node of flow.nodes) assert.ok(KNOWN_TYPES.has(nodeTypeOf(node)), `${name}: ${node.type}`);
       const ids = new Set(flow.nodes.map((n) => n.id));
@@ -55,21 +55,21 @@ Deno.test("bundles: our example bundles are valid and use known node types", asy
       }
     }
   }
-  const approval = readFlowBundle(await Deno.readFile(join(BUNDLES_DIR, "approval@1.0.0.flow")));
+  const approval = await readFlowBundle(await Deno.readFile(join(BUNDLES_DIR, "approval@1.0.0.flow")));
   assert.equal(approval.manifest.default_entrypoint, "approve");
   assert.deepEqual(entrypointInputs(approval.flows.approve), [{
     id: "request",
     label: "request",
     type: "string",
   }]);
-  const hello = readFlowBundle(await Deno.readFile(join(BUNDLES_DIR, "hello@1.0.0.flow")));
+  const hello = await readFlowBundle(await Deno.readFile(join(BUNDLES_DIR, "hello@1.0.0.flow")));
   assert.deepEqual(entrypointInputs(hello.flows.hello), [{
     id: "name",
     label: "name",
     type: "string",
     default: "world",
   }]);
-  const assistant = readFlowBundle(await Deno.readFile(join(BUNDLES_DIR, "assistant@1.0.0.flow")));
+  const assistant = await readFlowBundle(await Deno.readFile(join(BUNDLES_DIR, "assistant@1.0.0.flow")));
   const agent = assistant.flows.assistant.nodes.find((n) => n.type === "agent")!;
   assert.equal(
     (agent.data.agentConfig as Record<string, unknown>)._react_workflow_id,

@@ -39,7 +39,7 @@ function assertAgentInputs(schema: ReturnType<typeof inputSchema>, maxIterations
 }
 
 Deno.test("inspect: entrypoint inputs, node index and input schema of our agent bundle", async () => {
-  const b = readFlowBundle(await Deno.readFile(join(OUR_BUNDLES, "assistant@1.0.0.flow")));
+  const b = await readFlowBundle(await Deno.readFile(join(OUR_BUNDLES, "assistant@1.0.0.flow")));
   const flow = b.flows.assistant;
   const inputs = entrypointInputs(flow);
   assert.deepEqual(inputs.map((i) => i.id), [
@@ -60,7 +60,7 @@ Deno.test("inspect: entrypoint inputs, node index and input schema of our agent 
 });
 
 compatTest("inspect: entrypoint inputs, node index and input schema of a real bundle", async () => {
-  const b = readFlowBundle(await Deno.readFile(join(upstreamBundlesDir(), "basic-agent@0.0.1.flow")));
+  const b = await readFlowBundle(await Deno.readFile(join(upstreamBundlesDir(), "basic-agent@0.0.1.flow")));
   const flow = b.flows["81795ea9"];
   const inputs = entrypointInputs(flow);
   assert.deepEqual(inputs.map((i) => i.id), [

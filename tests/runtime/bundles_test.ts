@@ -12,7 +12,7 @@ async function loadBundles(): Promise<LoadedBundle[]> {
   const out: LoadedBundle[] = [];
   for await (const e of Deno.readDir(upstreamBundlesDir())) {
     if (e.name.endsWith(".flow")) {
-      out.push(readFlowBundle(await Deno.readFile(join(upstreamBundlesDir(), e.name))));
+      out.push(await readFlowBundle(await Deno.readFile(join(upstreamBundlesDir(), e.name))));
     }
   }
   return out;

@@ -50,7 +50,7 @@ function shape(records: StepRecord[]): Json[] {
 
 async function ours(bundleFile: string, workflowId: string, vars: JsonObject): Promise<StepRecord[]> {
   const llm = await startFakeLlm();
-  const bundle = readFlowBundle(await Deno.readFile(join(upstreamBundlesDir(), bundleFile)));
+  const bundle = await readFlowBundle(await Deno.readFile(join(upstreamBundlesDir(), bundleFile)));
   const h = await openHarness({ bundles: [bundle], env: { ABSTRACTGATEWAY_LLM_BASE_URL: llm.baseUrl } });
   try {
     const run = await h.runtime.start({ workflowId, vars });

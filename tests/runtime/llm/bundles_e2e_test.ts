@@ -15,7 +15,7 @@ async function withBundle(
   replies: FakeLlmReply[],
   body: (h: Harness, llm: Awaited<ReturnType<typeof startFakeLlm>>, workspace: string) => Promise<void>,
 ): Promise<void> {
-  const bundle = readFlowBundle(await Deno.readFile(join(upstreamBundlesDir(), file)));
+  const bundle = await readFlowBundle(await Deno.readFile(join(upstreamBundlesDir(), file)));
   const llm = await startFakeLlm(replies);
   const h = await openHarness({
     bundles: [bundle],

@@ -21,7 +21,7 @@ async function withBundle(
   replies: FakeLlmReply[],
   body: (h: Harness, llm: FakeLlm, workspace: string) => Promise<void>,
 ): Promise<void> {
-  const bundle = readFlowBundle(await Deno.readFile(path));
+  const bundle = await readFlowBundle(await Deno.readFile(path));
   const llm = await startFakeLlm(replies);
   try {
     const h = await openHarness({
