@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { GatewayHttpError } from "../../src/client/errors.ts";
 import { describeFailure } from "../../src/client/failure.ts";
+import { freePort } from "../helpers/free_port.ts";
 
 const HINT = "token hint";
 
@@ -16,10 +17,7 @@ async function failureOf(url: string) {
 }
 
 Deno.test("failure: refused, DNS and TLS are told apart and retryable", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const closedPort = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  const refused = await failureOf(`http://127.0.0.1:${closedPort}/`);
+  const refused = await failureOf(`http://127.0.0.1:${freePort()}/`);
   assert.match(refused.reason, /^connection refused/);
   assert.equal(refused.retryable, true);
 
