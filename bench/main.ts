@@ -29,9 +29,9 @@ memory("HTTP bench (SQLite), 1000 SSE streams included");
   const f = await probeFsync("./data", 200);
   console.log(`\nfdatasync of a 4 KiB append: p50 ${f.p50.toFixed(2)} ms, p99 ${f.p99.toFixed(2)} ms`);
 }
-console.log("\n== Run and command paths, runner on (file store) ==");
+console.log("\n== Run path, runner on (file store) ==");
 await runPathBench([]);
-console.log("\n== Run and command paths, runner on (SQLite store) ==");
+console.log("\n== Run path, runner on (SQLite store) ==");
 await runPathBench(["--store", "sqlite"]);
 memory("run path benches");
 console.log("\n== Command path: append, then drain a burst (file store) ==");

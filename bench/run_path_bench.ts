@@ -1,11 +1,10 @@
 /**
- * Run and command hot paths with the runner on (issue 16 figures), each printed beside its target:
- * completed runs/s at 16 clients, start→terminal p50 with 0 and 1k runs stored, commands/s
- * (append + apply), CPU per run and per command, and a burst of failing `resume` commands.
+ * The run hot path with the runner on (issue 16 figures), each printed beside its target: completed
+ * runs/s at 16 clients, start→terminal p50 with 0 and 1k runs stored, start request p50, CPU per run.
+ * The command path (append, then apply) is bench/command_path_bench.ts.
  *
- *   deno run -A bench/run_path_bench.ts [--store file|sqlite] [--seconds 3] [--runs-only] [--tick-workers N]
+ *   deno run -A bench/run_path_bench.ts [--store file|sqlite] [--seconds 3] [--tick-workers N]
  *
- * `--runs-only` skips the command bursts (e.g. to profile the run path alone with `--cpu-prof`);
  * `--tick-workers` overrides the runner's concurrent ticks (default: the setting's default).
  *
  * Server and runner run in this process; clients are fetch calls over 127.0.0.1. CPU figures are
@@ -134,37 +133,12 @@ async function seedCompleted(gw: Gateway, template: RunState, count: number): Pr
   }
 }
 
-/** Waits until the runner's inbox cursor reaches `seq`. */
-async function appliedThrough(gw: Gateway, seq: number): Promise<void> {
-  while (await gw.stores.commands.loadCursor() < seq) await new Promise((r) => setTimeout(r, 20));
-}
-
-/** Appends commands on 16 lanes; resolves when all are appended and applied. */
-async function commandBurst(gw: Gateway, base: string, total: number, body: (i: number) => unknown) {
-  const cpu0 = cpuMs();
-  const t0 = performance.now();
-  let next = 0;
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    while (next < total) await post(base, "/api/gateway/commands", body(next++));
-  }));
-  const ackedS = (performance.now() - t0) / 1000;
-  await appliedThrough(gw, await gw.stores.commands.lastSeq());
-  const appliedS = (performance.now() - t0) / 1000;
-  return {
-    ackPerS: total / ackedS,
-    perS: total / appliedS,
-    afterAckS: appliedS - ackedS,
-    cpu: (cpuMs() - cpu0) / total,
-  };
-}
-
 export async function main(args: string[] = Deno.args): Promise<Row[]> {
   const { values } = parseArgs({
     args,
     options: {
       store: { type: "string", default: "file" },
       seconds: { type: "string", default: "3" },
-      "runs-only": { type: "boolean", default: false },
       "tick-workers": { type: "string" },
     },
   });
@@ -211,42 +185,6 @@ export async function main(args: string[] = Deno.args): Promise<Row[]> {
       value: `${many.cpuPerRun.toFixed(2)} ms`,
       target: "≤ 1 ms",
     });
-    if (values["runs-only"]) return report(values.store, rows);
-
-    const cmds = await commandBurst(gw, base, 1000, (i) => ({
-      command_id: `emit-${i}-${crypto.randomUUID()}`,
-      run_id: first,
-      type: "emit_event",
-      payload: { name: "bench", scope: "session" },
-    }));
-    rows.push({
-      measure: "commands/s, append + apply, 16 clients",
-      value: cmds.perS.toFixed(0),
-      target: "≥ 5000",
-    });
-    rows.push({ measure: "commands acked/s, 16 clients", value: cmds.ackPerS.toFixed(0), target: "-" });
-    rows.push({
-      measure: "runner: apply burst after last ack",
-      value: `${cmds.afterAckS.toFixed(2)} s`,
-      target: "-",
-    });
-    rows.push({
-      measure: "CPU per command (server + clients)",
-      value: `${cmds.cpu.toFixed(2)} ms`,
-      target: "≤ 0.3 ms",
-    });
-
-    const fails = await commandBurst(gw, base, 300, (i) => ({
-      command_id: `resume-${i}-${crypto.randomUUID()}`,
-      run_id: first,
-      type: "resume",
-      payload: { payload: { answer: i } },
-    }));
-    rows.push({
-      measure: "300 failing resume commands, append + apply",
-      value: `${(300 / fails.perS).toFixed(2)} s`,
-      target: "-",
-    });
   } finally {
     waiter.close();
     await close();
@@ -256,7 +194,7 @@ export async function main(args: string[] = Deno.args): Promise<Row[]> {
 
 function report(store: string, rows: Row[]): Row[] {
   const w = [Math.max(...rows.map((r) => r.measure.length)), Math.max(...rows.map((r) => r.value.length))];
-  console.log(`Run and command paths (store: ${store}, runner in-process, loopback)`);
+  console.log(`Run path (store: ${store}, runner in-process, loopback)`);
   for (const r of rows) {
     console.log(`${r.measure.padEnd(w[0])}  ${r.value.padStart(w[1])}  target ${r.target}`);
   }
