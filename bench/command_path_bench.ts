@@ -1,133 +1,180 @@
 /**
- * The command path (issue 16), each figure printed beside its target: commands acknowledged durably
- * per second at 16 clients, CPU per appended command, and the runner's drain of a burst that is
- * already in the inbox — `emit_event` commands (no waiter) and `resume` commands that fail (their
- * run is not waiting, so each failure is recorded in the run's ledger).
+ * The command path (issue 16), each figure beside its target: commands acknowledged durably per
+ * second at 16 clients and the API's CPU per append; then a runner's drain of a burst already in
+ * the inbox — `emit_event` commands (no waiter) and `resume` commands that fail (their run is not
+ * waiting, so each failure is recorded in the run's ledger) — and the runner's CPU per command.
  *
- *   deno run -A bench/command_path_bench.ts [--store file|sqlite] [--burst 5000] [--fails 1000]
+ *   deno run -A bench/command_path_bench.ts [--store file,sqlite] [--burst 5000] [--fails 1000]
+ *     [--rounds 1] [--baseline <tree>]
  *
- * The API runs without its runner while the commands are appended; a runner is then started on the
- * same stores and timed until its cursor reaches the last command. Server, runner and clients share
- * this process, so CPU per appended command includes the clients' share (an upper bound).
+ * `main.ts serve --no-runner` runs in its own process (bench/serve_process.ts); this process is the
+ * load generator (16 lanes of POST /api/gateway/commands). After each burst a `main.ts runner`
+ * process starts on the same data dir and is timed from spawn until the last command's outcome is
+ * readable through the API (GET /commands/{id}, polled every 10 ms; the runner applies in inbox
+ * order), minus the time and CPU an idle runner takes to start on the same data dir (measured just
+ * before the burst; a runner drains while it finishes starting, so no mark in its boot is exact).
+ * CPU figures are each process's user+system time from /proc, divided by the commands. `--baseline <tree>` measures
+ * that source tree too, interleaved with this one round by round.
  */
 import { parseArgs } from "node:util";
-import process from "node:process";
-import { Runner } from "../src/runner/runner.ts";
-import type { Gateway } from "../src/gateway.ts";
-import { openBenchServer, post } from "./bench_server.ts";
-
-interface Row {
-  measure: string;
-  value: string;
-  target: string;
-}
+import { benchTrees, Comparison, type Tree } from "./compare.ts";
+import {
+  BENCH_JSON,
+  benchHome,
+  type BenchServe,
+  cpuMsOf,
+  startBenchRunner,
+  startBenchServe,
+} from "./serve_process.ts";
 
 const CLIENTS = 16;
 
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
-/** Appends `total` commands over HTTP on 16 lanes; acknowledged/s and CPU per command. */
-async function appendBurst(base: string, total: number, body: (i: number) => unknown) {
-  const cpu0 = cpuMs();
-  const t0 = performance.now();
-  let next = 0;
-  await Promise.all(Array.from({ length: CLIENTS }, async () => {
-    while (next < total) await post(base, "/api/gateway/commands", body(next++));
-  }));
-  return { perS: total / ((performance.now() - t0) / 1000), cpuMs: (cpuMs() - cpu0) / total };
+async function call(url: string, path: string, body?: unknown) {
+  const res = await fetch(url + path, {
+    method: body === undefined ? "GET" : "POST",
+    headers: BENCH_JSON,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
 }
 
-/** Starts a runner on the gateway's stores and times it until the inbox is drained. */
-async function drain(gw: Gateway, count: number) {
-  const last = await gw.stores.commands.lastSeq();
-  const cpu0 = cpuMs();
+interface Command {
+  command_id: string;
+  run_id: string;
+  type: string;
+  payload: Record<string, unknown>;
+}
+
+/** Appends `total` commands over HTTP on 16 lanes: acknowledged/s, API and generator CPU per command. */
+async function appendBurst(server: BenchServe, total: number, command: (i: number) => Command) {
+  const cpu0 = { server: server.cpuMs(), self: cpuMsOf("self") };
   const t0 = performance.now();
-  const runner = new Runner({
-    config: gw.config,
-    stores: gw.stores,
-    runtime: gw.runtime,
-    bundles: gw.bundles,
-  });
-  await runner.start();
+  let next = 0;
+  let last = { seq: -1, id: "" };
+  await Promise.all(Array.from({ length: CLIENTS }, async () => {
+    while (next < total) {
+      const c = command(next++);
+      const { seq } = await call(server.url, "/api/gateway/commands", c);
+      if (seq > last.seq) last = { seq, id: c.command_id };
+    }
+  }));
+  return {
+    count: total,
+    /** The command appended last (highest seq): the runner applies in inbox order. */
+    last: last.id,
+    perS: total / ((performance.now() - t0) / 1000),
+    serverCpuMs: (server.cpuMs() - cpu0.server) / total,
+    selfCpuMs: (cpuMsOf("self") - cpu0.self) / total,
+  };
+}
+
+type Burst = Awaited<ReturnType<typeof appendBurst>>;
+
+/** How long an idle runner of the tree takes to start on `home` (spawn → running), and its CPU by then. */
+async function idleBoot(tree: Tree, store: string, home: string) {
+  const runner = await startBenchRunner(home, store, tree.path);
+  await runner.stop();
+  return { ms: runner.bootMs, cpuMs: runner.bootCpuMs };
+}
+
+type Boot = Awaited<ReturnType<typeof idleBoot>>;
+
+/**
+ * Starts a runner on `home` and times it from spawn until the burst's last command has its
+ * outcome, minus the idle `boot` (the runner drains while it finishes starting, so no mark inside
+ * its start is exact); seconds, and runner CPU per command.
+ */
+async function drain(tree: Tree, store: string, home: string, api: BenchServe, burst: Burst, boot: Boot) {
+  const runner = await startBenchRunner(home, store, tree.path);
   try {
-    await runner.ready;
-    while (await gw.stores.commands.loadCursor() < last) await new Promise((r) => setTimeout(r, 5));
+    while ((await call(api.url, `/api/gateway/commands/${burst.last}`)).status === "pending") {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return {
+      seconds: (performance.now() - runner.spawnedAt - boot.ms) / 1000,
+      cpuMs: (runner.cpuMs() - boot.cpuMs) / burst.count,
+    };
   } finally {
     await runner.stop();
   }
-  return { seconds: (performance.now() - t0) / 1000, cpuMs: (cpuMs() - cpu0) / count };
 }
 
-export async function main(args: string[] = Deno.args): Promise<Row[]> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      store: { type: "string", default: "file" },
-      burst: { type: "string", default: "5000" },
-      fails: { type: "string", default: "1000" },
-    },
-  });
-  const burst = Number(values.burst);
-  const fails = Number(values.fails);
-  const { gw, base, close } = await openBenchServer(values.store, false, "bench-cmds-");
-  const rows: Row[] = [];
+async function measure(tree: Tree, store: string, burst: number, fails: number, add: Comparison["add"]) {
+  const home = await benchHome("gw-cmd-bench-");
+  const figure = (measure: string, value: number, unit: string, target: string, digits = 0) =>
+    add(tree, { measure, value, unit, target, digits });
+  const api = await startBenchServe(home, store, tree.path, ["--no-runner"]);
   try {
-    const acks = await appendBurst(base, burst, (i) => ({
-      command_id: `emit-${i}-${crypto.randomUUID()}`,
-      run_id: "bench-session",
-      type: "emit_event",
-      payload: { name: "bench", scope: "session" },
-    }));
-    rows.push({
-      measure: "commands acknowledged/s, 16 clients",
-      value: acks.perS.toFixed(0),
-      target: "≥ 5000",
-    });
-    rows.push({
-      measure: "CPU per appended command (server + clients)",
-      value: `${acks.cpuMs.toFixed(2)} ms`,
-      target: "-",
-    });
-    const emits = await drain(gw, burst);
-    rows.push({
-      measure: `runner: apply ${burst} emit_event already in the inbox`,
-      value: `${emits.seconds.toFixed(2)} s`,
-      target: `≤ ${(burst / 5000).toFixed(2)} s (5000/s)`,
-    });
-    rows.push({
-      measure: "CPU per applied emit_event",
-      value: `${emits.cpuMs.toFixed(2)} ms`,
-      target: "≤ 0.3 ms (with its append)",
-    });
-    // Started without a runner, the run stays `running`: every resume fails ("Run is not waiting").
-    const runId = String((await post(base, "/api/gateway/runs/start", { bundle_id: "demo" })).run_id);
-    await appendBurst(base, fails, (i) => ({
+    // Twice: the first start also fills the code cache. What remains is subtracted from each drain.
+    await idleBoot(tree, store, home);
+    const boot = await idleBoot(tree, store, home);
+    const acks = await appendBurst(api, burst, (i) => emitEvent(`emit-${i}`));
+    const emits = await drain(tree, store, home, api, acks, boot);
+    figure("commands acknowledged/s, 16 clients", acks.perS, "", "≥ 5000");
+    figure("API CPU per appended command", acks.serverCpuMs, "ms", "-", 2);
+    figure(`runner: apply ${burst} emit_event already in the inbox`, emits.seconds, "s", perS(burst), 2);
+    figure("runner CPU per applied emit_event", emits.cpuMs, "ms", "-", 2);
+    figure("CPU per command, append + apply", acks.serverCpuMs + emits.cpuMs, "ms", "≤ 0.3 ms", 2);
+    figure("runner boot, idle (subtracted from the drains)", boot.ms, "ms", "-");
+    figure("load generator CPU per append (not the server's)", acks.selfCpuMs, "ms", "-", 2);
+    // The runner ends this run at once (start → end): every resume then fails ("not waiting").
+    const { run_id } = await call(api.url, "/api/gateway/runs/start", { bundle_id: "demo" });
+    const resumes = await appendBurst(api, fails, (i) => ({
       command_id: `resume-${i}-${crypto.randomUUID()}`,
-      run_id: runId,
+      run_id,
       type: "resume",
       payload: { payload: { answer: i } },
     }));
-    const failed = await drain(gw, fails);
-    rows.push({
-      measure: `runner: apply ${fails} failing resume commands`,
-      value: `${failed.seconds.toFixed(2)} s`,
-      target: `≤ ${(fails / 5000).toFixed(2)} s (5000/s)`,
-    });
-    rows.push({ measure: "CPU per failing resume", value: `${failed.cpuMs.toFixed(2)} ms`, target: "-" });
-    const records = await gw.stores.ledger.count(runId);
-    if (records < fails) throw new Error(`expected ${fails} failure records, found ${records}`);
+    const failed = await drain(tree, store, home, api, resumes, boot);
+    figure(`runner: apply ${fails} failing resume commands`, failed.seconds, "s", perS(fails), 2);
+    figure("runner CPU per failing resume", failed.cpuMs, "ms", "-", 2);
+    const page = await call(api.url, `/api/gateway/runs/${run_id}/ledger?after=${fails - 1}&limit=1`);
+    if (page.items.length !== 1) {
+      throw new Error(`expected ${fails} failure records in the ledger of ${run_id}`);
+    }
   } finally {
-    await close();
+    await api.stop();
+    await Deno.remove(home, { recursive: true });
   }
-  const w = [Math.max(...rows.map((r) => r.measure.length)), Math.max(...rows.map((r) => r.value.length))];
-  console.log(`Command path (store: ${values.store}, runner started after the burst, loopback)`);
-  for (const r of rows) {
-    console.log(`${r.measure.padEnd(w[0])}  ${r.value.padStart(w[1])}  target ${r.target}`);
+}
+
+/** The drain target: the 5,000 commands/s of the append target, applied as fast. */
+const perS = (n: number) => `≤ ${(n / 5000).toFixed(2)} s (5000/s)`;
+
+const emitEvent = (id: string): Command => ({
+  command_id: `${id}-${crypto.randomUUID()}`,
+  run_id: "bench-session",
+  type: "emit_event",
+  payload: { name: "bench", scope: "session" },
+});
+
+export async function main(args: string[] = Deno.args): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      store: { type: "string", default: "file,sqlite" },
+      burst: { type: "string", default: "5000" },
+      fails: { type: "string", default: "1000" },
+      rounds: { type: "string", default: "1" },
+      baseline: { type: "string" },
+    },
+  });
+  const rounds = Number(values.rounds);
+  const trees = benchTrees(values.baseline);
+  for (const store of values.store.split(",")) {
+    const table = new Comparison(trees);
+    for (let round = 0; round < rounds; round++) {
+      for (const tree of trees) {
+        await measure(tree, store, Number(values.burst), Number(values.fails), table.add.bind(table));
+      }
+    }
+    table.print(
+      `Command path, store ${store} (serve --no-runner, then a runner, each in its own process)`,
+      rounds,
+    );
   }
-  return rows;
 }
 
 if (import.meta.main) await main();

@@ -29,22 +29,18 @@ memory("HTTP bench (SQLite), 1000 SSE streams included");
   const f = await probeFsync("./data", 200);
   console.log(`\nfdatasync of a 4 KiB append: p50 ${f.p50.toFixed(2)} ms, p99 ${f.p99.toFixed(2)} ms`);
 }
-console.log("\n== Run path, runner on (file store) ==");
-await runPathBench([]);
-console.log("\n== Run path, runner on (SQLite store) ==");
-await runPathBench(["--store", "sqlite"]);
-memory("run path benches");
-console.log("\n== Command path: append, then drain a burst (file store) ==");
-await commandPathBench([]);
-console.log("\n== Command path: append, then drain a burst (SQLite store) ==");
-await commandPathBench(["--store", "sqlite"]);
-memory("command path benches");
+// GATEWAY_BENCH_BASELINE=<source tree> measures that tree too, interleaved (e.g. main, unpacked by git archive).
+const baseline = Deno.env.get("GATEWAY_BENCH_BASELINE");
+const baselineArgs = baseline ? ["--baseline", baseline] : [];
+console.log("\n== Run path: serve in its own process, 16 client lanes here (file and SQLite stores) ==");
+await runPathBench(baselineArgs);
+console.log("\n== Command path: append, then a runner process drains the burst (file and SQLite stores) ==");
+await commandPathBench(baselineArgs);
+memory("run and command path benches (load generator only)");
 console.log("\n== Soak: slow clients + normal load (file store, separate server process) ==");
 await soakBench(["--seconds", Deno.env.get("GATEWAY_SOAK_S") ?? "180"]);
 console.log("\n== SSE fan-out, file and SQLite stores (server in its own process) ==");
-// GATEWAY_BENCH_BASELINE=<source tree> measures that tree too, interleaved (e.g. main, unpacked by git archive).
-const baseline = Deno.env.get("GATEWAY_BENCH_BASELINE");
-await sseBench(baseline ? ["--baseline", baseline] : []);
+await sseBench(baselineArgs);
 console.log("\n== Memory soak: steady mixed load (file store, separate server process) ==");
 await soakBench(["--mode", "memory", "--seconds", Deno.env.get("GATEWAY_MEMORY_SOAK_S") ?? "600"]);
 console.log("\n== Bundle upload: ~60 MB, health liveness and peak RSS (separate server process) ==");

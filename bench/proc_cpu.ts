@@ -6,7 +6,7 @@
 const TICK_S = 0.01; // USER_HZ is 100 on Linux
 
 /** utime + stime of one process in seconds, or 0 when it is gone. */
-function processCpuS(pid: number | "self"): number {
+export function processCpuS(pid: number | "self"): number {
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");

@@ -1,204 +1,176 @@
 /**
- * The run hot path with the runner on (issue 16 figures), each printed beside its target: completed
- * runs/s at 16 clients, start→terminal p50 with 0 and 1k runs stored, start request p50, CPU per run.
- * The command path (append, then apply) is bench/command_path_bench.ts.
+ * The run hot path with the runner on (issue 16), each figure beside its target: completed runs/s at
+ * 16 clients, start→terminal p50/p99, start request p50, start→terminal p50 at 1 client with ≈0 and
+ * 1k runs stored, and the server's CPU per run.
  *
- *   deno run -A bench/run_path_bench.ts [--store file|sqlite] [--seconds 3] [--tick-workers N]
+ *   deno run -A bench/run_path_bench.ts [--store file,sqlite] [--seconds 3] [--rounds 1] [--baseline <tree>]
  *
- * `--tick-workers` overrides the runner's concurrent ticks (default: the setting's default).
+ * `main.ts serve` runs in its own process (bench/serve_process.ts); this process is the load generator.
+ * Each client lane starts a run (POST /runs/start), then follows it as a rendering client does: it
+ * opens the run's ledger stream from cursor 0 and reads until the server ends it with `event: done`
+ * (terminal, every record delivered). That is one request more per run than polling the run once,
+ * but it is what a UI does anyway, it has no polling delay, and the server's cost of it is real.
+ * Server CPU per run is the server process's user+system time (/proc) over the 16-client phase
+ * divided by the runs completed; the load generator's own CPU is printed apart.
  *
- * Server and runner run in this process; clients are fetch calls over 127.0.0.1. CPU figures are
- * this process's user+system time divided by the work done, so they include the clients' share
- * (an upper bound on the server's cost).
+ * Phases: 1 client, then 16, on an empty store; then 1 client on a second store into which 1,000
+ * copies of a completed run of the first (record and ledger) were written, before its server started,
+ * through the tree's own store code (as fast as a file copy, unlike starting them over HTTP).
+ * `--baseline <tree>` measures that source tree too, interleaved with this one round by round.
  */
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import process from "node:process";
-import type { Gateway } from "../src/gateway.ts";
-import type { RunState } from "../src/runtime/types.ts";
-import { ledgerTopic } from "../src/store/wake.ts";
-import { openBenchServer, percentile, post } from "./bench_server.ts";
-const TERMINAL = new Set(["completed", "failed", "cancelled"]);
+import { pathToFileURL } from "node:url";
+import { percentile } from "./bench_server.ts";
+import { benchTrees, Comparison, type Tree } from "./compare.ts";
+import {
+  BENCH_JSON,
+  BENCH_TOKEN,
+  benchHome,
+  type BenchServe,
+  cpuMsOf,
+  startBenchServe,
+} from "./serve_process.ts";
 
-interface Row {
-  measure: string;
-  value: string;
-  target: string;
+/** Completed runs stored before the second 1-client phase. */
+const HISTORY = 1000;
+const STREAM_HEADERS = { Authorization: `Bearer ${BENCH_TOKEN}` };
+
+/** Starts a run and reads its ledger stream to `done`; returns the run id and both timings (ms). */
+async function runToTerminal(url: string) {
+  const t0 = performance.now();
+  const res = await fetch(`${url}/api/gateway/runs/start`, {
+    method: "POST",
+    headers: BENCH_JSON,
+    body: JSON.stringify({ bundle_id: "demo" }),
+  });
+  const body = await res.json();
+  if (!res.ok) throw new Error(`start: ${res.status} ${JSON.stringify(body)}`);
+  const startMs = performance.now() - t0;
+  const stream = await fetch(`${url}/api/gateway/runs/${body.run_id}/ledger/stream?after=0&heartbeat_s=30`, {
+    headers: STREAM_HEADERS,
+  });
+  const text = await stream.text();
+  if (!text.includes("event: done")) throw new Error(`stream of ${body.run_id} ended without done: ${text}`);
+  return { runId: String(body.run_id), startMs, totalMs: performance.now() - t0 };
 }
 
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
-/**
- * Resolves run ids once they reach a terminal state. Only runs whose ledger grew are re-read on a
- * `runs` wake-up (the terminal records precede the terminal save), so the waiter's own cost stays
- * small next to the server's.
- */
-class TerminalWaiter {
-  #pending = new Map<string, { resolve: () => void; off: () => void }>();
-  /** Runs whose ledger grew: re-read on every check until terminal. */
-  #grown = new Set<string>();
-  /** Runs to read once on the next check (just started). */
-  #fresh = new Set<string>();
-  #checking = false;
-  #again = false;
-  readonly #off: () => void;
-  /** Safety net: a wake-up a backend did not deliver costs latency, never a hang. */
-  readonly #sweep = setInterval(() => {
-    for (const id of this.#pending.keys()) this.#fresh.add(id);
-    void this.#check();
-  }, 250);
-
-  constructor(private readonly gw: Gateway) {
-    this.#off = gw.stores.wake.subscribe("runs", () => void this.#check());
-  }
-
-  wait(runId: string): Promise<void> {
-    const done = Promise.withResolvers<void>();
-    const off = this.gw.stores.wake.subscribe(ledgerTopic(runId), () => this.#grown.add(runId));
-    this.#pending.set(runId, { resolve: done.resolve, off });
-    this.#fresh.add(runId);
-    void this.#check();
-    return done.promise;
-  }
-
-  async #check(): Promise<void> {
-    if (this.#checking) {
-      this.#again = true;
-      return;
-    }
-    this.#checking = true;
-    do {
-      this.#again = false;
-      const ids = new Set([...this.#fresh, ...this.#grown]);
-      this.#fresh.clear();
-      for (const id of ids) {
-        const run = await this.gw.stores.runs.load(id);
-        const waiting = this.#pending.get(id);
-        if (run && waiting && TERMINAL.has(run.status)) {
-          this.#pending.delete(id);
-          this.#grown.delete(id);
-          waiting.off();
-          waiting.resolve();
-        }
-      }
-    } while (this.#again);
-    this.#checking = false;
-  }
-
-  close(): void {
-    clearInterval(this.#sweep);
-    this.#off();
-    for (const { off } of this.#pending.values()) off();
-  }
-}
-
-/** Starts runs on `clients` lanes for `seconds`; each lane waits for its run to end before the next. */
-async function runLoop(base: string, waiter: TerminalWaiter, clients: number, seconds: number) {
-  const latencies: number[] = [];
+/** `clients` lanes for `seconds`, each starting its next run once the last is terminal. */
+async function runLoop(server: BenchServe, clients: number, seconds: number) {
+  const totals: number[] = [];
   const starts: number[] = [];
+  let runId = "";
   const end = performance.now() + seconds * 1000;
-  const cpu0 = cpuMs();
+  const cpu0 = { server: server.cpuMs(), self: cpuMsOf("self") };
   const t0 = performance.now();
   await Promise.all(Array.from({ length: clients }, async () => {
     while (performance.now() < end) {
-      const started = performance.now();
-      const { run_id } = await post(base, "/api/gateway/runs/start", { bundle_id: "demo" });
-      starts.push(performance.now() - started);
-      await waiter.wait(String(run_id));
-      latencies.push(performance.now() - started);
+      const r = await runToTerminal(server.url);
+      starts.push(r.startMs);
+      totals.push(r.totalMs);
+      runId = r.runId;
     }
   }));
   const elapsedS = (performance.now() - t0) / 1000;
-  latencies.sort((a, b) => a - b);
+  totals.sort((a, b) => a - b);
   starts.sort((a, b) => a - b);
   return {
+    runId,
+    perS: totals.length / elapsedS,
+    p50: percentile(totals, 50),
+    p99: percentile(totals, 99),
     startP50: percentile(starts, 50),
-    perS: latencies.length / elapsedS,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    cpuPerRun: (cpuMs() - cpu0) / latencies.length,
-    n: latencies.length,
+    serverCpuPerRun: (server.cpuMs() - cpu0.server) / totals.length,
+    selfCpuPerRun: (cpuMsOf("self") - cpu0.self) / totals.length,
   };
 }
 
-/** Stores `count` completed copies of `template` (history the hot paths must not scan). */
-async function seedCompleted(gw: Gateway, template: RunState, count: number): Promise<void> {
-  for (let i = 0; i < count; i += 64) {
-    await Promise.all(Array.from({ length: Math.min(64, count - i) }, () => {
-      const run_id = crypto.randomUUID();
-      return gw.stores.runs.save({ ...structuredClone(template), run_id, session_id: run_id });
-    }));
+/**
+ * Writes `count` completed copies of run `templateId` of data dir `from` (record and ledger) into
+ * data dir `to`, with the tree's own store code.
+ */
+async function seedCompleted(tree: string, store: string, from: string, to: string, templateId: string) {
+  const { openStores } = await import(pathToFileURL(join(tree, "src/store/open.ts")).href);
+  const source = await openStores({ backend: store, dataDir: from });
+  const template = await source.runs.load(templateId);
+  const { items } = await source.ledger.read(templateId, 0, 1000);
+  await source.close();
+  const stores = await openStores({ backend: store, dataDir: to });
+  try {
+    for (let i = 0; i < HISTORY; i += 64) {
+      await Promise.all(Array.from({ length: Math.min(64, HISTORY - i) }, async () => {
+        const run_id = crypto.randomUUID();
+        await stores.ledger.append(run_id, items.map((r: object) => ({ ...r, run_id })));
+        await stores.runs.save({ ...structuredClone(template), run_id, session_id: run_id });
+      }));
+    }
+  } finally {
+    await stores.close();
   }
 }
 
-export async function main(args: string[] = Deno.args): Promise<Row[]> {
+/** Runs `phases` against a `serve` of `tree` on `home`, after a short unmeasured warm-up (JIT, store files). */
+async function withServer<T>(tree: Tree, store: string, home: string, phases: (s: BenchServe) => Promise<T>) {
+  const server = await startBenchServe(home, store, tree.path);
+  try {
+    await runLoop(server, 1, 0.5);
+    return await phases(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+/** One tree on one store: 1 client then 16 on an empty store; 1 client on a fresh store holding 1k runs. */
+async function measure(tree: Tree, store: string, seconds: number, add: Comparison["add"]) {
+  const empty = await benchHome("gw-run-bench-");
+  const seeded = await benchHome("gw-run-bench-1k-");
+  const figure = (measure: string, value: number, unit: string, target: string, digits = 0) =>
+    add(tree, { measure, value, unit, target, digits });
+  try {
+    const [cold, many] = await withServer(tree, store, empty, async (server) => [
+      await runLoop(server, 1, Math.max(1, seconds / 2)),
+      await runLoop(server, 16, seconds),
+    ]);
+    await seedCompleted(tree.path, store, join(empty, "data"), join(seeded, "data"), cold.runId);
+    const warm = await withServer(
+      tree,
+      store,
+      seeded,
+      (server) => runLoop(server, 1, Math.max(1, seconds / 2)),
+    );
+    figure("completed runs/s, 16 clients", many.perS, "", store === "sqlite" ? "≥ 1000" : "-");
+    figure("start→terminal p50, 16 clients", many.p50, "ms", "-", 1);
+    figure("start→terminal p99, 16 clients", many.p99, "ms", "-", 1);
+    figure("start request p50, 16 clients", many.startP50, "ms", "-", 1);
+    figure("start→terminal p50, 1 client, ≈0 runs stored", cold.p50, "ms", "-", 1);
+    figure(`start→terminal p50, 1 client, ${HISTORY} runs stored`, warm.p50, "ms", "= the ≈0-runs figure", 1);
+    figure("server CPU per run, 16 clients", many.serverCpuPerRun, "ms", "≤ 1 ms", 2);
+    figure("load generator CPU per run (not the server's)", many.selfCpuPerRun, "ms", "-", 2);
+  } finally {
+    await Deno.remove(empty, { recursive: true });
+    await Deno.remove(seeded, { recursive: true });
+  }
+}
+
+export async function main(args: string[] = Deno.args): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
-      store: { type: "string", default: "file" },
+      store: { type: "string", default: "file,sqlite" },
       seconds: { type: "string", default: "3" },
-      "tick-workers": { type: "string" },
+      rounds: { type: "string", default: "1" },
+      baseline: { type: "string" },
     },
   });
-  const seconds = Number(values.seconds);
-  const workers = values["tick-workers"];
-  const settings: Record<string, string> = workers ? { ABSTRACTGATEWAY_TICK_WORKERS: workers } : {};
-  const { gw, base, close } = await openBenchServer(values.store, true, "bench-runs-", settings);
-  const waiter = new TerminalWaiter(gw);
-  const rows: Row[] = [];
-  try {
-    const first = String((await post(base, "/api/gateway/runs/start", { bundle_id: "demo" })).run_id);
-    await waiter.wait(first);
-    const cold = await runLoop(base, waiter, 1, Math.max(1, seconds / 2));
-    rows.push({
-      measure: "start→terminal p50, 1 client, 0 runs stored",
-      value: `${cold.p50.toFixed(1)} ms`,
-      target: "flat in runs stored",
-    });
-    await seedCompleted(gw, (await gw.stores.runs.load(first))!, 1000);
-    const warm = await runLoop(base, waiter, 1, Math.max(1, seconds / 2));
-    rows.push({
-      measure: "start→terminal p50, 1 client, 1k runs stored",
-      value: `${warm.p50.toFixed(1)} ms`,
-      target: "= the 0-runs figure",
-    });
-    const many = await runLoop(base, waiter, 16, seconds);
-    rows.push({
-      measure: "completed runs/s, 16 clients",
-      value: many.perS.toFixed(0),
-      target: "≥ 1000 (SQLite)",
-    });
-    rows.push({
-      measure: "start→terminal p50 / p99, 16 clients",
-      value: `${many.p50.toFixed(0)} / ${many.p99.toFixed(0)} ms`,
-      target: "-",
-    });
-    rows.push({
-      measure: "start request p50, 16 clients",
-      value: `${many.startP50.toFixed(0)} ms`,
-      target: "-",
-    });
-    rows.push({
-      measure: "CPU per run (server + clients)",
-      value: `${many.cpuPerRun.toFixed(2)} ms`,
-      target: "≤ 1 ms",
-    });
-  } finally {
-    waiter.close();
-    await close();
+  const rounds = Number(values.rounds);
+  const trees = benchTrees(values.baseline);
+  for (const store of values.store.split(",")) {
+    const table = new Comparison(trees);
+    for (let round = 0; round < rounds; round++) {
+      for (const tree of trees) await measure(tree, store, Number(values.seconds), table.add.bind(table));
+    }
+    table.print(`Run path, store ${store} (serve in its own process, runner in it)`, rounds);
   }
-  return report(values.store, rows);
-}
-
-function report(store: string, rows: Row[]): Row[] {
-  const w = [Math.max(...rows.map((r) => r.measure.length)), Math.max(...rows.map((r) => r.value.length))];
-  console.log(`Run path (store: ${store}, runner in-process, loopback)`);
-  for (const r of rows) {
-    console.log(`${r.measure.padEnd(w[0])}  ${r.value.padStart(w[1])}  target ${r.target}`);
-  }
-  return rows;
 }
 
 if (import.meta.main) await main();

@@ -16,6 +16,8 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { AUTH, JSON_HEADERS, percentile } from "./bench_server.ts";
 import { syntheticRecord } from "../tests/helpers/step_records.ts";
+import { benchTrees } from "./compare.ts";
+import { cpuMsOf } from "./serve_process.ts";
 
 interface Server {
   base: string;
@@ -23,13 +25,8 @@ interface Server {
   child: Deno.ChildProcess;
 }
 
-const TICK_MS = 10; // USER_HZ = 100 on Linux
 /** The server's user+system CPU so far (ms), from /proc: independent of how busy the machine is. */
-async function cpuMs(server: Server): Promise<number> {
-  const stat = await Deno.readTextFile(`/proc/${server.child.pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-}
+const cpuMs = (server: Server) => cpuMsOf(server.child.pid);
 
 interface Row {
   tree: string;
@@ -44,9 +41,9 @@ const encoder = new TextEncoder();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SENT_AT = /"sent_at": ([0-9.e+]+)/g;
 
-async function startServer(src: string | undefined, store: string, cpuProf?: string): Promise<Server> {
+async function startServer(src: string, store: string, cpuProf?: string): Promise<Server> {
   const args = ["run", "-A", ...(cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`] : [])];
-  args.push(join(import.meta.dirname!, "sse_server.ts"), "--store", store, ...(src ? ["--src", src] : []));
+  args.push(join(import.meta.dirname!, "sse_server.ts"), "--store", store, "--src", src);
   const child = new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "inherit" }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let line = "";
@@ -198,14 +195,12 @@ export async function main(args: string[] = Deno.args): Promise<Row[]> {
       only: { type: "string", default: "" },
     },
   });
-  const trees: [string, string | undefined][] = values.baseline
-    ? [["baseline", values.baseline], ["this tree", undefined]]
-    : [["this tree", undefined]];
+  const trees = benchTrees(values.baseline);
   const rows: Row[] = [];
   for (let round = 1; round <= Number(values.rounds); round++) {
     for (const store of values.store!.split(",")) {
-      for (const [tree, src] of trees) {
-        const server = await startServer(src, store, values["cpu-prof"]);
+      for (const { label: tree, path } of trees) {
+        const server = await startServer(path, store, values["cpu-prof"]);
         try {
           const runs = await startRuns(server.base, 100);
           for (const sc of SCENARIOS.filter((x) => x.name.includes(values.only!))) {

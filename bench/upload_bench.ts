@@ -8,11 +8,10 @@
  *   deno run -A bench/upload_bench.ts [--rounds 2] [--baseline /tmp/base]
  */
 import { parseArgs } from "node:util";
-import { join } from "node:path";
-import { permissionFlags } from "../release/flags.ts";
 import { bigUploadBundle, startHealthProbe, uploadRequest } from "../tests/helpers/big_upload.ts";
 import { startServe } from "../tests/helpers/gateway_process.ts";
-import { REPO_ROOT } from "../tests/helpers/paths.ts";
+import { benchTrees } from "./compare.ts";
+import { treeLaunch } from "./serve_process.ts";
 
 const TOKEN = "upload-bench-token";
 
@@ -35,12 +34,7 @@ async function measure(
   request: Awaited<ReturnType<typeof uploadRequest>>,
 ): Promise<Sample> {
   const home = await Deno.makeTempDir({ prefix: "gw-upload-bench-" });
-  const launch = {
-    cwd: home,
-    flags: ["--config", join(checkout, "deno.json"), ...permissionFlags()],
-    main: join(checkout, "main.ts"),
-  };
-  const gw = await startServe({ ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN }, [], 60_000, launch);
+  const gw = await startServe({ ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN }, [], 60_000, treeLaunch(checkout, home));
   try {
     const peakBeforeMiB = await peakRssMiB(gw.child.pid);
     const probe = startHealthProbe(gw.url);
@@ -71,8 +65,7 @@ export async function main(args: string[]): Promise<void> {
     args,
     options: { rounds: { type: "string", default: "2" }, baseline: { type: "string" } },
   });
-  const checkouts: [string, string][] = [["this checkout", REPO_ROOT]];
-  if (values.baseline) checkouts.unshift(["baseline", values.baseline]);
+  const checkouts = benchTrees(values.baseline);
   const bundle = bigUploadBundle(35, 40);
   const request = await uploadRequest(bundle);
   console.log(`bundle ${(bundle.length / 1024 / 1024).toFixed(1)} MiB; target: no health answer over 1 s`);
@@ -81,8 +74,8 @@ export async function main(args: string[]): Promise<void> {
   );
   console.log("|---|---:|---:|---:|---:|---|");
   for (let round = 1; round <= Number(values.rounds); round++) {
-    for (const [label, dir] of checkouts) {
-      const s = await measure(dir, request);
+    for (const { label, path } of checkouts) {
+      const s = await measure(path, request);
       console.log(
         `| ${label} | ${round} | ${s.status} | ${(s.uploadMs / 1000).toFixed(1)} | ${
           Math.round(s.worstHealthMs)
