@@ -13,12 +13,17 @@ export const JSON_HEADERS = { ...AUTH, "Content-Type": "application/json" };
 export const percentile = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 
-export async function post(base: string, path: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(base + path, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(body) });
+async function call(base: string, path: string, init: RequestInit): Promise<Record<string, unknown>> {
+  const res = await fetch(base + path, init);
   const json = await res.json();
   if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
   return json;
 }
+
+export const post = (base: string, path: string, body: unknown) =>
+  call(base, path, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(body) });
+
+export const getJson = (base: string, path: string) => call(base, path, { headers: AUTH });
 
 export interface BenchServer {
   gw: Gateway;

@@ -17,28 +17,11 @@
  * that source tree too, interleaved with this one round by round.
  */
 import { parseArgs } from "node:util";
-import { benchTrees, Comparison, type Tree } from "./compare.ts";
-import {
-  BENCH_JSON,
-  benchHome,
-  type BenchServe,
-  cpuMsOf,
-  startBenchRunner,
-  startBenchServe,
-} from "./serve_process.ts";
+import { getJson, post } from "./bench_server.ts";
+import { COMPARE_OPTIONS, compareTrees, type Comparison, type Tree } from "./compare.ts";
+import { benchHome, type BenchServe, cpuMsOf, startBenchRunner, startBenchServe } from "./serve_process.ts";
 
 const CLIENTS = 16;
-
-async function call(url: string, path: string, body?: unknown) {
-  const res = await fetch(url + path, {
-    method: body === undefined ? "GET" : "POST",
-    headers: BENCH_JSON,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 interface Command {
   command_id: string;
@@ -56,16 +39,19 @@ async function appendBurst(server: BenchServe, total: number, command: (i: numbe
   await Promise.all(Array.from({ length: CLIENTS }, async () => {
     while (next < total) {
       const c = command(next++);
-      const { seq } = await call(server.url, "/api/gateway/commands", c);
+      const seq = Number((await post(server.url, "/api/gateway/commands", c)).seq);
       if (seq > last.seq) last = { seq, id: c.command_id };
     }
   }));
+  const elapsedMs = performance.now() - t0;
   return {
     count: total,
     /** The command appended last (highest seq): the runner applies in inbox order. */
     last: last.id,
-    perS: total / ((performance.now() - t0) / 1000),
+    perS: total / (elapsedMs / 1000),
     serverCpuMs: (server.cpuMs() - cpu0.server) / total,
+    /** The API's CPU over the burst, in % of one core: well under 100 means it waited (disk, or other load). */
+    serverBusy: (100 * (server.cpuMs() - cpu0.server)) / elapsedMs,
     selfCpuMs: (cpuMsOf("self") - cpu0.self) / total,
   };
 }
@@ -89,7 +75,7 @@ type Boot = Awaited<ReturnType<typeof idleBoot>>;
 async function drain(tree: Tree, store: string, home: string, api: BenchServe, burst: Burst, boot: Boot) {
   const runner = await startBenchRunner(home, store, tree.path);
   try {
-    while ((await call(api.url, `/api/gateway/commands/${burst.last}`)).status === "pending") {
+    while ((await getJson(api.url, `/api/gateway/commands/${burst.last}`)).status === "pending") {
       await new Promise((r) => setTimeout(r, 10));
     }
     return {
@@ -114,13 +100,14 @@ async function measure(tree: Tree, store: string, burst: number, fails: number, 
     const emits = await drain(tree, store, home, api, acks, boot);
     figure("commands acknowledged/s, 16 clients", acks.perS, "", "≥ 5000");
     figure("API CPU per appended command", acks.serverCpuMs, "ms", "-", 2);
+    figure("API busy while appending (% of one core)", acks.serverBusy, "%", "-");
     figure(`runner: apply ${burst} emit_event already in the inbox`, emits.seconds, "s", perS(burst), 2);
     figure("runner CPU per applied emit_event", emits.cpuMs, "ms", "-", 2);
     figure("CPU per command, append + apply", acks.serverCpuMs + emits.cpuMs, "ms", "≤ 0.3 ms", 2);
     figure("runner boot, idle (subtracted from the drains)", boot.ms, "ms", "-");
     figure("load generator CPU per append (not the server's)", acks.selfCpuMs, "ms", "-", 2);
     // The runner ends this run at once (start → end): every resume then fails ("not waiting").
-    const { run_id } = await call(api.url, "/api/gateway/runs/start", { bundle_id: "demo" });
+    const run_id = String((await post(api.url, "/api/gateway/runs/start", { bundle_id: "demo" })).run_id);
     const resumes = await appendBurst(api, fails, (i) => ({
       command_id: `resume-${i}-${crypto.randomUUID()}`,
       run_id,
@@ -130,8 +117,8 @@ async function measure(tree: Tree, store: string, burst: number, fails: number, 
     const failed = await drain(tree, store, home, api, resumes, boot);
     figure(`runner: apply ${fails} failing resume commands`, failed.seconds, "s", perS(fails), 2);
     figure("runner CPU per failing resume", failed.cpuMs, "ms", "-", 2);
-    const page = await call(api.url, `/api/gateway/runs/${run_id}/ledger?after=${fails - 1}&limit=1`);
-    if (page.items.length !== 1) {
+    const page = await getJson(api.url, `/api/gateway/runs/${run_id}/ledger?after=${fails - 1}&limit=1`);
+    if ((page.items as unknown[]).length !== 1) {
       throw new Error(`expected ${fails} failure records in the ledger of ${run_id}`);
     }
   } finally {
@@ -154,27 +141,16 @@ export async function main(args: string[] = Deno.args): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
-      store: { type: "string", default: "file,sqlite" },
+      ...COMPARE_OPTIONS,
       burst: { type: "string", default: "5000" },
       fails: { type: "string", default: "1000" },
-      rounds: { type: "string", default: "1" },
-      baseline: { type: "string" },
     },
   });
-  const rounds = Number(values.rounds);
-  const trees = benchTrees(values.baseline);
-  for (const store of values.store.split(",")) {
-    const table = new Comparison(trees);
-    for (let round = 0; round < rounds; round++) {
-      for (const tree of trees) {
-        await measure(tree, store, Number(values.burst), Number(values.fails), table.add.bind(table));
-      }
-    }
-    table.print(
-      `Command path, store ${store} (serve --no-runner, then a runner, each in its own process)`,
-      rounds,
-    );
-  }
+  await compareTrees(
+    values,
+    (store) => `Command path, store ${store} (serve --no-runner, then a runner, each in its own process)`,
+    (tree, store, add) => measure(tree, store, Number(values.burst), Number(values.fails), add),
+  );
 }
 
 if (import.meta.main) await main();

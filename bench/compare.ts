@@ -58,3 +58,30 @@ export class Comparison {
     }
   }
 }
+
+/** parseArgs options shared by the compared benches. */
+export const COMPARE_OPTIONS = {
+  store: { type: "string", default: "file,sqlite" },
+  rounds: { type: "string", default: "1" },
+  baseline: { type: "string" },
+} as const;
+
+/**
+ * For each store (comma-separated): `rounds` rounds, each measuring every tree in turn (baseline
+ * first), then that store's table.
+ */
+export async function compareTrees(
+  options: { store: string; rounds: string; baseline?: string },
+  title: (store: string) => string,
+  measure: (tree: Tree, store: string, add: (tree: Tree, figure: Figure) => void) => Promise<void>,
+): Promise<void> {
+  const rounds = Number(options.rounds);
+  const trees = benchTrees(options.baseline);
+  for (const store of options.store.split(",")) {
+    const table = new Comparison(trees);
+    for (let round = 0; round < rounds; round++) {
+      for (const tree of trees) await measure(tree, store, table.add.bind(table));
+    }
+    table.print(title(store), rounds);
+  }
+}

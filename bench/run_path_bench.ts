@@ -21,38 +21,24 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
-import { percentile } from "./bench_server.ts";
-import { benchTrees, Comparison, type Tree } from "./compare.ts";
-import {
-  BENCH_JSON,
-  BENCH_TOKEN,
-  benchHome,
-  type BenchServe,
-  cpuMsOf,
-  startBenchServe,
-} from "./serve_process.ts";
+import { AUTH, percentile, post } from "./bench_server.ts";
+import { COMPARE_OPTIONS, compareTrees, type Comparison, type Tree } from "./compare.ts";
+import { benchHome, type BenchServe, cpuMsOf, startBenchServe } from "./serve_process.ts";
 
 /** Completed runs stored before the second 1-client phase. */
 const HISTORY = 1000;
-const STREAM_HEADERS = { Authorization: `Bearer ${BENCH_TOKEN}` };
 
 /** Starts a run and reads its ledger stream to `done`; returns the run id and both timings (ms). */
 async function runToTerminal(url: string) {
   const t0 = performance.now();
-  const res = await fetch(`${url}/api/gateway/runs/start`, {
-    method: "POST",
-    headers: BENCH_JSON,
-    body: JSON.stringify({ bundle_id: "demo" }),
-  });
-  const body = await res.json();
-  if (!res.ok) throw new Error(`start: ${res.status} ${JSON.stringify(body)}`);
+  const runId = String((await post(url, "/api/gateway/runs/start", { bundle_id: "demo" })).run_id);
   const startMs = performance.now() - t0;
-  const stream = await fetch(`${url}/api/gateway/runs/${body.run_id}/ledger/stream?after=0&heartbeat_s=30`, {
-    headers: STREAM_HEADERS,
+  const stream = await fetch(`${url}/api/gateway/runs/${runId}/ledger/stream?after=0&heartbeat_s=30`, {
+    headers: AUTH,
   });
   const text = await stream.text();
-  if (!text.includes("event: done")) throw new Error(`stream of ${body.run_id} ended without done: ${text}`);
-  return { runId: String(body.run_id), startMs, totalMs: performance.now() - t0 };
+  if (!text.includes("event: done")) throw new Error(`stream of ${runId} ended without done: ${text}`);
+  return { runId, startMs, totalMs: performance.now() - t0 };
 }
 
 /** `clients` lanes for `seconds`, each starting its next run once the last is terminal. */
@@ -81,6 +67,8 @@ async function runLoop(server: BenchServe, clients: number, seconds: number) {
     p99: percentile(totals, 99),
     startP50: percentile(starts, 50),
     serverCpuPerRun: (server.cpuMs() - cpu0.server) / totals.length,
+    /** The server's CPU over the phase, in % of one core: well under 100 means it waited (disk, or other load). */
+    serverBusy: (server.cpuMs() - cpu0.server) / (elapsedS * 10),
     selfCpuPerRun: (cpuMsOf("self") - cpu0.self) / totals.length,
   };
 }
@@ -145,6 +133,7 @@ async function measure(tree: Tree, store: string, seconds: number, add: Comparis
     figure("start→terminal p50, 1 client, ≈0 runs stored", cold.p50, "ms", "-", 1);
     figure(`start→terminal p50, 1 client, ${HISTORY} runs stored`, warm.p50, "ms", "= the ≈0-runs figure", 1);
     figure("server CPU per run, 16 clients", many.serverCpuPerRun, "ms", "≤ 1 ms", 2);
+    figure("server busy, 16 clients (% of one core)", many.serverBusy, "%", "-");
     figure("load generator CPU per run (not the server's)", many.selfCpuPerRun, "ms", "-", 2);
   } finally {
     await Deno.remove(empty, { recursive: true });
@@ -155,22 +144,13 @@ async function measure(tree: Tree, store: string, seconds: number, add: Comparis
 export async function main(args: string[] = Deno.args): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: {
-      store: { type: "string", default: "file,sqlite" },
-      seconds: { type: "string", default: "3" },
-      rounds: { type: "string", default: "1" },
-      baseline: { type: "string" },
-    },
+    options: { ...COMPARE_OPTIONS, seconds: { type: "string", default: "3" } },
   });
-  const rounds = Number(values.rounds);
-  const trees = benchTrees(values.baseline);
-  for (const store of values.store.split(",")) {
-    const table = new Comparison(trees);
-    for (let round = 0; round < rounds; round++) {
-      for (const tree of trees) await measure(tree, store, Number(values.seconds), table.add.bind(table));
-    }
-    table.print(`Run path, store ${store} (serve in its own process, runner in it)`, rounds);
-  }
+  await compareTrees(
+    values,
+    (store) => `Run path, store ${store} (serve in its own process, runner in it)`,
+    (tree, store, add) => measure(tree, store, Number(values.seconds), add),
+  );
 }
 
 if (import.meta.main) await main();

@@ -11,9 +11,7 @@ import { type Launch, spawnGateway, startServe } from "../tests/helpers/gateway_
 import { startEndFlow, writeBundle } from "../tests/helpers/bundles.ts";
 import { REPO_ROOT } from "../tests/helpers/paths.ts";
 import { processCpuS } from "./proc_cpu.ts";
-
-export const BENCH_TOKEN = "bench-token-0123456789abcdef";
-export const BENCH_JSON = { Authorization: `Bearer ${BENCH_TOKEN}`, "Content-Type": "application/json" };
+import { TOKEN } from "./bench_server.ts";
 
 /** User + system CPU of process `pid` so far, in ms (0 once it is gone). */
 export const cpuMsOf = (pid: number | "self") => processCpuS(pid) * 1000;
@@ -47,7 +45,7 @@ export function benchEnv(store: string): Record<string, string> {
     ABSTRACTGATEWAY_DATA_DIR: "./data",
     ABSTRACTGATEWAY_FLOWS_DIR: "./bundles",
     ABSTRACTGATEWAY_STORE_BACKEND: store,
-    ABSTRACTGATEWAY_AUTH_TOKEN: BENCH_TOKEN,
+    ABSTRACTGATEWAY_AUTH_TOKEN: TOKEN,
     ABSTRACTGATEWAY_MAX_CONCURRENCY: "4096",
     ABSTRACTGATEWAY_MAX_SSE: "4096",
     ABSTRACTGATEWAY_MAX_SSE_PER_TOKEN: "4096",

@@ -14,7 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { AUTH, JSON_HEADERS, percentile } from "./bench_server.ts";
+import { AUTH, percentile, post } from "./bench_server.ts";
 import { syntheticRecord } from "../tests/helpers/step_records.ts";
 import { benchTrees } from "./compare.ts";
 import { cpuMsOf } from "./serve_process.ts";
@@ -70,14 +70,7 @@ async function startRuns(base: string, n: number): Promise<string[]> {
   const ids: string[] = [];
   await Promise.all(Array.from({ length: 8 }, async () => {
     while (ids.length < n) {
-      const res = await fetch(`${base}/api/gateway/runs/start`, {
-        method: "POST",
-        headers: JSON_HEADERS,
-        body: JSON.stringify({ bundle_id: "demo" }),
-      });
-      const body = await res.json();
-      if (!res.ok) throw new Error(`start: ${res.status} ${JSON.stringify(body)}`);
-      ids.push(body.run_id);
+      ids.push(String((await post(base, "/api/gateway/runs/start", { bundle_id: "demo" })).run_id));
     }
   }));
   return ids.slice(0, n);
