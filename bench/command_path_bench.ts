@@ -8,18 +8,25 @@
  *     [--rounds 1] [--baseline <tree>]
  *
  * `main.ts serve --no-runner` runs in its own process (bench/serve_process.ts); this process is the
- * load generator (16 lanes of POST /api/gateway/commands). After each burst a `main.ts runner`
- * process starts on the same data dir and is timed from spawn until the last command's outcome is
- * readable through the API (GET /commands/{id}, polled every 10 ms; the runner applies in inbox
- * order), minus the time and CPU an idle runner takes to start on the same data dir (measured just
- * before the burst; a runner drains while it finishes starting, so no mark in its boot is exact).
- * CPU figures are each process's user+system time from /proc, divided by the commands. `--baseline <tree>` measures
- * that source tree too, interleaved with this one round by round.
+ * load generator (16 lanes of POST /api/gateway/commands). A `main.ts runner` process on the same
+ * data dir starts first (booted, lock held, heartbeat seen by the API) and is then paused with
+ * SIGSTOP, so each burst lands in the inbox with no runner working, as if it had been started after
+ * the burst but without its boot in the figures. On SIGCONT it is timed until the burst's last command
+ * has its outcome readable through the API (GET /commands/{id}, polled every 10 ms; the runner applies
+ * in inbox order). CPU figures are each process's user+system time from /proc, divided by the
+ * commands. `--baseline <tree>` measures that source tree too, interleaved with this one round by round.
  */
 import { parseArgs } from "node:util";
 import { getJson, post } from "./bench_server.ts";
 import { COMPARE_OPTIONS, compareTrees, type Comparison, type Tree } from "./compare.ts";
-import { benchHome, type BenchServe, cpuMsOf, startBenchRunner, startBenchServe } from "./serve_process.ts";
+import {
+  benchHome,
+  type BenchRunner,
+  type BenchServe,
+  cpuMsOf,
+  startBenchRunner,
+  startBenchServe,
+} from "./serve_process.ts";
 
 const CLIENTS = 16;
 
@@ -58,32 +65,30 @@ async function appendBurst(server: BenchServe, total: number, command: (i: numbe
 
 type Burst = Awaited<ReturnType<typeof appendBurst>>;
 
-/** How long an idle runner of the tree takes to start on `home` (spawn → running), and its CPU by then. */
-async function idleBoot(tree: Tree, store: string, home: string) {
-  const runner = await startBenchRunner(home, store, tree.path);
-  await runner.stop();
-  return { ms: runner.bootMs, cpuMs: runner.bootCpuMs };
+/**
+ * Continues the paused `runner` and times it until the burst's last command has its outcome:
+ * seconds, and the runner's CPU per command. Pauses it again.
+ */
+async function drain(runner: BenchRunner, api: BenchServe, burst: Burst) {
+  const cpu0 = runner.cpuMs();
+  const t0 = performance.now();
+  runner.resume();
+  while ((await getJson(api.url, `/api/gateway/commands/${burst.last}`)).status === "pending") {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const cpuMs = (runner.cpuMs() - cpu0) / burst.count;
+  runner.pause();
+  return { seconds, cpuMs };
 }
 
-type Boot = Awaited<ReturnType<typeof idleBoot>>;
-
-/**
- * Starts a runner on `home` and times it from spawn until the burst's last command has its
- * outcome, minus the idle `boot` (the runner drains while it finishes starting, so no mark inside
- * its start is exact); seconds, and runner CPU per command.
- */
-async function drain(tree: Tree, store: string, home: string, api: BenchServe, burst: Burst, boot: Boot) {
-  const runner = await startBenchRunner(home, store, tree.path);
-  try {
-    while ((await getJson(api.url, `/api/gateway/commands/${burst.last}`)).status === "pending") {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return {
-      seconds: (performance.now() - runner.spawnedAt - boot.ms) / 1000,
-      cpuMs: (runner.cpuMs() - boot.cpuMs) / burst.count,
-    };
-  } finally {
-    await runner.stop();
+/** Until `serve --no-runner` is ready, i.e. it sees the runner's heartbeat: the runner works. */
+async function untilReady(api: BenchServe): Promise<void> {
+  for (;;) {
+    const res = await fetch(`${api.url}/api/health/ready`);
+    await res.body?.cancel();
+    if (res.ok) return;
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -92,19 +97,18 @@ async function measure(tree: Tree, store: string, burst: number, fails: number, 
   const figure = (measure: string, value: number, unit: string, target: string, digits = 0) =>
     add(tree, { measure, value, unit, target, digits });
   const api = await startBenchServe(home, store, tree.path, ["--no-runner"]);
+  const runner = await startBenchRunner(home, store, tree.path);
   try {
-    // Twice: the first start also fills the code cache. What remains is subtracted from each drain.
-    await idleBoot(tree, store, home);
-    const boot = await idleBoot(tree, store, home);
+    await untilReady(api);
+    runner.pause();
     const acks = await appendBurst(api, burst, (i) => emitEvent(`emit-${i}`));
-    const emits = await drain(tree, store, home, api, acks, boot);
+    const emits = await drain(runner, api, acks);
     figure("commands acknowledged/s, 16 clients", acks.perS, "", "≥ 5000");
     figure("API CPU per appended command", acks.serverCpuMs, "ms", "-", 2);
     figure("API busy while appending (% of one core)", acks.serverBusy, "%", "-");
     figure(`runner: apply ${burst} emit_event already in the inbox`, emits.seconds, "s", perS(burst), 2);
     figure("runner CPU per applied emit_event", emits.cpuMs, "ms", "-", 2);
     figure("CPU per command, append + apply", acks.serverCpuMs + emits.cpuMs, "ms", "≤ 0.3 ms", 2);
-    figure("runner boot, idle (subtracted from the drains)", boot.ms, "ms", "-");
     figure("load generator CPU per append (not the server's)", acks.selfCpuMs, "ms", "-", 2);
     // The runner ends this run at once (start → end): every resume then fails ("not waiting").
     const run_id = String((await post(api.url, "/api/gateway/runs/start", { bundle_id: "demo" })).run_id);
@@ -114,7 +118,7 @@ async function measure(tree: Tree, store: string, burst: number, fails: number, 
       type: "resume",
       payload: { payload: { answer: i } },
     }));
-    const failed = await drain(tree, store, home, api, resumes, boot);
+    const failed = await drain(runner, api, resumes);
     figure(`runner: apply ${fails} failing resume commands`, failed.seconds, "s", perS(fails), 2);
     figure("runner CPU per failing resume", failed.cpuMs, "ms", "-", 2);
     const page = await getJson(api.url, `/api/gateway/runs/${run_id}/ledger?after=${fails - 1}&limit=1`);
@@ -122,6 +126,7 @@ async function measure(tree: Tree, store: string, burst: number, fails: number, 
       throw new Error(`expected ${fails} failure records in the ledger of ${run_id}`);
     }
   } finally {
+    await runner.stop();
     await api.stop();
     await Deno.remove(home, { recursive: true });
   }

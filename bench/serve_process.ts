@@ -78,23 +78,27 @@ export async function startBenchServe(
 }
 
 export interface BenchRunner extends BenchProcess {
-  /** From spawn until the process was running (its metrics listener up, the runner loop started), ms. */
-  bootMs: number;
-  /** CPU (ms) spent by then. */
-  bootCpuMs: number;
-  /** performance.now() at spawn. */
-  spawnedAt: number;
+  /** SIGSTOP: the process keeps its state (booted, lock held) but does nothing until resume(). */
+  pause(): void;
+  /** SIGCONT. */
+  resume(): void;
 }
 
-/** `runner` of `tree` on `home`; resolves once it runs (its metrics listener is up, after its loop started). */
+/**
+ * `runner` of `tree` on `home`, once it runs (its metrics listener is up, after its loop started).
+ * Readiness of a `serve --no-runner` on the same home (its runner heartbeat) says when it works.
+ */
 export async function startBenchRunner(home: string, store: string, tree = REPO_ROOT): Promise<BenchRunner> {
-  const spawnedAt = performance.now();
   const child = spawnGateway(["runner", "--metrics-port", "0"], benchEnv(store), treeLaunch(tree, home));
   const stderr = new Response(child.stderr).text();
-  const stop = async () => {
+  const signal = (signo: Deno.Signal) => {
     try {
-      child.kill("SIGTERM");
+      child.kill(signo);
     } catch { /* already gone */ }
+  };
+  const stop = async () => {
+    signal("SIGTERM");
+    signal("SIGCONT"); // a paused runner handles the SIGTERM once continued
     await child.status;
     await stderr;
   };
@@ -102,11 +106,15 @@ export async function startBenchRunner(home: string, store: string, tree = REPO_
   for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
     if ((out += chunk).includes("runner metrics on")) break;
   }
-  const bootMs = performance.now() - spawnedAt;
   if (!out.includes("runner metrics on")) {
     await stop();
     throw new Error(`runner exited before running: ${await stderr}`);
   }
-  const cpuMs = () => cpuMsOf(child.pid);
-  return { pid: child.pid, cpuMs, stop, bootMs, bootCpuMs: cpuMs(), spawnedAt };
+  return {
+    pid: child.pid,
+    cpuMs: () => cpuMsOf(child.pid),
+    stop,
+    pause: () => signal("SIGSTOP"),
+    resume: () => signal("SIGCONT"),
+  };
 }
