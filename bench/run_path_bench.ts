@@ -101,7 +101,7 @@ async function seedCompleted(tree: string, store: string, from: string, to: stri
 async function withServer<T>(tree: Tree, store: string, home: string, phases: (s: BenchServe) => Promise<T>) {
   const server = await startBenchServe(home, store, tree.path);
   try {
-    await runLoop(server, 1, 0.5);
+    await runLoop(server, 1, 1);
     return await phases(server);
   } finally {
     await server.stop();
