@@ -215,3 +215,37 @@ Deno.test("a slow reader replaying a ledger far larger than the queue limit gets
     await s.close();
   }
 });
+
+Deno.test("server close waits for a hub's store read still in flight when its last stream went away", async () => {
+  const s = await startServer({ bundles: [DEMO], env: LIMITS, runner: false });
+  const ledger = s.gw.stores.ledger;
+  const count = ledger.count.bind(ledger);
+  const held = Promise.withResolvers<void>();
+  const counting = Promise.withResolvers<void>();
+  let closedFirst: boolean | null = null;
+  try {
+    const runId = await startRun(s, { bundle_id: "demo" });
+    // The hub's first read (the ledger length) is held open until the test lets it go.
+    ledger.count = async (id) => {
+      counting.resolve();
+      await held.promise;
+      return count(id);
+    };
+    const res = await stream(s, runId, 0);
+    await counting.promise;
+    await res.body!.cancel();
+  } finally {
+    let closed = false;
+    const closing = s.close().then(() => closed = true);
+    await sleep(100);
+    closedFirst = closed;
+    held.resolve();
+    await closing;
+    ledger.count = count;
+  }
+  assert.equal(
+    closedFirst,
+    false,
+    "the server closed (and its stores with it) while a hub's read was in flight",
+  );
+});
