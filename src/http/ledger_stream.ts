@@ -13,6 +13,7 @@
  */
 import type { HubEnd, HubMember, LedgerHubs } from "./ledger_hub.ts";
 import { keepAliveFrame, retryFrame } from "./sse_format.ts";
+import { onAbort } from "../util/on_abort.ts";
 import { reportsEnd } from "../util/stream_end.ts";
 
 /** Reconnect delay suggested to EventSource clients. */
@@ -38,12 +39,13 @@ export function ledgerStream(opts: LedgerStreamOptions): ReadableStream<Uint8Arr
   let leave = () => {};
   let end = () => {};
   let ended = () => {};
+  let unlisten = () => {};
 
   const stop = () => {
     if (closed) return;
     closed = true;
     clearTimeout(timer);
-    shutdown?.removeEventListener("abort", end);
+    unlisten();
     leave();
     ended();
   };
@@ -76,7 +78,7 @@ export function ledgerStream(opts: LedgerStreamOptions): ReadableStream<Uint8Arr
         }
       };
       if (shutdown?.aborted) return end();
-      shutdown?.addEventListener("abort", end, { once: true });
+      if (shutdown) unlisten = onAbort(shutdown, end);
       emit(retryFrame(RETRY_MS));
       const member: HubMember = {
         cursor: opts.after,

@@ -8,6 +8,7 @@
 import type { WakeBus } from "../store/types.ts";
 import { nowIso } from "../util/time.ts";
 import { keepAliveFrame, retryFrame, runsChangedFrame } from "./sse_format.ts";
+import { onAbort } from "../util/on_abort.ts";
 
 const COALESCE_MS = 250;
 const RETRY_MS = 2000;
@@ -25,13 +26,14 @@ export function runChangesStream(opts: RunChangesStreamOptions): ReadableStream<
   let heartbeat: ReturnType<typeof setInterval> | undefined;
   let unsubscribe = () => {};
   let end = () => {};
+  let unlisten = () => {};
   const stop = () => {
     if (closed) return;
     closed = true;
     unsubscribe();
     clearTimeout(pending);
     clearInterval(heartbeat);
-    opts.shutdown?.removeEventListener("abort", end);
+    unlisten();
   };
   return new ReadableStream<Uint8Array>({
     start(controller) {
@@ -49,7 +51,7 @@ export function runChangesStream(opts: RunChangesStreamOptions): ReadableStream<
         if (wasOpen) controller.close();
       };
       if (opts.shutdown?.aborted) return end();
-      opts.shutdown?.addEventListener("abort", end, { once: true });
+      if (opts.shutdown) unlisten = onAbort(opts.shutdown, end);
       send(retryFrame(RETRY_MS));
       send(runsChangedFrame(nowIso()));
       unsubscribe = opts.wake.subscribe("runs", () => {
