@@ -3,11 +3,12 @@
  * carries hints, not data: one `event: runs` frame when the stream opens (so a reconnecting client
  * catches up on what it missed) and one after any run is saved (store wake-ups, which also cover
  * other processes' writes), coalesced to at most one frame per `COALESCE_MS` because a run tick
- * saves several times. `: keep-alive` every heartbeat. Timers and the subscription end with the stream.
+ * saves several times. `: keep-alive` after a heartbeat without a frame. Timers and the subscription end with the stream.
  */
 import type { WakeBus } from "../store/types.ts";
 import { nowIso } from "../util/time.ts";
 import { keepAliveFrame, retryFrame, runsChangedFrame } from "./sse_format.ts";
+import { checkEveryQuarter } from "./sse_heartbeat.ts";
 import { onAbort } from "../util/on_abort.ts";
 
 const COALESCE_MS = 250;
@@ -23,7 +24,8 @@ export interface RunChangesStreamOptions {
 export function runChangesStream(opts: RunChangesStreamOptions): ReadableStream<Uint8Array> {
   let closed = false;
   let pending: ReturnType<typeof setTimeout> | undefined;
-  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  let stopBeats = () => {};
+  let lastSent = Date.now();
   let unsubscribe = () => {};
   let end = () => {};
   let unlisten = () => {};
@@ -32,7 +34,7 @@ export function runChangesStream(opts: RunChangesStreamOptions): ReadableStream<
     closed = true;
     unsubscribe();
     clearTimeout(pending);
-    clearInterval(heartbeat);
+    stopBeats();
     unlisten();
   };
   return new ReadableStream<Uint8Array>({
@@ -41,6 +43,7 @@ export function runChangesStream(opts: RunChangesStreamOptions): ReadableStream<
         if (closed) return;
         try {
           controller.enqueue(chunk);
+          lastSent = Date.now();
         } catch {
           stop(); // the consumer went away
         }
@@ -61,7 +64,9 @@ export function runChangesStream(opts: RunChangesStreamOptions): ReadableStream<
           send(runsChangedFrame(nowIso()));
         }, COALESCE_MS);
       });
-      heartbeat = setInterval(() => send(keepAliveFrame), opts.heartbeatMs);
+      stopBeats = checkEveryQuarter(opts.heartbeatMs, () => {
+        if (Date.now() - lastSent >= opts.heartbeatMs) send(keepAliveFrame);
+      });
     },
     cancel() {
       stop();
