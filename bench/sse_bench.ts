@@ -8,6 +8,7 @@
  *
  *   deno run -A bench/sse_bench.ts [--store file,sqlite] [--rounds 1] [--baseline <tree>] [--cpu-prof <dir>]
  *     [--only "1,000 streams, 1 run"]   (scenarios whose name contains this)
+ *     [--direct]   (streams to the internal Deno.serve, skipping the connection front `serve` puts before it)
  *
  * `--baseline <tree>` also measures another source tree (e.g. `git archive main | tar -x -C /tmp/base`),
  * interleaved with this one round by round, so both see the same machine load.
@@ -41,9 +42,10 @@ const encoder = new TextEncoder();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SENT_AT = /"sent_at": ([0-9.e+]+)/g;
 
-async function startServer(src: string, store: string, cpuProf?: string): Promise<Server> {
+async function startServer(src: string, store: string, cpuProf?: string, direct = false): Promise<Server> {
   const args = ["run", "-A", ...(cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`] : [])];
   args.push(join(import.meta.dirname!, "sse_server.ts"), "--store", store, "--src", src);
+  if (direct) args.push("--direct");
   const child = new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "inherit" }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let line = "";
@@ -186,6 +188,7 @@ export async function main(args: string[] = Deno.args): Promise<Row[]> {
       baseline: { type: "string" },
       "cpu-prof": { type: "string" },
       only: { type: "string", default: "" },
+      direct: { type: "boolean", default: false },
     },
   });
   const trees = benchTrees(values.baseline);
@@ -193,7 +196,7 @@ export async function main(args: string[] = Deno.args): Promise<Row[]> {
   for (let round = 1; round <= Number(values.rounds); round++) {
     for (const store of values.store!.split(",")) {
       for (const { label: tree, path } of trees) {
-        const server = await startServer(path, store, values["cpu-prof"]);
+        const server = await startServer(path, store, values["cpu-prof"], values.direct);
         try {
           const runs = await startRuns(server.base, 100);
           for (const sc of SCENARIOS.filter((x) => x.name.includes(values.only!))) {

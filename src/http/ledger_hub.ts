@@ -10,7 +10,8 @@
  * skipped by cursor, so a stream sees every record exactly once and in order.
  *
  * The hub is removed with its run's last stream (and with it its wake-up subscription): memory grows
- * with the streams open, never with the runs ever streamed.
+ * with the streams open, never with the runs ever streamed. A hub's store reads may still be in flight
+ * when it closes; `LedgerHubs.close()` (server shutdown) waits for them, so none outlives the stores.
  */
 import { isTerminal } from "../runtime/types.ts";
 import type { Stores } from "../store/types.ts";
@@ -54,13 +55,13 @@ export interface HubMetrics {
   sseHubClosed(): void;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 class RunHub {
   /** Records read by this hub so far: the ledger length as far as it knows. */
   cursor = 0;
   ended: HubEnd | null = null;
   readonly #ready = Promise.withResolvers<void>();
+  /** Resolves on close: a retry backoff in progress ends early (shutdown does not wait it out). */
+  readonly #closing = Promise.withResolvers<void>();
   readonly #members = new Set<HubMember>();
   #joining = 0;
   #ledgerDue = true;
@@ -73,9 +74,12 @@ class RunHub {
     readonly runId: string,
     private readonly stores: Stores,
     private readonly onEmpty: (hub: RunHub) => void,
+    /** Keeps a read loop's promise until it settles (see `LedgerHubs.close`). */
+    private readonly track: (task: Promise<void>) => void,
   ) {
     this.#unsubscribe = stores.wake.subscribe(ledgerTopic(runId), () => this.wake(true, false));
-    void this.#loop(true);
+    this.#running = true;
+    track(this.#loop(true));
   }
 
   get size(): number {
@@ -86,7 +90,9 @@ class RunHub {
   wake(ledger: boolean, state: boolean): void {
     this.#ledgerDue ||= ledger;
     this.#stateDue ||= state;
-    if (!this.#running) void this.#loop(false);
+    if (this.#running || this.#closed) return;
+    this.#running = true;
+    this.track(this.#loop(false));
   }
 
   /** Replays `member` from the store up to the hub's cursor, then attaches it (see the file comment). */
@@ -123,7 +129,7 @@ class RunHub {
             });
             return member.finish("failed", null);
           }
-          await sleep(Math.min(1000, 20 * 2 ** failures));
+          await this.#backoff(failures);
         }
       }
     } finally {
@@ -161,11 +167,22 @@ class RunHub {
     this.#closed = true;
     this.#unsubscribe();
     this.#ready.resolve();
+    this.#closing.resolve();
     this.onEmpty(this);
   }
 
+  /** Waits before retrying a failed read (longer after each failure); cut short by close. */
+  async #backoff(failures: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const elapsed = new Promise<void>((resolve) =>
+      timer = setTimeout(resolve, Math.min(1000, 20 * 2 ** failures))
+    );
+    await Promise.race([elapsed, this.#closing.promise]);
+    clearTimeout(timer);
+  }
+
+  /** Reads and fans out until nothing is due; `#running` is set by the caller (one loop at a time). */
   async #loop(first: boolean): Promise<void> {
-    this.#running = true;
     let failures = 0;
     try {
       if (first) {
@@ -176,7 +193,7 @@ class RunHub {
             break;
           } catch (err) {
             if (++failures > MAX_READ_FAILURES) return this.#end("failed", err);
-            await sleep(Math.min(1000, 20 * 2 ** failures));
+            await this.#backoff(failures);
           }
         }
         failures = 0;
@@ -206,7 +223,7 @@ class RunHub {
             cursor: this.cursor,
             error: errorText(err),
           });
-          await sleep(Math.min(1000, 20 * 2 ** failures));
+          await this.#backoff(failures);
           this.#ledgerDue = this.#stateDue = true;
         }
       }
@@ -268,7 +285,10 @@ class RunHub {
 /** The hubs of one HTTP app: at most one per run, only while that run has open streams. */
 export class LedgerHubs {
   readonly #hubs = new Map<string, RunHub>();
+  /** Hub read loops and stream replays in progress (each holds a store read while it waits). */
+  readonly #tasks = new Set<Promise<void>>();
   #offRuns: (() => void) | null = null;
+  #closed = false;
 
   constructor(private readonly stores: Stores, private readonly metrics?: HubMetrics) {}
 
@@ -282,18 +302,38 @@ export class LedgerHubs {
    * `finish` is called when the run ends; leaving is the stream's job when it closes for any reason.
    */
   join(runId: string, member: HubMember): () => void {
+    if (this.#closed) {
+      member.finish("gone", null);
+      return () => {};
+    }
     let hub = this.#hubs.get(runId);
     if (!hub) {
       // One `runs` subscription for all hubs: a precise `run:<id>` wakes that run's hub only; a bare
       // `runs` or `changed` (another process saved some run) re-checks them all, each coalesced.
       this.#offRuns ??= this.stores.wake.subscribe("runs", (topic) => this.#runsChanged(topic));
-      hub = new RunHub(runId, this.stores, (gone) => this.#remove(gone));
+      hub = new RunHub(runId, this.stores, (gone) => this.#remove(gone), (task) => this.#track(task));
       this.#hubs.set(runId, hub);
       this.metrics?.sseHubOpened();
     }
     const joined = hub;
-    void joined.join(member);
+    this.#track(joined.join(member));
     return () => joined.leave(member);
+  }
+
+  /**
+   * Stops every hub (server shutdown; streams are ended by their own shutdown signal) and resolves once
+   * no hub has a store read in flight, so none outlives the stores closed next.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const hub of [...this.#hubs.values()]) hub.close();
+    while (this.#tasks.size > 0) await Promise.allSettled(this.#tasks);
+  }
+
+  #track(task: Promise<void>): void {
+    this.#tasks.add(task);
+    // Loops and replays handle their own errors; this only forgets the task once it has settled.
+    task.catch(() => {}).finally(() => this.#tasks.delete(task));
   }
 
   /** Whether a hub follows `runId` now (so the run existed at its last check). */

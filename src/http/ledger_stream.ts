@@ -2,7 +2,7 @@
  * One SSE ledger stream: replays records past the cursor, then receives its run's new records from
  * the run's hub (ledger_hub.ts: one store read and one encoding per append, shared by every stream of
  * the run), sends `: keep-alive` when idle, and ends with `event: done` once the run is terminal and
- * fully caught up. Everything it holds (hub membership, timer) is released when the stream ends for
+ * fully caught up. Everything it holds (hub membership, heartbeat check) is released when the stream ends for
  * any reason; a client going away cancels the body stream (`cancel()` below), which Deno.serve does
  * on disconnect (request.signal is not used: it also fires on normal completion).
  *
@@ -13,6 +13,8 @@
  */
 import type { HubEnd, HubMember, LedgerHubs } from "./ledger_hub.ts";
 import { keepAliveFrame, retryFrame } from "./sse_format.ts";
+import { checkEveryQuarter } from "./sse_heartbeat.ts";
+import { onAbort } from "../util/on_abort.ts";
 import { reportsEnd } from "../util/stream_end.ts";
 
 /** Reconnect delay suggested to EventSource clients. */
@@ -34,16 +36,17 @@ export interface LedgerStreamOptions {
 export function ledgerStream(opts: LedgerStreamOptions): ReadableStream<Uint8Array> {
   const { hubs, runId, heartbeatMs, shutdown } = opts;
   let closed = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopBeats = () => {};
   let leave = () => {};
   let end = () => {};
   let ended = () => {};
+  let unlisten = () => {};
 
   const stop = () => {
     if (closed) return;
     closed = true;
-    clearTimeout(timer);
-    shutdown?.removeEventListener("abort", end);
+    stopBeats();
+    unlisten();
     leave();
     ended();
   };
@@ -76,7 +79,7 @@ export function ledgerStream(opts: LedgerStreamOptions): ReadableStream<Uint8Arr
         }
       };
       if (shutdown?.aborted) return end();
-      shutdown?.addEventListener("abort", end, { once: true });
+      if (shutdown) unlisten = onAbort(shutdown, end);
       emit(retryFrame(RETRY_MS));
       const member: HubMember = {
         cursor: opts.after,
@@ -98,16 +101,11 @@ export function ledgerStream(opts: LedgerStreamOptions): ReadableStream<Uint8Arr
           end();
         },
       };
-      const beat = () => {
-        if (closed) return;
-        const idle = Date.now() - lastSent;
-        if (idle >= heartbeatMs) {
-          emit(keepAliveFrame);
-          hubs.recheck(runId);
-        }
-        timer = setTimeout(beat, Math.max(1, heartbeatMs - (Date.now() - lastSent)));
-      };
-      timer = setTimeout(beat, heartbeatMs);
+      stopBeats = checkEveryQuarter(heartbeatMs, () => {
+        if (closed || Date.now() - lastSent < heartbeatMs) return;
+        emit(keepAliveFrame);
+        hubs.recheck(runId);
+      });
       leave = hubs.join(runId, member);
     },
     pull() {

@@ -3,11 +3,13 @@
  * carries hints, not data: one `event: runs` frame when the stream opens (so a reconnecting client
  * catches up on what it missed) and one after any run is saved (store wake-ups, which also cover
  * other processes' writes), coalesced to at most one frame per `COALESCE_MS` because a run tick
- * saves several times. `: keep-alive` every heartbeat. Timers and the subscription end with the stream.
+ * saves several times. `: keep-alive` after a heartbeat without a frame. Timers and the subscription end with the stream.
  */
 import type { WakeBus } from "../store/types.ts";
 import { nowIso } from "../util/time.ts";
 import { keepAliveFrame, retryFrame, runsChangedFrame } from "./sse_format.ts";
+import { checkEveryQuarter } from "./sse_heartbeat.ts";
+import { onAbort } from "../util/on_abort.ts";
 
 const COALESCE_MS = 250;
 const RETRY_MS = 2000;
@@ -22,16 +24,18 @@ export interface RunChangesStreamOptions {
 export function runChangesStream(opts: RunChangesStreamOptions): ReadableStream<Uint8Array> {
   let closed = false;
   let pending: ReturnType<typeof setTimeout> | undefined;
-  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  let stopBeats = () => {};
+  let lastSent = Date.now();
   let unsubscribe = () => {};
   let end = () => {};
+  let unlisten = () => {};
   const stop = () => {
     if (closed) return;
     closed = true;
     unsubscribe();
     clearTimeout(pending);
-    clearInterval(heartbeat);
-    opts.shutdown?.removeEventListener("abort", end);
+    stopBeats();
+    unlisten();
   };
   return new ReadableStream<Uint8Array>({
     start(controller) {
@@ -39,6 +43,7 @@ export function runChangesStream(opts: RunChangesStreamOptions): ReadableStream<
         if (closed) return;
         try {
           controller.enqueue(chunk);
+          lastSent = Date.now();
         } catch {
           stop(); // the consumer went away
         }
@@ -49,7 +54,7 @@ export function runChangesStream(opts: RunChangesStreamOptions): ReadableStream<
         if (wasOpen) controller.close();
       };
       if (opts.shutdown?.aborted) return end();
-      opts.shutdown?.addEventListener("abort", end, { once: true });
+      if (opts.shutdown) unlisten = onAbort(opts.shutdown, end);
       send(retryFrame(RETRY_MS));
       send(runsChangedFrame(nowIso()));
       unsubscribe = opts.wake.subscribe("runs", () => {
@@ -59,7 +64,9 @@ export function runChangesStream(opts: RunChangesStreamOptions): ReadableStream<
           send(runsChangedFrame(nowIso()));
         }, COALESCE_MS);
       });
-      heartbeat = setInterval(() => send(keepAliveFrame), opts.heartbeatMs);
+      stopBeats = checkEveryQuarter(opts.heartbeatMs, () => {
+        if (Date.now() - lastSent >= opts.heartbeatMs) send(keepAliveFrame);
+      });
     },
     cancel() {
       stop();

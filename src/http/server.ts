@@ -14,6 +14,7 @@ import { securityMiddleware } from "../security/middleware.ts";
 import { toolingRoutes } from "../tooling/routes.ts";
 import { registerConsoleRoutes } from "../console/routes.tsx";
 import { createApp } from "./app.ts";
+import { streamsStopped } from "./routes/stream.ts";
 import type { App } from "./env.ts";
 
 export interface GatewayServer {
@@ -24,7 +25,7 @@ export interface GatewayServer {
   fetch(req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response | Promise<Response>;
   /** Ends every open SSE stream (clients resume from their cursor); call before `server.shutdown()`. */
   endStreams(): void;
-  /** Stops declared tooling processes and flushes the audit log. */
+  /** Waits for the SSE hubs' store reads, stops declared tooling processes and flushes the audit log. */
   close(): Promise<void>;
 }
 
@@ -60,6 +61,7 @@ export function createGatewayServer(gw: Gateway): GatewayServer {
     endStreams: () => shutdown.abort(),
     async close() {
       shutdown.abort();
+      await streamsStopped(shutdown.signal);
       await tooling.close();
       await security.close();
     },

@@ -215,3 +215,58 @@ Deno.test("a slow reader replaying a ledger far larger than the queue limit gets
     await s.close();
   }
 });
+
+Deno.test("server close waits for a hub's store read still in flight when its last stream went away", async () => {
+  const s = await startServer({ bundles: [DEMO], env: LIMITS, runner: false });
+  const ledger = s.gw.stores.ledger;
+  const count = ledger.count.bind(ledger);
+  const held = Promise.withResolvers<void>();
+  const counting = Promise.withResolvers<void>();
+  let closedFirst: boolean | null = null;
+  try {
+    const runId = await startRun(s, { bundle_id: "demo" });
+    // The hub's first read (the ledger length) is held open until the test lets it go.
+    ledger.count = async (id) => {
+      counting.resolve();
+      await held.promise;
+      return count(id);
+    };
+    const res = await stream(s, runId, 0);
+    await counting.promise;
+    await res.body!.cancel();
+  } finally {
+    let closed = false;
+    const closing = s.close().then(() => closed = true);
+    await sleep(100);
+    closedFirst = closed;
+    held.resolve();
+    await closing;
+    ledger.count = count;
+  }
+  assert.equal(
+    closedFirst,
+    false,
+    "the server closed (and its stores with it) while a hub's read was in flight",
+  );
+});
+
+Deno.test("server shutdown ends every open ledger and run-change stream, without done", async () => {
+  const s = await startServer({ bundles: [DEMO], env: LIMITS, runner: false });
+  let closing: Promise<void> | null = null;
+  try {
+    const runId = await startRun(s, { bundle_id: "demo" }); // stays queued: the runner is off
+    const opened = await Promise.all([
+      ...Array.from({ length: 5 }, () => stream(s, runId, 0)),
+      ...Array.from({ length: 3 }, () => s.fetch("/api/gateway/runs/changes/stream?heartbeat_s=30")),
+    ]);
+    const read = opened.map((res) => readFrames(res));
+    await until("every ledger stream joined its hub", async () => (await gauge(s, "gateway_sse_hubs")) === 1);
+    closing = s.close();
+    for (const { frames, closedByServer } of await Promise.all(read)) {
+      assert.ok(closedByServer);
+      assert.ok(frames.length > 0 && frames.every((f) => f.event !== "done"), JSON.stringify(frames));
+    }
+  } finally {
+    await (closing ?? s.close());
+  }
+});

@@ -71,8 +71,23 @@ function lastEventId(value: string | undefined): number | null {
   return Number(value.trim());
 }
 
+/** The hubs of the apps served with a given shutdown signal (see `streamsStopped`). */
+const hubsBySignal = new WeakMap<AbortSignal, LedgerHubs>();
+
+/**
+ * Once `shutdown` is aborted: resolves when the ledger streams' hubs of the app registered with it
+ * have stopped, with no store read in flight (await it before closing the stores).
+ */
+export function streamsStopped(shutdown: AbortSignal): Promise<void> {
+  return hubsBySignal.get(shutdown)?.close() ?? Promise.resolve();
+}
+
 export function registerStreamRoutes(app: App, gw: Gateway, shutdown?: AbortSignal): void {
   const hubs = new LedgerHubs(gw.stores, gw.metrics);
+  if (shutdown) {
+    hubsBySignal.set(shutdown, hubs);
+    shutdown.addEventListener("abort", () => void hubs.close(), { once: true });
+  }
   app.openapi(stream, async (c) => {
     const { run_id } = c.req.valid("param");
     const { after, heartbeat_s } = c.req.valid("query");
