@@ -1,9 +1,9 @@
 /**
  * Group commit for artifact files: `store()` calls that arrive while a batch is being written (the
- * workflow snapshot of every run start, for one) are written together under one hold of the
- * artifacts lock, their temp files fsynced in parallel and each directory fsynced once per batch
- * instead of once per file. Blobs are moved into place and made durable before any metadata that
- * names them. Each caller resolves only once its files are durable.
+ * workflow snapshot of every run start, for one) are written together, their temp files fsynced in
+ * parallel and each directory fsynced once per batch instead of once per file. Blobs are moved into
+ * place and made durable before any metadata that names them. Each caller resolves only once its
+ * files are durable.
  */
 import { stageFile, syncDir } from "../../util/atomic.ts";
 import { BatchQueue, resultsOf, stageAndMove } from "./write_batch.ts";
@@ -13,6 +13,45 @@ interface Pending {
   content: Uint8Array;
   metaPath: string;
   meta: string;
+}
+
+/**
+ * Makes every blob (path → bytes) durable: a blob already in place with the same size is left alone
+ * (content-addressed), a new one is staged, moved into place and its directory fsynced. Failures land
+ * in `errors` by path.
+ */
+export async function writeBlobs(
+  blobs: Map<string, Uint8Array>,
+  errors: Map<string, unknown>,
+): Promise<void> {
+  const moved = await stageAndMove(
+    [...blobs].map(([path, content]) => ({
+      path,
+      stage: async () => {
+        const existing = await Deno.stat(path).catch(() => null);
+        return existing?.size === content.length ? null : await stageFile(path, content);
+      },
+    })),
+    errors,
+  );
+  await Promise.all([...moved].map(syncDir));
+}
+
+/** Blob writes alone, batched (for stores that keep the metadata elsewhere). */
+export class BlobWriteBatch {
+  readonly #queue = new BatchQueue<{ path: string; content: Uint8Array }>(async (items) => {
+    const errors = new Map<string, unknown>();
+    await writeBlobs(new Map(items.map((item) => [item.path, item.content])), errors);
+    return resultsOf(
+      items,
+      new Map(items.filter((i) => errors.has(i.path)).map((i) => [i, errors.get(i.path)])),
+    );
+  });
+
+  /** Resolves once the blob at `path` is durable. */
+  write(path: string, content: Uint8Array): Promise<void> {
+    return this.#queue.add({ path, content });
+  }
 }
 
 export class ArtifactWriteBatch {
@@ -38,20 +77,9 @@ export class ArtifactWriteBatch {
 
   /** Records per-item failures in `failed`; throws only for what fails the whole batch. */
   async #writeBatch(batch: Pending[], failed: Map<Pending, unknown>): Promise<void> {
-    const blobs = new Map(batch.map((item) => [item.blobPath, item.content]));
     const blobErrors = new Map<string, unknown>();
-    const movedBlobs = await stageAndMove(
-      [...blobs].map(([path, content]) => ({
-        path,
-        stage: async () => {
-          const existing = await Deno.stat(path).catch(() => null);
-          return existing?.size === content.length ? null : await stageFile(path, content);
-        },
-      })),
-      blobErrors,
-    );
     // A metadata file never names a blob that is not durable yet.
-    if (movedBlobs.size > 0) await Promise.all([...movedBlobs].map(syncDir));
+    await writeBlobs(new Map(batch.map((item) => [item.blobPath, item.content])), blobErrors);
     const live = batch.filter((item) => {
       const err = blobErrors.get(item.blobPath);
       if (err !== undefined) failed.set(item, err);
