@@ -98,7 +98,9 @@ export async function startPrepared(gw: Gateway, start: ResolvedStart, runId: st
     if (snapshot.status === "fulfilled" && snapshot.value) {
       await gw.stores.artifacts.delete(snapshot.value.artifact_id).catch(() => {});
     }
-    if (start.createdWorkspace) await Deno.remove(start.createdWorkspace, { recursive: true }).catch(() => {});
+    if (start.createdWorkspace) {
+      await Deno.remove(start.createdWorkspace, { recursive: true }).catch(() => {});
+    }
     throw started.reason;
   }
   if (snapshot.status === "rejected") throw snapshot.reason;

@@ -13,6 +13,7 @@ import { ARTIFACT_ID, ArtifactPaths, newArtifactMeta, newestFirst, parseMetaFile
 import { isNotFound, readIfExists, removeIfExists } from "./fsutil.ts";
 import { ArtifactWriteBatch } from "./artifact_batch.ts";
 import { FileLock } from "./lock.ts";
+import { writeFileAtomic } from "../../util/atomic.ts";
 
 /**
  * Every readable metadata file under `paths` (refs first; a legacy file with the same id is
@@ -52,6 +53,18 @@ export async function readMetaFile(paths: ArtifactPaths, artifactId: string): Pr
     if (bytes !== null) return parseMetaFile(path, bytes);
   }
   return null;
+}
+
+/**
+ * Writes metadata files in the upstream layout for `metas` that have none yet (a DB's artifacts
+ * handed to a backend that reads them from files).
+ */
+export async function exportMetaFiles(paths: ArtifactPaths, metas: ArtifactMeta[]): Promise<void> {
+  await Deno.mkdir(paths.refs, { recursive: true });
+  for (const meta of metas) {
+    if (await readMetaFile(paths, meta.artifact_id)) continue;
+    await writeFileAtomic(paths.metaFiles(meta.artifact_id)[0], JSON.stringify(meta, null, 2));
+  }
 }
 
 /** The bytes of `meta` (its blob, else the legacy `<id>.bin`); a missing file is corruption. */

@@ -163,6 +163,12 @@ export class SqliteArtifactStore implements ArtifactStore {
     ).map(rowToMeta);
   }
 
+  /** Every artifact's metadata (for `migrate --from sqlite`). */
+  async all(): Promise<ArtifactMeta[]> {
+    await this.#prepare();
+    return this.sql.all(`SELECT ${COLUMNS} FROM artifacts ORDER BY artifact_id`).map(rowToMeta);
+  }
+
   async delete(artifactId: string): Promise<boolean> {
     await this.#prepare();
     return await task(() =>
