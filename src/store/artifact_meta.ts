@@ -104,11 +104,18 @@ export class ArtifactPaths {
   readonly root: string;
   readonly blobs: string;
   readonly refs: string;
+  /** The file backend's per-run index: `by_run/<run_id>/<artifact_id>` (empty files). */
+  readonly byRun: string;
 
   constructor(dataDir: string) {
     this.root = join(dataDir, "artifacts");
     this.blobs = join(this.root, "blobs");
     this.refs = join(this.root, "refs");
+    this.byRun = join(this.root, "by_run");
+  }
+
+  runIndex(runId: string): string {
+    return join(this.byRun, runId);
   }
 
   blob(blobId: string): string {

@@ -5,6 +5,7 @@
  * place and made durable before any metadata that names them. Each caller resolves only once its
  * files are durable.
  */
+import { dirname, join } from "node:path";
 import { stageFile, syncDir } from "../../util/atomic.ts";
 import { BatchQueue, resultsOf, stageAndMove } from "./write_batch.ts";
 
@@ -13,6 +14,23 @@ interface Pending {
   content: Uint8Array;
   metaPath: string;
   meta: string;
+  /** The artifact's per-run index entry (dir, file name), for a run-scoped artifact. */
+  index: { dir: string; name: string } | null;
+}
+
+/**
+ * Adds the empty file `dir/name` (making `dir` when missing); records in `dirs` each directory that
+ * received an entry and must be fsynced.
+ */
+export async function addIndexEntry(dir: string, name: string, dirs: Set<string>): Promise<void> {
+  try {
+    await Deno.mkdir(dir);
+    dirs.add(dirname(dir));
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+  }
+  await Deno.writeFile(join(dir, name), new Uint8Array());
+  dirs.add(dir);
 }
 
 /**
@@ -70,9 +88,9 @@ export class ArtifactWriteBatch {
     });
   }
 
-  /** Writes the blob (unless present) and then the metadata file, in the next batch. */
-  write(blobPath: string, content: Uint8Array, metaPath: string, meta: string): Promise<void> {
-    return this.#queue.add({ blobPath, content, metaPath, meta });
+  /** Writes the blob (unless present), then the metadata file and its index entry, in the next batch. */
+  write(item: Pending): Promise<void> {
+    return this.#queue.add(item);
   }
 
   /** Records per-item failures in `failed`; throws only for what fails the whole batch. */
@@ -86,13 +104,22 @@ export class ArtifactWriteBatch {
       return err === undefined;
     });
     const metaErrors = new Map<string, unknown>();
-    const movedMetas = await stageAndMove(
-      live.map((item) => ({ path: item.metaPath, stage: () => stageFile(item.metaPath, item.meta) })),
-      metaErrors,
-    );
+    // The index entries are made beside the metadata files and fsynced in the same wave.
+    const indexDirs = new Set<string>();
+    const [movedMetas] = await Promise.all([
+      stageAndMove(
+        live.map((item) => ({ path: item.metaPath, stage: () => stageFile(item.metaPath, item.meta) })),
+        metaErrors,
+      ),
+      ...live.map((item) =>
+        item.index && addIndexEntry(item.index.dir, item.index.name, indexDirs).catch((err) => {
+          failed.set(item, err);
+        })
+      ),
+    ]);
     for (const item of live) {
       if (metaErrors.has(item.metaPath)) failed.set(item, metaErrors.get(item.metaPath));
     }
-    await Promise.all([...movedMetas].map(syncDir));
+    await Promise.all([...movedMetas, ...indexDirs].map(syncDir));
   }
 }

@@ -3,17 +3,22 @@
  * (deduplicated across runs) and metadata `artifacts/refs/<id>.meta`. The legacy layout
  * `artifacts/<id>.meta` + `artifacts/<id>.bin` is still read. Writes and deletes hold
  * `artifacts/.artifacts.lock` so a blob is never collected while another process references it.
- * (The SQL backends keep the metadata in their DB instead: ../sqlite/artifacts.ts.)
+ * (SQLite keeps the metadata in its DB instead: ../sqlite/artifacts.ts.)
+ *
+ * Listing a run's artifacts reads only that run's: `artifacts/by_run/<run_id>/<artifact_id>` (empty
+ * files, made and fsynced with the metadata file). A data dir written before the index existed (or
+ * by upstream) is indexed once, on first use; `by_run/.complete` records that it was. The metadata
+ * file stays the truth: an index entry whose metadata is missing or names another run is ignored.
  */
 import { join } from "node:path";
 import type { ArtifactMeta, ArtifactStore, ArtifactStoreOptions } from "../types.ts";
 import { StoreCorruptError } from "../types.ts";
-import { assertId } from "../validate.ts";
+import { assertId, idProblem } from "../validate.ts";
 import { ARTIFACT_ID, ArtifactPaths, newArtifactMeta, newestFirst, parseMetaFile } from "../artifact_meta.ts";
 import { isNotFound, readIfExists, removeIfExists } from "./fsutil.ts";
-import { ArtifactWriteBatch } from "./artifact_batch.ts";
+import { addIndexEntry, ArtifactWriteBatch } from "./artifact_batch.ts";
 import { FileLock } from "./lock.ts";
-import { writeFileAtomic } from "../../util/atomic.ts";
+import { syncDir, writeFileAtomic } from "../../util/atomic.ts";
 
 /**
  * Every readable metadata file under `paths` (refs first; a legacy file with the same id is
@@ -77,9 +82,15 @@ export async function readContent(paths: ArtifactPaths, meta: ArtifactMeta): Pro
   throw new StoreCorruptError(candidates[0], `content of artifact ${meta.artifact_id} is missing`);
 }
 
+const INDEX_COMPLETE = ".complete";
+
+/** True when `runId` can name an index dir (what `listByRun` accepts). */
+const indexable = (runId: string | null): runId is string => !!runId && idProblem(runId) === null;
+
 export class FileArtifactStore implements ArtifactStore {
   readonly #paths: ArtifactPaths;
   #lock: FileLock | null = null;
+  #indexed: Promise<void> | null = null;
   /** Concurrent store() calls share one lock hold and one directory fsync. */
   readonly #batch = new ArtifactWriteBatch((fn) => this.#locked(fn));
 
@@ -91,19 +102,44 @@ export class FileArtifactStore implements ArtifactStore {
     if (!this.#lock) {
       await Deno.mkdir(this.#paths.refs, { recursive: true });
       await Deno.mkdir(this.#paths.blobs, { recursive: true });
+      await Deno.mkdir(this.#paths.byRun, { recursive: true });
       this.#lock ??= new FileLock(join(this.#paths.root, ".artifacts.lock"));
     }
     return await this.#lock.run(fn);
   }
 
+  /** Once per process: every metadata file has its index entry (built under the lock if missing). */
+  #index(): Promise<void> {
+    return this.#indexed ??= this.#locked(async () => {
+      const marker = join(this.#paths.byRun, INDEX_COMPLETE);
+      if (await readIfExists(marker) !== null) return;
+      const dirs = new Set<string>();
+      for (const meta of await readMetaFiles(this.#paths)) {
+        if (indexable(meta.run_id)) {
+          await addIndexEntry(this.#paths.runIndex(meta.run_id), meta.artifact_id, dirs);
+        }
+      }
+      await Promise.all([...dirs].map(syncDir));
+      await writeFileAtomic(marker, "1\n");
+      await syncDir(this.#paths.root);
+    }).catch((err) => {
+      this.#indexed = null;
+      throw err;
+    });
+  }
+
   async store(content: Uint8Array, options: ArtifactStoreOptions = {}): Promise<ArtifactMeta> {
     const meta = newArtifactMeta(content, options);
-    await this.#batch.write(
-      this.#paths.blob(meta.blob_id),
+    await this.#index();
+    await this.#batch.write({
+      blobPath: this.#paths.blob(meta.blob_id),
       content,
-      this.#paths.metaFiles(meta.artifact_id)[0],
-      JSON.stringify(meta, null, 2),
-    );
+      metaPath: this.#paths.metaFiles(meta.artifact_id)[0],
+      meta: JSON.stringify(meta, null, 2),
+      index: indexable(meta.run_id)
+        ? { dir: this.#paths.runIndex(meta.run_id), name: meta.artifact_id }
+        : null,
+    });
     return meta;
   }
 
@@ -118,7 +154,19 @@ export class FileArtifactStore implements ArtifactStore {
 
   async listByRun(runId: string): Promise<ArtifactMeta[]> {
     assertId("run_id", runId);
-    return (await readMetaFiles(this.#paths)).filter((m) => m.run_id === runId).sort(newestFirst);
+    await this.#index();
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(this.#paths.runIndex(runId)));
+    } catch (err) {
+      if (isNotFound(err)) return [];
+      throw err;
+    }
+    const metas = await Promise.all(
+      // an unreadable metadata file is skipped in listings; getMetadata reports it
+      entries.filter((e) => e.isFile).map((e) => readMetaFile(this.#paths, e.name).catch(() => null)),
+    );
+    return metas.filter((m): m is ArtifactMeta => m?.run_id === runId).sort(newestFirst);
   }
 
   async delete(artifactId: string): Promise<boolean> {
@@ -128,6 +176,7 @@ export class FileArtifactStore implements ArtifactStore {
       const [ref, legacy] = this.#paths.metaFiles(artifactId);
       const removed = (await removeIfExists(ref)) || (await removeIfExists(legacy));
       await removeIfExists(this.#paths.legacyContent(artifactId));
+      if (indexable(meta.run_id)) await removeIfExists(join(this.#paths.runIndex(meta.run_id), artifactId));
       const stillUsed = meta.blob_id !== "" &&
         (await readMetaFiles(this.#paths)).some((m) => m.blob_id === meta.blob_id);
       if (meta.blob_id && !stillUsed) await removeIfExists(this.#paths.blob(meta.blob_id));
