@@ -72,12 +72,16 @@ export async function exportMetaFiles(paths: ArtifactPaths, metas: ArtifactMeta[
   }
 }
 
-/** The bytes of `meta` (its blob, else the legacy `<id>.bin`); a missing file is corruption. */
-export async function readContent(paths: ArtifactPaths, meta: ArtifactMeta): Promise<Uint8Array> {
+/** `meta` with its bytes (its blob, else the legacy `<id>.bin`); a missing file is corruption. */
+export async function withContent(
+  paths: ArtifactPaths,
+  meta: ArtifactMeta | null,
+): Promise<{ meta: ArtifactMeta; content: Uint8Array } | null> {
+  if (!meta) return null;
   const candidates = paths.contentFiles(meta);
   for (const path of candidates) {
     const content = await readIfExists(path);
-    if (content !== null) return content;
+    if (content !== null) return { meta, content };
   }
   throw new StoreCorruptError(candidates[0], `content of artifact ${meta.artifact_id} is missing`);
 }
@@ -148,8 +152,7 @@ export class FileArtifactStore implements ArtifactStore {
   }
 
   async load(artifactId: string): Promise<{ meta: ArtifactMeta; content: Uint8Array } | null> {
-    const meta = await this.getMetadata(artifactId);
-    return meta && { meta, content: await readContent(this.#paths, meta) };
+    return await withContent(this.#paths, await this.getMetadata(artifactId));
   }
 
   async listByRun(runId: string): Promise<ArtifactMeta[]> {

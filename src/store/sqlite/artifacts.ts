@@ -15,7 +15,7 @@
 import type { ArtifactMeta, ArtifactStore, ArtifactStoreOptions } from "../types.ts";
 import { assertId } from "../validate.ts";
 import { ArtifactPaths, newArtifactMeta, toMeta } from "../artifact_meta.ts";
-import { readContent, readMetaFiles } from "../file/artifacts.ts";
+import { readMetaFiles, withContent } from "../file/artifacts.ts";
 import { BlobWriteBatch } from "../file/artifact_batch.ts";
 import { type Row, type SqliteDb, task } from "./db.ts";
 import { nowIso } from "../../util/time.ts";
@@ -150,8 +150,7 @@ export class SqliteArtifactStore implements ArtifactStore {
   }
 
   async load(artifactId: string): Promise<{ meta: ArtifactMeta; content: Uint8Array } | null> {
-    const meta = await this.getMetadata(artifactId);
-    return meta && { meta, content: await readContent(this.#paths, meta) };
+    return await withContent(this.#paths, await this.getMetadata(artifactId));
   }
 
   async listByRun(runId: string): Promise<ArtifactMeta[]> {
