@@ -120,10 +120,12 @@ export class FileArtifactStore implements ArtifactStore {
       const dirs = new Set<string>();
       for (const meta of await readMetaFiles(this.#paths)) {
         if (indexable(meta.run_id)) {
-          await addIndexEntry(this.#paths.runIndex(meta.run_id), meta.artifact_id, dirs);
+          addIndexEntry(this.#paths.runIndex(meta.run_id), meta.artifact_id, dirs);
         }
       }
-      await Promise.all([...dirs].map(syncDir));
+      // A big data dir has many run dirs: fsync them a bounded number at a time (file descriptors).
+      const pending = [...dirs];
+      while (pending.length > 0) await Promise.all(pending.splice(0, 64).map(syncDir));
       await writeFileAtomic(marker, "1\n");
       await syncDir(this.#paths.root);
     }).catch((err) => {
