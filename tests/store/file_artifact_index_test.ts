@@ -8,8 +8,11 @@ import { join } from "node:path";
 import { openStores } from "../../src/store/open.ts";
 import type { Stores } from "../../src/store/types.ts";
 import { withTempDir } from "./fixtures.ts";
+import { exportMetaFiles } from "../../src/store/file/artifacts.ts";
+import { ArtifactPaths } from "../../src/store/artifact_meta.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
 const open = (dir: string): Promise<Stores> => openStores({ backend: "file", dataDir: dir });
 const ids = async (stores: Stores, runId: string) =>
   (await stores.artifacts.listByRun(runId)).map((m) => m.artifact_id).sort();
@@ -46,5 +49,20 @@ Deno.test("file artifacts: a data dir without the index is indexed once; the ind
       assert.deepEqual(await ids(stores, "never-stored"), []);
     } finally {
       await stores.close();
+    }
+  }));
+
+Deno.test("file artifacts: metadata written back from a database (migrate --to postgres) is indexed", () =>
+  withTempDir("gw-file-art-exp-", async (dir) => {
+    let first = await open(dir);
+    const stored = await first.artifacts.store(bytes("kept"), { run_id: "a" }); // the index exists now
+    await first.close();
+    await exportMetaFiles(new ArtifactPaths(dir), [{ ...stored, artifact_id: "from-db", run_id: "b" }]);
+    first = await open(dir);
+    try {
+      assert.deepEqual(await ids(first, "b"), ["from-db"]);
+      assert.equal(text((await first.artifacts.load("from-db"))?.content), "kept");
+    } finally {
+      await first.close();
     }
   }));

@@ -66,10 +66,27 @@ export async function readMetaFile(paths: ArtifactPaths, artifactId: string): Pr
  */
 export async function exportMetaFiles(paths: ArtifactPaths, metas: ArtifactMeta[]): Promise<void> {
   await Deno.mkdir(paths.refs, { recursive: true });
+  const written: ArtifactMeta[] = [];
   for (const meta of metas) {
     if (await readMetaFile(paths, meta.artifact_id)) continue;
     await writeFileAtomic(paths.metaFiles(meta.artifact_id)[0], JSON.stringify(meta, null, 2));
+    written.push(meta);
   }
+  await indexMetas(paths, written);
+}
+
+/** True when `runId` can name an index dir (what `listByRun` accepts). */
+const indexable = (runId: string | null): runId is string => !!runId && idProblem(runId) === null;
+
+/** Adds the per-run index entries of `metas` and makes them durable (fsyncs 64 dirs at a time). */
+async function indexMetas(paths: ArtifactPaths, metas: ArtifactMeta[]): Promise<void> {
+  await Deno.mkdir(paths.byRun, { recursive: true });
+  const dirs = new Set<string>();
+  for (const meta of metas) {
+    if (indexable(meta.run_id)) addIndexEntry(paths.runIndex(meta.run_id), meta.artifact_id, dirs);
+  }
+  const pending = [...dirs];
+  while (pending.length > 0) await Promise.all(pending.splice(0, 64).map(syncDir));
 }
 
 /** `meta` with its bytes (its blob, else the legacy `<id>.bin`); a missing file is corruption. */
@@ -87,9 +104,6 @@ export async function withContent(
 }
 
 const INDEX_COMPLETE = ".complete";
-
-/** True when `runId` can name an index dir (what `listByRun` accepts). */
-const indexable = (runId: string | null): runId is string => !!runId && idProblem(runId) === null;
 
 export class FileArtifactStore implements ArtifactStore {
   readonly #paths: ArtifactPaths;
@@ -117,15 +131,7 @@ export class FileArtifactStore implements ArtifactStore {
     return this.#indexed ??= this.#locked(async () => {
       const marker = join(this.#paths.byRun, INDEX_COMPLETE);
       if (await readIfExists(marker) !== null) return;
-      const dirs = new Set<string>();
-      for (const meta of await readMetaFiles(this.#paths)) {
-        if (indexable(meta.run_id)) {
-          addIndexEntry(this.#paths.runIndex(meta.run_id), meta.artifact_id, dirs);
-        }
-      }
-      // A big data dir has many run dirs: fsync them a bounded number at a time (file descriptors).
-      const pending = [...dirs];
-      while (pending.length > 0) await Promise.all(pending.splice(0, 64).map(syncDir));
+      await indexMetas(this.#paths, await readMetaFiles(this.#paths));
       await writeFileAtomic(marker, "1\n");
       await syncDir(this.#paths.root);
     }).catch((err) => {
