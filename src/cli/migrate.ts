@@ -15,8 +15,8 @@ import { errorText } from "../util/log.ts";
 const HELP =
   `Usage: gateway migrate [--from file|sqlite] [--to sqlite|postgres] [--data-dir DIR] [--db-path FILE] [--force] [--json]
 
-Copies runs, ledgers, the command inbox, command outcomes and the runner cursor from the file store
-in DIR into the SQLite DB (or from the file or SQLite store into PostgreSQL, named by
+Copies runs, ledgers, the command inbox, command outcomes, the runner cursor and artifact metadata
+from the file store in DIR into the SQLite DB (or from the file or SQLite store into PostgreSQL, named by
 ABSTRACTGATEWAY_DATABASE_URL), in one transaction, then verifies the ledger count of every run.
 The source is only read. Running it again on an up-to-date target changes nothing ("Nothing to do").
 It refuses to run while a runner (\`gateway serve\` or \`gateway runner\`) holds DIR's runner lock, and
@@ -36,7 +36,8 @@ Options:
 function formatReport(report: MigrateReport, from: string, to: string, elapsedMs: number): string[] {
   const t = report.totals;
   const counts =
-    `${t.runs} runs, ${t.ledger_records} ledger records, ${t.commands} commands, ${t.outcomes} outcomes`;
+    `${t.runs} runs, ${t.ledger_records} ledger records, ${t.commands} commands, ${t.outcomes} outcomes, ` +
+    `${t.artifacts} artifacts`;
   if (!report.changed) {
     return [`Nothing to do: ${report.dbPath} already holds every run of ${report.dataDir} (${counts}).`];
   }

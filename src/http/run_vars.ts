@@ -26,7 +26,7 @@ export interface StartInput {
 
 export interface PreparedVars {
   vars: JsonObject;
-  /** Set when the gateway created the run's workspace (a marker is written after start). */
+  /** Set when the gateway owns the run's workspace: `createWorkspace` makes it when the run starts. */
   createdWorkspace: string | null;
 }
 
@@ -70,8 +70,8 @@ function clampWorkspace(vars: JsonObject, config: Config): void {
   }
 }
 
-/** Builds the vars of a new run; creates its workspace dir when the client did not give a usable one. */
-export async function prepareRunVars(input: StartInput, config: Config): Promise<PreparedVars> {
+/** Builds the vars of a new run; names a new workspace dir when the client did not give a usable one. */
+export function prepareRunVars(input: StartInput, config: Config): PreparedVars {
   const vars: JsonObject = structuredClone(input.input_data);
   const runtime: JsonObject = isObject(vars._runtime) ? vars._runtime : {};
   delete runtime.workflow_policy;
@@ -96,18 +96,29 @@ export async function prepareRunVars(input: StartInput, config: Config): Promise
   let createdWorkspace: string | null = null;
   if (typeof vars.workspace_root !== "string") {
     createdWorkspace = join(config.dataDir, "workspaces", crypto.randomUUID().replaceAll("-", ""));
-    await Deno.mkdir(createdWorkspace, { recursive: true });
     vars.workspace_root = createdWorkspace;
   }
   return { vars, createdWorkspace };
 }
 
-export async function writeWorkspaceMarker(dir: string, runId: string): Promise<void> {
+/**
+ * Creates the run's gateway-owned workspace dir with its marker (what purge_drafts checks before it
+ * deletes a workspace). Synchronous: two small metadata calls cost less CPU than two thread-pool
+ * round trips, and the dir exists before the start is answered (file tools need it). Not fsynced:
+ * a kill -9 keeps it (page cache); only a power loss can take an empty dir, never run data.
+ */
+export function createWorkspace(dir: string, runId: string): void {
+  try {
+    Deno.mkdirSync(dir);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    Deno.mkdirSync(dir, { recursive: true }); // the first workspace: `<data>/workspaces` is missing
+  }
   const marker: Record<string, Json> = {
     owner: "abstractgateway",
     kind: "run_workspace",
     run_id: runId,
     created_at: nowIso(),
   };
-  await Deno.writeTextFile(join(dir, ".abstractgateway-workspace.json"), JSON.stringify(marker));
+  Deno.writeTextFileSync(join(dir, ".abstractgateway-workspace.json"), JSON.stringify(marker));
 }

@@ -11,7 +11,7 @@ import { validateArtifactRefs } from "./artifact_refs.ts";
 import { HttpError } from "./errors.ts";
 import { SNAPSHOT_KIND } from "./history_bundle.ts";
 import { sanitizeRunLifecycle } from "./run_lifecycle.ts";
-import { prepareRunVars, writeWorkspaceMarker } from "./run_vars.ts";
+import { createWorkspace, prepareRunVars } from "./run_vars.ts";
 import { ensureSessionMemoryRun } from "./session_memory.ts";
 
 export interface StartRequest {
@@ -32,7 +32,7 @@ export interface ResolvedStart {
   createdWorkspace: string | null;
 }
 
-/** Every check that can reject the request; nothing is written except the new workspace dir. */
+/** Every check that can reject the request; nothing is written. */
 export async function prepareStart(gw: Gateway, req: StartRequest): Promise<ResolvedStart> {
   const scope = req.registry_scope?.trim();
   if (scope && scope !== "private") {
@@ -61,7 +61,7 @@ export async function prepareStart(gw: Gateway, req: StartRequest): Promise<Reso
   const sessionId = req.session_id?.trim() || null;
   const input = (req.input_data ?? {}) as JsonObject;
   await validateArtifactRefs(input, gw.stores.artifacts, sessionId);
-  const { vars, createdWorkspace } = await prepareRunVars(
+  const { vars, createdWorkspace } = prepareRunVars(
     { input_data: input, thinking: req.thinking, run_lifecycle: req.run_lifecycle },
     gw.config,
   );
@@ -72,16 +72,19 @@ export async function prepareStart(gw: Gateway, req: StartRequest): Promise<Reso
 const snapshotBytes = new WeakMap<object, Uint8Array>();
 
 /**
- * Creates the run under `runId` (status `running`; the runner advances it). The run, its workflow
- * snapshot and its workspace marker are written concurrently: the answer waits for the slowest
- * durable write, not for their sum.
+ * Creates the run under `runId` (status `running`; the runner advances it). Its workspace dir and
+ * marker are made first (no fsync of their own, see createWorkspace); then the run, its workflow
+ * snapshot and (for a new session) the session's owner run are written concurrently — on SQLite
+ * their rows land in the same group-commit transaction, so a start is one WAL fsync (plus a blob
+ * file only the first time a workflow's bytes are seen in this process).
  */
 export async function startPrepared(gw: Gateway, start: ResolvedStart, runId: string): Promise<void> {
-  if (start.sessionId) await ensureSessionMemoryRun(gw.stores.runs, start.sessionId);
   const flow = gw.bundles.getWorkflow(start.workflowId);
   let bytes = flow && snapshotBytes.get(flow);
   if (flow && !bytes) snapshotBytes.set(flow, bytes = new TextEncoder().encode(JSON.stringify(flow)));
-  const [started, snapshot, marker] = await Promise.allSettled([
+  if (start.createdWorkspace) createWorkspace(start.createdWorkspace, runId);
+  const [owner, started, snapshot] = await Promise.allSettled([
+    start.sessionId && ensureSessionMemoryRun(gw.stores.runs, start.sessionId),
     gw.runtime.start({ workflowId: start.workflowId, vars: start.vars, sessionId: start.sessionId, runId }),
     bytes && gw.stores.artifacts.store(bytes, {
       run_id: runId,
@@ -89,16 +92,18 @@ export async function startPrepared(gw: Gateway, start: ResolvedStart, runId: st
       tags: { kind: SNAPSHOT_KIND, workflow_id: start.workflowId },
       filename: "workflow_snapshot.json",
     }),
-    start.createdWorkspace && writeWorkspaceMarker(start.createdWorkspace, runId),
   ]);
   if (started.status === "rejected") {
     // No run: no snapshot naming it either.
     if (snapshot.status === "fulfilled" && snapshot.value) {
       await gw.stores.artifacts.delete(snapshot.value.artifact_id).catch(() => {});
     }
+    if (start.createdWorkspace) {
+      await Deno.remove(start.createdWorkspace, { recursive: true }).catch(() => {});
+    }
     throw started.reason;
   }
   if (snapshot.status === "rejected") throw snapshot.reason;
-  if (marker.status === "rejected") throw marker.reason;
+  if (owner.status === "rejected") throw owner.reason;
   gw.runner?.kick();
 }

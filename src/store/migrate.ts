@@ -1,6 +1,7 @@
 /**
- * `migrate --from file --to sqlite`: copies runs, ledgers, the command inbox, command outcomes and
- * consumer cursors from a file data dir into the SQLite DB, in one transaction, then verifies the
+ * `migrate --from file --to sqlite`: copies runs, ledgers, the command inbox, command outcomes,
+ * consumer cursors and artifact metadata (the `.meta` files; blob files are shared by both backends
+ * and stay where they are) from a file data dir into the SQLite DB, in one transaction, then verifies the
  * counts per run. The source is only read (no locks, no repairs). A target that already holds exactly
  * this data is left untouched (idempotent); a target holding anything else is refused unless
  * `force`, which replaces its contents. Ledgers are read one run at a time, so memory stays bounded
@@ -20,6 +21,10 @@ import { upsertRun } from "./sqlite/runs.ts";
 import { insertLedger } from "./sqlite/ledger.ts";
 import { saveCursor } from "./sqlite/commands.ts";
 import { nowIso } from "../util/time.ts";
+import type { ArtifactMeta } from "./types.ts";
+import { ArtifactPaths } from "./artifact_meta.ts";
+import { readMetaFiles } from "./file/artifacts.ts";
+import { importMetaFiles } from "./sqlite/artifacts.ts";
 
 export interface MigrateOptions {
   dataDir: string;
@@ -44,7 +49,7 @@ export interface MigrateReport {
   /** False when the target already held exactly the source data. */
   changed: boolean;
   runs: MigrateRunCount[];
-  totals: { runs: number; ledger_records: number; commands: number; outcomes: number };
+  totals: { runs: number; ledger_records: number; commands: number; outcomes: number; artifacts: number };
   cursors: Record<string, number>;
   /** Source lines that were not migrated, with the reason. */
   skipped: string[];
@@ -79,6 +84,7 @@ interface Source {
   skipped: string[];
   /** Ledger lengths as last read (what was compared or imported), so verify need not re-read them. */
   ledgerLengths: Map<string, number>;
+  artifacts: ArtifactMeta[];
 }
 
 const TABLES = [
@@ -117,6 +123,7 @@ function readSource(dataDir: string): Source {
     cursors: new Map(),
     skipped: [],
     ledgerLengths: new Map(),
+    artifacts: [],
   };
   for (const name of names) {
     const run = RUN_FILE.exec(name);
@@ -268,6 +275,8 @@ function importAll(sql: SqliteDb, src: Source, progress?: MigrateOptions["progre
     outcome.run(o.command_id, o.seq, o.run_id, o.type, o.status, o.error, o.applied_at, o.consumer);
   }
   for (const [consumer, cursor] of src.cursors) saveCursor(sql, consumer, cursor, nowIso());
+  sql.run("DELETE FROM artifacts");
+  importMetaFiles(sql, src.artifacts);
 }
 
 /** Counts per run, source against target; throws on the first mismatch. */
@@ -311,6 +320,7 @@ export async function migrateFileToSqlite(options: MigrateOptions): Promise<Migr
   if (!info?.isDirectory) throw new MigrateError(`data dir ${dataDir} does not exist or is not a directory`);
   const dbPath = await resolveDbPath(dataDir, options.dbPath);
   const src = readSource(dataDir);
+  src.artifacts = await readMetaFiles(new ArtifactPaths(dataDir));
   for (const line of src.skipped) log(`skipped ${line}`);
   const sql = new SqliteDb(dbPath);
   try {
@@ -326,6 +336,9 @@ export async function migrateFileToSqlite(options: MigrateOptions): Promise<Migr
       }
       if (!empty) log(`--force: replacing the contents of ${dbPath}`);
       sql.write(() => importAll(sql, src, options.progress));
+    } else {
+      // Runs, ledgers and commands are up to date: only artifact metadata the DB lacks is added.
+      sql.write(() => importMetaFiles(sql, src.artifacts));
     }
     const runs = verify(sql, src);
     return {
@@ -338,6 +351,7 @@ export async function migrateFileToSqlite(options: MigrateOptions): Promise<Migr
         ledger_records: runs.reduce((n, r) => n + r.ledger_target, 0),
         commands: src.commands.length,
         outcomes: src.outcomes.length,
+        artifacts: src.artifacts.length,
       },
       cursors: Object.fromEntries(src.cursors),
       skipped: src.skipped,

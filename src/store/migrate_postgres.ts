@@ -1,6 +1,8 @@
 /**
  * `migrate --from file|sqlite --to postgres`: copies runs, ledgers, the command inbox, command
- * outcomes and the runner cursor from a file or SQLite store into PostgreSQL, in one transaction,
+ * outcomes and the runner cursor from a file or SQLite store into PostgreSQL, in one transaction
+ * (artifact metadata that SQLite kept in its DB is written to the data dir's files, which
+ * PostgreSQL deployments read),
  * then verifies the ledger count of every run. The source is read through the store interfaces
  * while this process holds the source's runner lock, so it refuses to run while a runner ticks the
  * source (and no runner can start during the copy). A target that already holds exactly this data
@@ -11,6 +13,9 @@ import type { CommandOutcome, Stores } from "./types.ts";
 import { RUNNER_CONSUMER } from "./types.ts";
 import type { CommandRecord, RunState } from "../runtime/types.ts";
 import { openStores } from "./open.ts";
+import { ArtifactPaths } from "./artifact_meta.ts";
+import { exportMetaFiles, readMetaFiles } from "./file/artifacts.ts";
+import { SqliteArtifactStore } from "./sqlite/artifacts.ts";
 import { MigrateError, type MigrateReport, type MigrateRunCount } from "./migrate.ts";
 import { PgDb, type TxSql } from "./postgres/db.ts";
 import { migrateSchema } from "./postgres/schema.ts";
@@ -186,6 +191,13 @@ export async function migrateToPostgres(options: MigratePostgresOptions): Promis
         await db.tx((tx) => importAll(tx, stores, src));
       }
       const runs = await verify(db, stores, src);
+      // PostgreSQL reads artifact metadata from the data dir's files; SQLite keeps it in its DB.
+      const paths = new ArtifactPaths(dataDir);
+      const metas = stores.artifacts instanceof SqliteArtifactStore
+        ? await stores.artifacts.all()
+        : await readMetaFiles(paths);
+      await exportMetaFiles(paths, metas);
+      const artifacts = metas.length;
       return {
         dataDir,
         dbPath: "postgres",
@@ -196,6 +208,7 @@ export async function migrateToPostgres(options: MigratePostgresOptions): Promis
           ledger_records: runs.reduce((sum, r) => sum + r.ledger_target, 0),
           commands: src.commands.length,
           outcomes: src.outcomes.length,
+          artifacts,
         },
         cursors: src.cursor > 0 ? { [RUNNER_CONSUMER]: src.cursor } : {},
         skipped: [],

@@ -2,7 +2,8 @@
  * Group commit under a real crash: a `gateway serve` subprocess takes many concurrent run starts
  * (their run saves, ledger appends and workflow snapshots share transactions / fsyncs), is killed
  * with SIGKILL while starts are in flight, and restarted on the same data dir: every start that was
- * answered 200 has its run, with its workflow snapshot, and the runner finishes it — on both stores.
+ * answered 200 has its run, with its workflow snapshot (metadata and readable content), and the runner
+ * finishes it — on both stores.
  */
 import assert from "node:assert/strict";
 import { bundlesEnv, startServe } from "../helpers/gateway_process.ts";
@@ -57,8 +58,15 @@ for (const backend of ["file", "sqlite"]) {
           const run = await get(second.url, `/runs/${runId}`);
           assert.equal(run.status, 200, `acknowledged run ${runId} is missing after the crash`);
           const artifacts = await get(second.url, `/runs/${runId}/artifacts`);
-          const kinds = (artifacts.body.items as { tags: Record<string, string> }[]).map((a) => a.tags.kind);
-          assert.ok(kinds.includes("visualflow_json"), `run ${runId} lost its workflow snapshot`);
+          const snapshot = (artifacts.body.items as { artifact_id: string; tags: Record<string, string> }[])
+            .find((a) => a.tags.kind === "visualflow_json");
+          assert.ok(snapshot, `run ${runId} lost its workflow snapshot`);
+          const content = await fetch(
+            `${second.url}/api/gateway/runs/${runId}/artifacts/${snapshot.artifact_id}/content`,
+            { headers: HEADERS },
+          );
+          assert.equal(content.status, 200, `the snapshot content of run ${runId} is unreadable`);
+          assert.ok(Array.isArray((await content.json()).nodes), `run ${runId}: the snapshot is not a flow`);
         }
         // The runner drives every acknowledged run to its end after the restart.
         const until = Date.now() + 30_000;

@@ -34,6 +34,7 @@ async function populate(dir: string): Promise<void> {
       error: null,
       applied_at: iso(3),
     });
+    await stores.artifacts.store(new TextEncoder().encode("snapshot"), { run_id: "r1", filename: "s.json" });
   } finally {
     await stores.close();
   }
@@ -89,11 +90,26 @@ Deno.test("migrate: copies everything, verifies counts, never touches the source
       { run_id: "r1", status: "running", ledger_source: 3, ledger_target: 3 },
       { run_id: "r2", status: "waiting", ledger_source: 1, ledger_target: 1 },
     ]);
-    assert.deepEqual(report.totals, { runs: 2, ledger_records: 5, commands: 2, outcomes: 1 });
+    assert.deepEqual(report.totals, { runs: 2, ledger_records: 5, commands: 2, outcomes: 1, artifacts: 1 });
+    const db = new DatabaseSync(dbPath);
+    try {
+      assert.deepEqual(
+        db.prepare("SELECT run_id, filename FROM artifacts").all().map((r) => ({ ...r })),
+        [{ run_id: "r1", filename: "s.json" }],
+        "artifact metadata is carried into the DB",
+      );
+    } finally {
+      db.close();
+    }
     assert.deepEqual(report.cursors, { gateway_runner: 1 });
     assert.deepEqual(await snapshot(dir), before, "source files unchanged");
 
-    await withSqlite(dir, async ({ runs, ledger, commands }) => {
+    await withSqlite(dir, async ({ runs, ledger, commands, artifacts }) => {
+      const [artifact] = await artifacts.listByRun("r1");
+      assert.equal(
+        new TextDecoder().decode((await artifacts.load(artifact.artifact_id))!.content),
+        "snapshot",
+      );
       assert.deepEqual(await runs.load("r1"), makeRun("r1", { updated_at: iso(2) }));
       assert.equal(await runs.nextWaitUntil(), iso(30));
       assert.deepEqual((await runs.listChildren("r1")).map((r) => r.run_id), ["r2"]);
@@ -240,6 +256,6 @@ Deno.test("migrate CLI: help, usage errors, failures and success output", () =>
     assert.equal(again.code, 0);
     assert.equal(again.stderr, "");
     assert.deepEqual(again.stdout.trim().split("\n"), [
-      `Nothing to do: ${dbPath} already holds every run of ${dir} (2 runs, 5 ledger records, 2 commands, 1 outcomes).`,
+      `Nothing to do: ${dbPath} already holds every run of ${dir} (2 runs, 5 ledger records, 2 commands, 1 outcomes, 1 artifacts).`,
     ]);
   }));

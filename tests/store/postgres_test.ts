@@ -91,6 +91,10 @@ for (const from of ["file", "sqlite"] as const) {
           await source.commands.append(makeCommand("c1", "m1"));
           await source.commands.append(makeCommand("c2", "m2"));
           await source.commands.complete(appliedOutcome("c1", 1, "m1"));
+          await source.artifacts.store(new TextEncoder().encode("snap"), {
+            run_id: "m1",
+            filename: "s.json",
+          });
         } finally {
           await source.close();
         }
@@ -106,12 +110,24 @@ for (const from of ["file", "sqlite"] as const) {
           ["m1", 3, 3],
           ["m2", 3, 3],
         ]);
-        assert.deepEqual(report.totals, { runs: 2, ledger_records: 6, commands: 2, outcomes: 1 });
+        assert.deepEqual(report.totals, {
+          runs: 2,
+          ledger_records: 6,
+          commands: 2,
+          outcomes: 1,
+          artifacts: 1,
+        });
         assert.equal((await migrateToPostgres(options)).changed, false);
 
         const target = await openStores({ backend: "postgres", dataDir: dir, databaseUrl });
         try {
           assert.deepEqual(await target.runs.load("m2"), makeRun("m2"));
+          const [artifact] = await target.artifacts.listByRun("m1");
+          assert.equal(artifact?.filename, "s.json", "the artifact metadata moved with the runs");
+          assert.equal(
+            new TextDecoder().decode((await target.artifacts.load(artifact.artifact_id))!.content),
+            "snap",
+          );
           assert.deepEqual(
             (await target.ledger.read("m1", 0, 10)).items,
             [0, 1, 2].map((i) => makeRecord("m1", i)),

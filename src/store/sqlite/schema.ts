@@ -49,10 +49,28 @@ function backfillHeads(db: DatabaseSync): void {
   `);
 }
 
+/**
+ * Artifact metadata (our addition; blobs stay content-addressed files): written in the same
+ * transaction as the run it belongs to. `artifact_imports` records that the `.meta` files of the
+ * data dir (written before this table existed) were copied in.
+ */
+const ARTIFACTS = `
+CREATE TABLE IF NOT EXISTS artifacts (
+  artifact_id TEXT PRIMARY KEY, run_id TEXT, blob_id TEXT NOT NULL, content_type TEXT NOT NULL,
+  size_bytes INTEGER NOT NULL, created_at TEXT NOT NULL, filename TEXT, tags_json TEXT NOT NULL,
+  metadata_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_artifacts_run ON artifacts(run_id, created_at DESC, artifact_id);
+CREATE INDEX IF NOT EXISTS idx_artifacts_blob ON artifacts(blob_id);
+CREATE TABLE IF NOT EXISTS artifact_imports (source TEXT PRIMARY KEY, imported_at TEXT NOT NULL);
+`;
+
 export const MIGRATIONS: ((db: DatabaseSync) => void)[] = [
   // 1: the tables above. Idempotent, so DBs made before versioning (user_version 0) and upstream
   // DBs take it too.
   (db) => db.exec(SCHEMA),
+  // 2: artifact metadata in the DB.
+  (db) => db.exec(ARTIFACTS),
 ];
 
 /** The schema version this build writes. */

@@ -1,17 +1,17 @@
-/** Opens the SQLite backend: runs, ledger and commands in the DB; artifacts stay on files. */
+/** Opens the SQLite backend: runs, ledger, commands and artifact metadata in the DB; blobs on files. */
 import type { Stores } from "../types.ts";
 import { InProcessWakeBus } from "../wake.ts";
-import { FileArtifactStore } from "../file/artifacts.ts";
 import { SqliteDb } from "./db.ts";
 import { SqliteRunStore } from "./runs.ts";
 import { SqliteLedgerStore } from "./ledger.ts";
 import { SqliteCommandStore } from "./commands.ts";
+import { SqliteArtifactStore } from "./artifacts.ts";
 import { dataVersionSource } from "./watch.ts";
 
 export function openSqliteStores(dataDir: string, dbPath: string): Stores {
   const sql = new SqliteDb(dbPath);
   const wake = new InProcessWakeBus(dataVersionSource(sql));
-  const artifacts = new FileArtifactStore(dataDir);
+  const artifacts = new SqliteArtifactStore(sql, dataDir);
   return {
     backend: "sqlite",
     runs: new SqliteRunStore(sql, wake),
@@ -21,7 +21,6 @@ export function openSqliteStores(dataDir: string, dbPath: string): Stores {
     wake,
     async close() {
       await wake.close();
-      await artifacts.close();
       await sql.drain();
       sql.close();
     },
