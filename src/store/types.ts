@@ -66,6 +66,13 @@ export interface RunStore {
   list(query?: RunQuery): Promise<RunPage>;
   /** WAITING runs with reason `until` and `until <= nowIso`, earliest first. */
   listDueWaitUntil(nowIso: string, limit: number): Promise<RunState[]>;
+  /**
+   * The runner's scheduling query (one runner per data dir), ids only, no run document read: runs it
+   * may tick now — gateway-owned, not paused, running or waiting on an `until` at or before `nowIso` —
+   * none of `exclude`, the longest ready first (a running run since its last update, a due wait since
+   * its `until`: FIFO), at most `limit`.
+   */
+  listRunnable(nowIso: string, limit: number, exclude: ReadonlySet<string>): Promise<string[]>;
   /** Earliest pending `until` among waiting runs (for timer scheduling), or null. */
   nextWaitUntil(): Promise<string | null>;
   listChildren(parentRunId: string): Promise<RunState[]>;

@@ -23,7 +23,10 @@ import {
   encodeRunCursor,
   isWaitingUntil,
   matchesQuery,
+  oldestReady,
   queryLimit,
+  type ReadyRun,
+  readySince,
   type RunSummary,
   summarize,
 } from "../validate.ts";
@@ -37,6 +40,8 @@ const STAT_BATCH = 64;
 /** Longest time a scan is reused for an unchanged directory (bounds how late an in-place edit is seen). */
 const FULL_RESCAN_MS = 5_000;
 const decoder = new TextDecoder();
+/** Sorts after every ISO timestamp: a run ready "by then" is runnable now or once its wait is due. */
+const END_OF_TIME = "\uffff";
 
 export const RUN_FILE = /^run_(.+)\.json$/;
 const runFileName = (runId: string): string => `run_${runId}.json`;
@@ -84,6 +89,11 @@ export class FileRunStore implements RunStore {
   #entries = new Map<string, CacheEntry>();
   /** Summaries of non-terminal runs: what the runner's queries look at. */
   #active = new Map<string, RunSummary>();
+  /**
+   * Summaries of the runs the runner may tick now or once their `until` is due (gateway-owned, not
+   * paused, running or waiting `until`): what its scheduling query looks at.
+   */
+  #schedulable = new Map<string, RunSummary>();
   #children = new Map<string, Set<string>>();
   #errors = new Map<string, string>();
   /** Run files another process touched since the last refresh (while watched). */
@@ -190,6 +200,16 @@ export class FileRunStore implements RunStore {
     return await this.#loadAll(due, []);
   }
 
+  async listRunnable(nowIso: string, limit: number, exclude: ReadonlySet<string>): Promise<string[]> {
+    await this.#refresh();
+    const ready: ReadyRun[] = [];
+    for (const s of this.#schedulable.values()) {
+      const ready_at = exclude.has(s.run_id) ? null : readySince(s, nowIso);
+      if (ready_at !== null) ready.push({ run_id: s.run_id, ready_at });
+    }
+    return oldestReady(ready, limit);
+  }
+
   async nextWaitUntil(): Promise<string | null> {
     await this.#refresh();
     let next: string | null = null;
@@ -237,6 +257,7 @@ export class FileRunStore implements RunStore {
       return;
     }
     if (!isTerminal(s.status as RunState["status"])) this.#active.set(name, s);
+    if (readySince(s, END_OF_TIME) !== null) this.#schedulable.set(name, s);
     if (s.parent_run_id) {
       let siblings = this.#children.get(s.parent_run_id);
       if (!siblings) this.#children.set(s.parent_run_id, siblings = new Set());
@@ -250,6 +271,7 @@ export class FileRunStore implements RunStore {
     if (siblings?.delete(name) && siblings.size === 0) this.#children.delete(parent!);
     this.#entries.delete(name);
     this.#active.delete(name);
+    this.#schedulable.delete(name);
     this.#errors.delete(name);
   }
 

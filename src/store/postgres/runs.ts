@@ -102,6 +102,17 @@ export class PgRunStore implements RunStore {
     return parseRunRows(rows);
   }
 
+  /** Runners on PostgreSQL claim with `LeaseStore.claimRunnable`; this serves callers without leases. */
+  async listRunnable(nowIso: string, limit: number, exclude: ReadonlySet<string>): Promise<string[]> {
+    const rows = await this.db.query((sql) =>
+      sql`SELECT run_id, CASE WHEN status = 'running' THEN updated_at ELSE wait_until END AS ready_at FROM runs
+        WHERE actor_id = 'gateway' AND NOT paused AND NOT (run_id = ANY(${[...exclude]}::text[]))
+          AND (status = 'running' OR (status = 'waiting' AND wait_reason = 'until' AND wait_until <= ${nowIso}))
+        ORDER BY ready_at, run_id LIMIT ${limit}`
+    );
+    return rows.map((row) => String(row.run_id));
+  }
+
   async nextWaitUntil(): Promise<string | null> {
     const rows = await this.db.query((sql) =>
       sql`SELECT MIN(wait_until) AS next FROM runs
