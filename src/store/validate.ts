@@ -149,9 +149,6 @@ export function compareNewestFirst(
 const DEFAULT_RUN_LIMIT = 100;
 
 export function queryLimit(query: RunQuery): number {
-  if (query.oldestFirst && query.cursor) {
-    throw new StoreValidationError("Cannot page runs oldest first: a cursor is not supported");
-  }
   const limit = query.limit ?? DEFAULT_RUN_LIMIT;
   if (!Number.isSafeInteger(limit) || limit < 1) {
     throw new StoreValidationError(`limit must be a positive integer, got ${limit}`);

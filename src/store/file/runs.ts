@@ -160,12 +160,10 @@ export class FileRunStore implements RunStore {
     await this.#refresh();
     const errors = this.#errorList();
     const matching = [...this.#candidates(query)].filter((s) => matchesQuery(s, query, after));
-    matching.sort(query.oldestFirst ? (a, b) => compareNewestFirst(b, a) : compareNewestFirst);
+    matching.sort(compareNewestFirst);
     const page = matching.slice(0, limit);
     const items = await this.#loadAll(page, errors);
-    const next_cursor = matching.length > limit && !query.oldestFirst
-      ? encodeRunCursor(page[page.length - 1])
-      : null;
+    const next_cursor = matching.length > limit ? encodeRunCursor(page[page.length - 1]) : null;
     return errors.length > 0 ? { items, next_cursor, errors } : { items, next_cursor };
   }
 
@@ -190,14 +188,6 @@ export class FileRunStore implements RunStore {
 
   #errorList(): StoreEntryError[] {
     return [...this.#errors].map(([name, error]) => ({ location: join(this.dir, name), error }));
-  }
-
-  async listDueWaitUntil(nowIso: string, limit: number): Promise<RunState[]> {
-    await this.#refresh();
-    const due = [...this.#active.values()].filter((s) => isWaitingUntil(s) && s.wait_until! <= nowIso)
-      .sort((a, b) => a.wait_until!.localeCompare(b.wait_until!) || a.run_id.localeCompare(b.run_id))
-      .slice(0, limit);
-    return await this.#loadAll(due, []);
   }
 
   async listRunnable(nowIso: string, limit: number, exclude: ReadonlySet<string>): Promise<string[]> {

@@ -90,16 +90,7 @@ export class PgRunStore implements RunStore {
 
   async list(query: RunQuery = {}): Promise<RunPage> {
     const { text, params, limit } = runListSql(query, (n) => `$${n}`, "wait_key");
-    return runPageFromRows(await this.db.query((sql) => sql.unsafe(text, params)), limit, query.oldestFirst);
-  }
-
-  async listDueWaitUntil(nowIso: string, limit: number): Promise<RunState[]> {
-    const rows = await this.db.query((sql) =>
-      sql`SELECT run_id, run_json FROM runs
-        WHERE status = 'waiting' AND wait_reason = 'until' AND wait_until IS NOT NULL AND wait_until <= ${nowIso}
-        ORDER BY wait_until, run_id LIMIT ${limit}`
-    );
-    return parseRunRows(rows);
+    return runPageFromRows(await this.db.query((sql) => sql.unsafe(text, params)), limit);
   }
 
   /** Runners on PostgreSQL claim with `LeaseStore.claimRunnable`; this serves callers without leases. */

@@ -71,19 +71,7 @@ export class SqliteRunStore implements RunStore {
         () => "?",
         "json_extract(run_json, '$.waiting.wait_key')",
       );
-      return runPageFromRows(this.sql.all(text, ...params), limit, query.oldestFirst);
-    });
-  }
-
-  listDueWaitUntil(nowIso: string, limit: number): Promise<RunState[]> {
-    return task(() => {
-      const rows = this.sql.all(
-        `SELECT r.run_id, r.run_json FROM wait_index w JOIN runs r ON r.run_id = w.run_id
-         WHERE w.next_due_iso <= ? AND r.status = 'waiting' ORDER BY w.next_due_iso, w.run_id LIMIT ?`,
-        nowIso,
-        limit,
-      );
-      return parseRunRows(rows);
+      return runPageFromRows(this.sql.all(text, ...params), limit);
     });
   }
 
