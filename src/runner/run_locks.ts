@@ -68,9 +68,19 @@ export class RunLocks {
     });
   }
 
+  /** A section for the tick holding `runId`: its own checkpoints leave the run's `stamp` as it is. */
+  checkpoint<T>(runId: string, fn: () => Promise<T>): Promise<T> {
+    return this.#chain(this.#sections, runId, fn);
+  }
+
+  /** See RunClaims.soleWriter: then a run's `stamp` tells every write to it but its holder's own. */
+  get soleWriter(): boolean {
+    return this.claims.soleWriter;
+  }
+
   /**
    * A mark of the writes to `runId` so far, for a holder of the run: while it is unchanged, no section
-   * ended since (nothing else in this process wrote the run).
+   * other than the holder's checkpoints ended since (nothing else in this process wrote the run).
    */
   stamp(runId: string): number {
     return this.#lastWrite.get(runId) ?? 0;

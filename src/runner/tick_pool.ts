@@ -156,8 +156,10 @@ export class TickPool {
       const was = { status: before.status, waiting: before.waiting && { ...before.waiting } };
       try {
         const ticked = await this.deps.runtime.tick(runId, this.deps.config.tickMaxSteps, {
-          loaded: { run: before, unchanged: () => this.locks.stamp(runId) === stamp },
-          checkpoint: (fn) => this.locks.section(runId, fn),
+          run: before,
+          // Only this process writes the run (flock): its stamp tells whether a command did meanwhile.
+          unchanged: () => this.locks.soleWriter && this.locks.stamp(runId) === stamp,
+          checkpoint: (fn) => this.locks.checkpoint(runId, fn),
         });
         if (isCronSchedule(ticked) && ticked.status === "waiting") await this.#saveRetimed(runId);
         return { was, run: ticked };

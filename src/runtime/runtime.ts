@@ -20,8 +20,13 @@ export interface ResumeOptions {
 }
 
 export interface TickOptions {
-  /** The run as the caller loaded it, and whether nothing wrote it since: step 0 then starts from it. */
-  loaded?: { run: RunState; unchanged: () => boolean };
+  /** The run as the caller loaded it. */
+  run?: RunState;
+  /**
+   * True while nothing but this tick wrote the run since the caller loaded it (checked inside each
+   * `checkpoint`): the tick then goes on from the state in hand instead of re-reading the run.
+   */
+  unchanged?: () => boolean;
   /**
    * Wraps each re-read of the run with the checkpoint written after it (a step's two halves around its
    * effect), so that a writer sharing the section (a pause, a cancel) cannot land in between.

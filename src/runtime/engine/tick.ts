@@ -33,6 +33,7 @@ export async function tickRun(
   options: TickOptions = {},
 ): Promise<RunState> {
   const checkpoint = options.checkpoint ?? (<T>(fn: () => Promise<T>) => fn());
+  const unchanged = options.unchanged ?? (() => false);
   let run!: RunState;
   let spec: WorkflowSpec | undefined;
   let index: LedgerIndex | undefined;
@@ -65,12 +66,11 @@ export async function tickRun(
   /** The first half of a step: re-read the run, run its node, checkpoint a step without an effect. */
   const planStep = async (step: number): Promise<Planned> => {
     if (step === 0) {
-      const loaded = options.loaded;
-      run = loaded?.unchanged() ? loaded.run : await loadRun(host, runId);
+      run = options.run && unchanged() ? options.run : await loadRun(host, runId);
       const ended = await begin();
       if (ended) return { done: ended };
     } else {
-      const fresh = await host.stores.runs.load(runId);
+      const fresh = unchanged() ? run : await host.stores.runs.load(runId);
       if (!fresh || fresh.status !== "running" || isPaused(fresh)) return { done: fresh ?? run };
       run = fresh;
     }
@@ -110,7 +110,7 @@ export async function tickRun(
     effect: Effect,
     outcome: EffectOutcome,
   ): Promise<RunState | null> => {
-    const after = await host.stores.runs.load(runId);
+    const after = unchanged() ? run : await host.stores.runs.load(runId);
     if (!after || after.status !== "running" || isPaused(after)) return after ?? run;
     if (outcome.status === "failed") return await failRun(host, run, outcome.error, { nodeError: false });
     if (outcome.status === "waiting") {
