@@ -136,8 +136,8 @@ export class CommandApplier {
    * pause / unpause / cancel are idempotent (re-applying one after a crash changes nothing), so they
    * need no exactly-once marks. Each run is changed in its write section (run_locks.ts): not after a
    * tick in flight on it, which would stall the inbox behind a long step (an LLM call), but between
-   * two of that tick's checkpoints, each of which re-reads the run first — so the tick stops there
-   * instead of overwriting the change.
+   * two of that tick's checkpoints; the section's stamp makes the tick re-read the run at the next
+   * one, so it stops there instead of overwriting the change.
    */
   async #pause(cmd: CommandRecord): Promise<void> {
     const reason = optionalString(cmd.payload, "reason");
