@@ -20,6 +20,11 @@ export interface RunClaims {
   readonly describe: string;
   /** True while this runner is admitted (holds the data-dir lock, or has started leasing). */
   readonly held: boolean;
+  /**
+   * True when no other process writes a run this runner holds (the flock: the API never rewrites an
+   * existing run); with leases, another runner applying a pause or cancel may.
+   */
+  readonly soleWriter: boolean;
   /** Waits until this runner may work at all; false when `signal` aborted first. */
   acquire(signal: AbortSignal, onWait: () => void): Promise<boolean>;
   /** Non-blocking: true when this runner now holds `key` (a run id or INBOX_KEY) until release. */
@@ -37,6 +42,7 @@ export interface RunClaims {
 }
 
 export class FlockClaims implements RunClaims {
+  readonly soleWriter = true;
   readonly #lock: RunnerLock;
 
   constructor(dataDir: string) {
@@ -77,6 +83,7 @@ export class FlockClaims implements RunClaims {
 const log = logger("runner");
 
 export class LeaseClaims implements RunClaims {
+  readonly soleWriter = false;
   readonly owner = `runner-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   /** Held keys and the fencing token of each claim. */
   readonly #held = new Map<string, number>();

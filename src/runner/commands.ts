@@ -134,31 +134,41 @@ export class CommandApplier {
 
   /**
    * pause / unpause / cancel are idempotent (re-applying one after a crash changes nothing), so they
-   * need no exactly-once marks, and they do not wait for a tick in flight on the run: the engine
-   * re-reads the run between steps, so a pause or cancel lands even during a long LLM step
-   * without stalling the inbox behind it.
+   * need no exactly-once marks. Each run is changed in its write section (run_locks.ts): not after a
+   * tick in flight on it, which would stall the inbox behind a long step (an LLM call), but between
+   * two of that tick's checkpoints; the section's stamp makes the tick re-read the run at the next
+   * one, so it stops there instead of overwriting the change.
    */
   async #pause(cmd: CommandRecord): Promise<void> {
     const reason = optionalString(cmd.payload, "reason");
-    for (const member of await this.#tree(cmd.run_id)) {
-      const run = await this.deps.stores.runs.load(member.run_id);
-      if (!run || isTerminal(run.status) || isPaused(run)) continue;
-      if (run.waiting?.reason === "user" && !isPauseWait(run.run_id, run.waiting)) continue; // a real prompt
-      await this.deps.runtime.pause(run.run_id, reason);
-    }
+    await this.#eachMember(cmd.run_id, (run) => {
+      if (isTerminal(run.status) || isPaused(run)) return;
+      if (run.waiting?.reason === "user" && !isPauseWait(run.run_id, run.waiting)) return; // a real prompt
+      return this.deps.runtime.pause(run.run_id, reason);
+    });
   }
 
   /** Tree-wide unpause; a recurrent scheduled root waiting `until` then fires at once. */
   async #unpause(cmd: CommandRecord): Promise<void> {
-    const tree = await this.#tree(cmd.run_id);
-    for (const member of tree) {
-      const run = await this.deps.stores.runs.load(member.run_id);
-      if (run && !isTerminal(run.status) && isPaused(run)) await this.deps.runtime.unpause(run.run_id);
-    }
+    const tree = await this.#eachMember(cmd.run_id, (run) => {
+      if (!isTerminal(run.status) && isPaused(run)) return this.deps.runtime.unpause(run.run_id);
+    });
     const root = await findRoot(this.deps.stores.runs, tree[0]);
     if (isRecurrentSchedule(root)) {
       await this.locks.with(root.run_id, () => this.#fireScheduleNow(root.run_id));
     }
+  }
+
+  /** Applies `change` to every run of `runId`'s tree as stored, in that run's write section; resolves the tree. */
+  async #eachMember(runId: string, change: (run: RunState) => Promise<unknown> | void): Promise<RunState[]> {
+    const tree = await this.#tree(runId);
+    for (const member of tree) {
+      await this.locks.section(member.run_id, async () => {
+        const run = await this.deps.stores.runs.load(member.run_id);
+        if (run) await change(run);
+      });
+    }
+    return tree;
   }
 
   async #fireScheduleNow(runId: string): Promise<void> {
@@ -171,10 +181,9 @@ export class CommandApplier {
 
   async #cancel(cmd: CommandRecord): Promise<void> {
     const reason = optionalString(cmd.payload, "reason");
-    for (const member of await this.#tree(cmd.run_id)) {
-      const run = await this.deps.stores.runs.load(member.run_id);
-      if (run && !isTerminal(run.status)) await this.deps.runtime.cancel(run.run_id, reason);
-    }
+    await this.#eachMember(cmd.run_id, (run) => {
+      if (!isTerminal(run.status)) return this.deps.runtime.cancel(run.run_id, reason);
+    });
   }
 
   async #answerWait(cmd: CommandRecord, recorded: Set<string>): Promise<void> {

@@ -16,7 +16,7 @@ export function logTickStart(log: Logger, before: RunState): void {
 }
 
 /** After a tick: one line when the run reached a new wait or ended. */
-export function logTickEnd(log: Logger, before: RunState, after: RunState): void {
+export function logTickEnd(log: Logger, before: Pick<RunState, "status" | "waiting">, after: RunState): void {
   const fields = runFields(after);
   switch (after.status) {
     case "waiting": {

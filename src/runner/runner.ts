@@ -17,7 +17,7 @@ import { claimsFor, INBOX_KEY, LeaseClaims, type RunClaims } from "./claims.ts";
 import { RunLocks } from "./run_locks.ts";
 import { isPaused } from "./run_once.ts";
 import { TickPool } from "./tick_pool.ts";
-import { RUNS_CLAIMABLE } from "../store/wake.ts";
+import { RUN_TOPIC_PREFIX, RUNS_CLAIMABLE } from "../store/wake.ts";
 
 const log = logger("runner");
 /** How long stop() lets in-flight ticks finish before releasing the lock anyway. */
@@ -226,7 +226,7 @@ export class Runner {
   }
 
   #storeWake(topic: string): void {
-    if (!this.#claims.claimRunnable) return this.kick();
+    if (!this.#claims.claimRunnable) return this.#localWake(topic);
     if (topic === "commands") {
       // Only the inbox holder drains commands; the others look for the inbox on their poll. Neither
       // claims runs for it: a command is not a run to tick (an applied one sets #runsDue itself).
@@ -243,6 +243,22 @@ export class Runner {
     }, WAKE_COALESCE_MS);
   }
 
+  /**
+   * One runner per data dir: a `commands` wake-up costs an inbox query, a run save a scheduling
+   * query, except the saves of the runs this runner is ticking (the tick's end schedules again).
+   */
+  #localWake(topic: string): void {
+    if (topic === "commands") {
+      this.#commandsDue = true;
+    } else if (topic.startsWith(RUN_TOPIC_PREFIX)) {
+      if (this.#ticks.has(topic.slice(RUN_TOPIC_PREFIX.length))) return;
+      this.#runsDue = true;
+    } else {
+      this.#commandsDue = this.#runsDue = true; // `runs` (some run) or `changed`
+    }
+    this.#wake();
+  }
+
   /** True when this runner may drain the inbox; a refused claim is not retried for a while. */
   async #holdsInbox(): Promise<boolean> {
     if (Date.now() < this.#inboxRetryAt) return false;
@@ -257,24 +273,16 @@ export class Runner {
   }
 
   /**
-   * Running runs, least recently updated first (FIFO: the run that waited longest for a tick goes
-   * first, so steady arrivals do not starve older runs), plus due `until` waits, gateway-owned only.
+   * Runnable runs, longest ready first (FIFO: the run that waited longest for a tick goes first, so
+   * steady arrivals do not starve older runs), as many as there are free tick workers: ids only, each
+   * tick loads its run under the run's lock. A full pool is listed again when a tick ends.
    */
   async #scheduleTicks(): Promise<void> {
     if (this.#ticks.full) return;
     if (this.#claims.claimRunnable) return await this.#scheduleClaimed(this.#claims.claimRunnable);
-    const { runs } = this.#deps.stores;
-    const limit = this.#deps.config.runScanLimit;
-    const running = await runs.list({ status: "running", actorId: "gateway", limit, oldestFirst: true });
-    const due = await runs.listDueWaitUntil(nowIso(), limit);
-    for (const run of [...running.items, ...due]) {
-      if (run.actor_id !== "gateway" || isTerminal(run.status) || isPaused(run)) continue;
-      if (this.#ticks.full) {
-        this.#runsDue = this.#kicked = true; // come back when a worker frees up
-        return;
-      }
-      this.#ticks.submit(run);
-    }
+    const free = this.#deps.config.tickWorkers - this.#ticks.size;
+    const ids = await this.#deps.stores.runs.listRunnable(nowIso(), free, this.#ticks.unavailable());
+    for (const runId of ids) this.#ticks.submit(runId);
   }
 
   /**
@@ -285,7 +293,7 @@ export class Runner {
     const free = this.#deps.config.tickWorkers - this.#ticks.size;
     const claimed = await claimRunnable.call(this.#claims, free, this.#ticks.backingOff());
     for (const run of claimed) {
-      if (!this.#ticks.submit(run)) await this.#claims.release(run.run_id);
+      if (!this.#ticks.submit(run.run_id)) await this.#claims.release(run.run_id);
     }
     if (claimed.length === free) this.#runsDue = this.#kicked = true; // a full batch: more may be waiting
   }

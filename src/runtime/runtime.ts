@@ -19,6 +19,21 @@ export interface ResumeOptions {
   maxSteps?: number;
 }
 
+export interface TickOptions {
+  /** The run as the caller loaded it. */
+  run?: RunState;
+  /**
+   * True while nothing but this tick wrote the run since the caller loaded it (checked inside each
+   * `checkpoint`): the tick then goes on from the state in hand instead of re-reading the run.
+   */
+  unchanged?: () => boolean;
+  /**
+   * Wraps each re-read of the run with the checkpoint written after it (a step's two halves around its
+   * effect), so that a writer sharing the section (a pause, a cancel) cannot land in between.
+   */
+  checkpoint?: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
 export interface ExternalEvent {
   name: string;
   scope?: "session" | "workflow" | "run" | "global";
@@ -42,7 +57,7 @@ export interface Runtime {
   /** Creates and persists a `running` run (and its event-listener children); does not tick it. */
   start(options: StartRunOptions): Promise<RunState>;
   /** Advances a run until it waits, ends, or `maxSteps` (default 100) steps ran; checkpoints each step. */
-  tick(runId: string, maxSteps?: number): Promise<RunState>;
+  tick(runId: string, maxSteps?: number, options?: TickOptions): Promise<RunState>;
   /** Answers the run's current wait. Throws on paused / not waiting / wait_key mismatch. */
   resume(runId: string, options: ResumeOptions): Promise<RunState>;
   pause(runId: string, reason?: string | null): Promise<RunState>;

@@ -5,7 +5,14 @@
 import type { Config } from "../config/config.ts";
 import type { LoadedBundle, VisualFlow } from "../bundles/types.ts";
 import type { Stores } from "../store/types.ts";
-import type { EventDelivery, ExternalEvent, ResumeOptions, Runtime, StartRunOptions } from "./runtime.ts";
+import type {
+  EventDelivery,
+  ExternalEvent,
+  ResumeOptions,
+  Runtime,
+  StartRunOptions,
+  TickOptions,
+} from "./runtime.ts";
 import type { EffectHandler, WorkflowSpec } from "./spec.ts";
 import type { JsonObject, RunState } from "./types.ts";
 import { configOutboundPolicy } from "../security/outbound.ts";
@@ -141,8 +148,8 @@ export class WorkflowRuntime implements Runtime, EngineHost {
     return run;
   }
 
-  tick(runId: string, maxSteps?: number): Promise<RunState> {
-    return tickRun(this, runId, maxSteps);
+  tick(runId: string, maxSteps?: number, options?: TickOptions): Promise<RunState> {
+    return tickRun(this, runId, maxSteps, options);
   }
 
   resume(runId: string, options: ResumeOptions): Promise<RunState> {

@@ -90,6 +90,7 @@ interface Source {
 const TABLES = [
   "runs",
   "wait_index",
+  "paused_runs",
   "ledger",
   "ledger_heads",
   "commands",

@@ -107,21 +107,20 @@ export function runListSql(
     where.push(`(updated_at < ${u1} OR (updated_at = ${u2} AND run_id < ${r}))`);
   }
   const last = placeholder(params.push(limit + 1));
-  const order = query.oldestFirst ? "ASC" : "DESC";
   const text = `SELECT run_id, updated_at, run_json FROM runs ${
     where.length ? "WHERE " + where.join(" AND ") : ""
   }
-    ORDER BY updated_at ${order}, run_id ${order} LIMIT ${last}`;
+    ORDER BY updated_at DESC, run_id DESC LIMIT ${last}`;
   return { text, params, limit };
 }
 
 /** The page of `RunStore.list` from the rows `runListSql` selected. */
-export function runPageFromRows(rows: readonly SqlRow[], limit: number, oldestFirst = false): RunPage {
+export function runPageFromRows(rows: readonly SqlRow[], limit: number): RunPage {
   const page = rows.slice(0, limit);
   const errors: StoreEntryError[] = [];
   const items = parseRunRows(page, errors);
   const last = page[page.length - 1];
-  const next_cursor = rows.length > limit && !oldestFirst
+  const next_cursor = rows.length > limit
     ? encodeRunCursor({ updated_at: String(last.updated_at ?? ""), run_id: String(last.run_id) })
     : null;
   return errors.length ? { items, next_cursor, errors } : { items, next_cursor };

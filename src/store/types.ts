@@ -31,11 +31,6 @@ export interface RunQuery {
   limit?: number;
   /** Opaque cursor from a previous page's `next_cursor`. */
   cursor?: string | null;
-  /**
-   * Least recently updated first (the runner's FIFO order) instead of newest first. One page only:
-   * `next_cursor` is always null and a `cursor` is refused.
-   */
-  oldestFirst?: boolean;
 }
 
 export interface RunPage {
@@ -64,8 +59,13 @@ export interface RunStore {
   save(run: RunState): Promise<void>;
   load(runId: string): Promise<RunState | null>;
   list(query?: RunQuery): Promise<RunPage>;
-  /** WAITING runs with reason `until` and `until <= nowIso`, earliest first. */
-  listDueWaitUntil(nowIso: string, limit: number): Promise<RunState[]>;
+  /**
+   * The runner's scheduling query (one runner per data dir), ids only, no run document read: runs it
+   * may tick now — gateway-owned, not paused, running or waiting on an `until` at or before `nowIso` —
+   * none of `exclude`, the longest ready first (a running run since its last update, a due wait since
+   * its `until`: FIFO), at most `limit`.
+   */
+  listRunnable(nowIso: string, limit: number, exclude: ReadonlySet<string>): Promise<string[]>;
   /** Earliest pending `until` among waiting runs (for timer scheduling), or null. */
   nextWaitUntil(): Promise<string | null>;
   listChildren(parentRunId: string): Promise<RunState[]>;

@@ -2,6 +2,7 @@
 import type { CommandRecord, RunState } from "../runtime/types.ts";
 import type { NewCommand, RunQuery } from "./types.ts";
 import { StoreValidationError } from "./errors.ts";
+import { isPaused } from "../runtime/engine/run_vars.ts";
 
 /** Longest id in UTF-8 bytes: `run_<id>.json` and `<id>.meta` stay well under the 255-byte name limit. */
 export const MAX_ID_BYTES = 200;
@@ -148,9 +149,6 @@ export function compareNewestFirst(
 const DEFAULT_RUN_LIMIT = 100;
 
 export function queryLimit(query: RunQuery): number {
-  if (query.oldestFirst && query.cursor) {
-    throw new StoreValidationError("Cannot page runs oldest first: a cursor is not supported");
-  }
   const limit = query.limit ?? DEFAULT_RUN_LIMIT;
   if (!Number.isSafeInteger(limit) || limit < 1) {
     throw new StoreValidationError(`limit must be a positive integer, got ${limit}`);
@@ -171,6 +169,8 @@ export interface RunSummary {
   wait_reason: string | null;
   wait_key: string | null;
   wait_until: string | null;
+  /** `vars._runtime.control.paused` (a paused run is never ticked). */
+  paused: boolean;
 }
 
 const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
@@ -189,12 +189,48 @@ export function summarize(run: RunState): RunSummary {
     wait_reason: str(waiting?.reason),
     wait_key: str(waiting?.wait_key),
     wait_until: str(waiting?.until),
+    paused: isPaused(run),
   };
 }
 
 /** True when a run is due-able: waiting on an `until` wait with a time. */
 export const isWaitingUntil = (s: RunSummary): boolean =>
   s.status === "waiting" && s.wait_reason === "until" && s.wait_until !== null;
+
+/**
+ * Since when the runner may tick a run at `nowIso` (a running run: its last update; a due `until`
+ * wait: its `until`), or null when it may not (not gateway-owned, paused, not running nor due).
+ */
+export function readySince(s: RunSummary, nowIso: string): string | null {
+  if (s.actor_id !== "gateway" || s.paused) return null;
+  if (s.status === "running") return s.updated_at;
+  return isWaitingUntil(s) && s.wait_until! <= nowIso ? s.wait_until : null;
+}
+
+/** A runnable run and since when it is ready (see readySince). */
+export interface ReadyRun {
+  run_id: string;
+  ready_at: string;
+}
+
+/**
+ * The ids of the `limit` runs ready longest (ties by run id): the runner's FIFO order, across the
+ * running runs and the due `until` waits.
+ */
+export function oldestReady(ready: Iterable<ReadyRun>, limit: number): string[] {
+  const sorted = [...ready].sort((a, b) =>
+    a.ready_at < b.ready_at
+      ? -1
+      : a.ready_at > b.ready_at
+      ? 1
+      : a.run_id < b.run_id
+      ? -1
+      : a.run_id > b.run_id
+      ? 1
+      : 0
+  );
+  return sorted.slice(0, limit).map((r) => r.run_id);
+}
 
 /** In-memory evaluation of a RunQuery's filters (file backend; the SQL backend builds a WHERE). */
 export function matchesQuery(s: RunSummary, query: RunQuery, after: RunCursor | null): boolean {

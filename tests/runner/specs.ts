@@ -70,6 +70,25 @@ export const TICKER: WorkflowSpec = {
   },
 };
 
+/**
+ * Counts `vars.steps` up to `vars.limit` in steps without effects (each one a checkpoint), then completes:
+ * a tick that keeps saving the run for its whole length.
+ */
+export const SPIN: WorkflowSpec = {
+  workflow_id: "test:spin",
+  entry_node: "step",
+  nodes: {
+    step: (run) => {
+      const steps = (typeof run.vars.steps === "number" ? run.vars.steps : 0) + 1;
+      run.vars.steps = steps;
+      if (steps >= Number(run.vars.limit ?? 1_000)) {
+        return { node_id: "step", complete_output: { success: true, steps } };
+      }
+      return { node_id: "step", next_node: "step" };
+    },
+  },
+};
+
 /** Starts `vars.child_workflow` as an async child and waits for it; completes with its output. */
 export const PARENT: WorkflowSpec = {
   workflow_id: "test:parent",
@@ -133,5 +152,5 @@ export const TEST_EFFECTS: Record<string, EffectHandler> = {
 };
 
 export const TEST_SPECS = new Map<string, WorkflowSpec>(
-  [EVENT_COUNTER, WAIT_UNTIL, TICKER, PARENT, BROKEN, SLOW].map((s) => [s.workflow_id, s]),
+  [EVENT_COUNTER, WAIT_UNTIL, TICKER, SPIN, PARENT, BROKEN, SLOW].map((s) => [s.workflow_id, s]),
 );

@@ -32,10 +32,8 @@ if (mode === "start") {
 if (mode === "slow-start") await h.runtime.start({ workflowId: "slow", vars: {}, runId: rootId });
 let announced = false;
 for (;;) {
-  const running = (await h.stores.runs.list({ status: "running", limit: 100 })).items;
-  const due = await h.stores.runs.listDueWaitUntil(nowIso(), 100);
-  for (const run of [...running, ...due]) {
-    const after = await h.runtime.tick(run.run_id);
+  for (const runId of await h.stores.runs.listRunnable(nowIso(), 100, new Set())) {
+    const after = await h.runtime.tick(runId);
     if (isTerminal(after.status)) await h.runtime.resumeParentsOf(after.run_id);
   }
   const root = await h.stores.runs.load(rootId);

@@ -80,12 +80,6 @@ export function storeContract(backend: string, factory: StoreFactory): void {
     assert.deepEqual(await ids({ waitKey: "evt:session:s1:go" }), ["d"]);
     assert.deepEqual(await ids({ waitKey: "evt:other" }), []);
     assert.deepEqual(await ids({ createdAfter: iso(2), createdBefore: iso(3) }), ["b", "c"]);
-    // the runner's FIFO order: least recently updated first, one page
-    assert.deepEqual(await ids({ oldestFirst: true }), ["a", "c", "b", "d"]);
-    assert.deepEqual(await ids({ status: "running", oldestFirst: true, limit: 1 }), ["a"]);
-    assert.equal((await runs.list({ oldestFirst: true, limit: 1 })).next_cursor, null);
-    const cursor = (await runs.list({ limit: 1 })).next_cursor;
-    await assert.rejects(runs.list({ oldestFirst: true, cursor }), StoreValidationError);
   });
 
   test("run list paging with an opaque cursor visits every run once", async ({ runs }) => {
@@ -121,9 +115,10 @@ export function storeContract(backend: string, factory: StoreFactory): void {
       makeRun("user-wait", { status: "waiting", waiting: makeWait({ reason: "user", until: iso(1) }) }),
     );
     assert.equal(await runs.nextWaitUntil(), iso(10));
-    assert.deepEqual((await runs.listDueWaitUntil(iso(25), 10)).map((r) => r.run_id), ["early", "mid"]);
-    assert.deepEqual((await runs.listDueWaitUntil(iso(25), 1)).map((r) => r.run_id), ["early"]);
-    assert.deepEqual(await runs.listDueWaitUntil(iso(5), 10), []);
+    const none = new Set<string>();
+    assert.deepEqual(await runs.listRunnable(iso(25), 10, none), ["early", "mid"]);
+    assert.deepEqual(await runs.listRunnable(iso(25), 1, none), ["early"]);
+    assert.deepEqual(await runs.listRunnable(iso(5), 10, none), []);
     assert.deepEqual((await runs.listChildren("p")).map((r) => r.run_id), ["mid", "early"]);
     // Leaving the wait removes it from the schedule.
     await runs.save(makeRun("early", { status: "running", parent_run_id: "p" }));
@@ -432,6 +427,48 @@ export function storeContract(backend: string, factory: StoreFactory): void {
     }
   });
 
+  test("runnable ids: FIFO across running runs and due waits; paused, foreign, excluded, not due skipped", async ({ runs }) => {
+    const none = new Set<string>();
+    for (const run of runnableFixture()) await runs.save(run);
+    // ready since: r-old iso(1), w-due its until iso(3), r-new iso(5)
+    assert.deepEqual(await runs.listRunnable(iso(10), 10, none), ["r-old", "w-due", "r-new"]);
+    assert.deepEqual(await runs.listRunnable(iso(10), 2, none), ["r-old", "w-due"]);
+    assert.deepEqual(await runs.listRunnable(iso(2), 10, none), ["r-old", "r-new"]);
+    assert.deepEqual(await runs.listRunnable(iso(10), 10, new Set(["r-old", "w-due"])), ["r-new"]);
+    // unpausing, pausing and finishing move runs in and out of the list
+    await runs.save(makeRun("paused", { updated_at: iso(6) }));
+    await runs.save(makeRun("r-old", { updated_at: iso(7), vars: pausedVars }));
+    await runs.save(makeRun("r-new", { status: "completed", updated_at: iso(8) }));
+    assert.deepEqual(await runs.listRunnable(iso(10), 10, none), ["w-due", "paused"]);
+    await runs.delete("w-due");
+    assert.deepEqual(await runs.listRunnable(iso(10), 10, none), ["paused"]);
+  });
+
+  test("runnable ids after a restart and after another instance's writes", async (stores, dir) => {
+    const other = await factory(dir);
+    const off = other.wake.subscribe("runs", () => {});
+    try {
+      const expected = ["r-old", "w-due", "r-new"];
+      for (const run of runnableFixture()) await stores.runs.save(run);
+      await eventually(async () =>
+        (await other.runs.listRunnable(iso(10), 10, new Set())).join() === expected.join()
+      );
+      const restarted = await factory(dir);
+      try {
+        assert.deepEqual(await restarted.runs.listRunnable(iso(10), 10, new Set()), expected);
+        await restarted.runs.save(makeRun("r-old", { status: "cancelled", updated_at: iso(9) }));
+      } finally {
+        await restarted.close();
+      }
+      const after = ["w-due", "r-new"].join();
+      await eventually(async () => (await other.runs.listRunnable(iso(10), 10, new Set())).join() === after);
+      assert.deepEqual(await stores.runs.listRunnable(iso(10), 10, new Set()), ["w-due", "r-new"]);
+    } finally {
+      off();
+      await other.close();
+    }
+  });
+
   test("a watched second instance's run queries follow this one's saves and deletes", async (stores, dir) => {
     const other = await factory(dir);
     const off = other.wake.subscribe("runs", () => {});
@@ -489,4 +526,32 @@ export function storeContract(backend: string, factory: StoreFactory): void {
       await other.close();
     }
   });
+}
+
+const pausedVars = { _runtime: { control: { paused: true } } };
+
+/** Runs of every kind for the runnable-ids cases (see the expected orders there). */
+function runnableFixture() {
+  const waitingUntil = (id: string, until: string, extra = {}) =>
+    makeRun(id, {
+      status: "waiting",
+      waiting: makeWait({ reason: "until", until }),
+      updated_at: iso(0),
+      ...extra,
+    });
+  return [
+    makeRun("r-new", { updated_at: iso(5) }),
+    makeRun("r-old", { updated_at: iso(1) }),
+    makeRun("paused", { updated_at: iso(0), vars: pausedVars }),
+    makeRun("foreign", { updated_at: iso(0), actor_id: "someone" }),
+    makeRun("done", { status: "completed", updated_at: iso(0) }),
+    makeRun("asking", {
+      status: "waiting",
+      waiting: makeWait({ reason: "user", until: iso(1) }),
+      updated_at: iso(0),
+    }),
+    waitingUntil("w-due", iso(3)),
+    waitingUntil("w-later", iso(30)),
+    waitingUntil("w-paused", iso(2), { vars: pausedVars }),
+  ];
 }

@@ -1,9 +1,12 @@
-/** SQLite schema versioning (PRAGMA user_version): new, pre-versioning and too-new DBs. */
+/** SQLite schema versioning (PRAGMA user_version): new, pre-versioning, version-1 and too-new DBs. */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { SqliteDb } from "../../src/store/sqlite/db.ts";
-import { SCHEMA_VERSION } from "../../src/store/sqlite/schema.ts";
+import { MIGRATIONS, SCHEMA_VERSION } from "../../src/store/sqlite/schema.ts";
+import { SqliteRunStore } from "../../src/store/sqlite/runs.ts";
+import { InProcessWakeBus } from "../../src/store/wake.ts";
+import { iso } from "./fixtures.ts";
 import { runGateway } from "../helpers/gateway_process.ts";
 import { sandboxTempDir } from "../helpers/paths.ts";
 
@@ -58,6 +61,37 @@ Deno.test("sqlite schema: versioned on create, upgrades a pre-versioning DB, ref
         } is newer than this gateway's \\(${SCHEMA_VERSION}\\)`,
       ),
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sqlite schema 3: paused runs of a version-1 DB are known paused to the runner's query", async () => {
+  const dir = await sandboxTempDir("schema-");
+  try {
+    const path = join(dir, "v1.sqlite3");
+    const raw = new DatabaseSync(path);
+    MIGRATIONS[0](raw);
+    raw.exec("PRAGMA user_version = 1");
+    const insert = raw.prepare(
+      "INSERT INTO runs(run_id, workflow_id, status, actor_id, updated_at, run_json) VALUES (?, 'w', 'running', 'gateway', ?, ?)",
+    );
+    insert.run(
+      "held",
+      iso(1),
+      JSON.stringify({ run_id: "held", vars: { _runtime: { control: { paused: true } } } }),
+    );
+    insert.run("free", iso(2), JSON.stringify({ run_id: "free", vars: {} }));
+    insert.run("broken", iso(3), "{not json");
+    raw.close();
+    const db = new SqliteDb(path);
+    try {
+      const runs = new SqliteRunStore(db, new InProcessWakeBus());
+      assert.deepEqual(await runs.listRunnable(iso(9), 10, new Set()), ["free", "broken"]);
+    } finally {
+      db.close();
+    }
+    assert.equal(userVersion(path), SCHEMA_VERSION);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

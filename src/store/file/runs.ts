@@ -23,7 +23,10 @@ import {
   encodeRunCursor,
   isWaitingUntil,
   matchesQuery,
+  oldestReady,
   queryLimit,
+  type ReadyRun,
+  readySince,
   type RunSummary,
   summarize,
 } from "../validate.ts";
@@ -37,6 +40,8 @@ const STAT_BATCH = 64;
 /** Longest time a scan is reused for an unchanged directory (bounds how late an in-place edit is seen). */
 const FULL_RESCAN_MS = 5_000;
 const decoder = new TextDecoder();
+/** Sorts after every ISO timestamp: a run ready "by then" is runnable now or once its wait is due. */
+const END_OF_TIME = "\uffff";
 
 export const RUN_FILE = /^run_(.+)\.json$/;
 const runFileName = (runId: string): string => `run_${runId}.json`;
@@ -84,6 +89,11 @@ export class FileRunStore implements RunStore {
   #entries = new Map<string, CacheEntry>();
   /** Summaries of non-terminal runs: what the runner's queries look at. */
   #active = new Map<string, RunSummary>();
+  /**
+   * Summaries of the runs the runner may tick now or once their `until` is due (gateway-owned, not
+   * paused, running or waiting `until`): what its scheduling query looks at.
+   */
+  #schedulable = new Map<string, RunSummary>();
   #children = new Map<string, Set<string>>();
   #errors = new Map<string, string>();
   /** Run files another process touched since the last refresh (while watched). */
@@ -150,12 +160,10 @@ export class FileRunStore implements RunStore {
     await this.#refresh();
     const errors = this.#errorList();
     const matching = [...this.#candidates(query)].filter((s) => matchesQuery(s, query, after));
-    matching.sort(query.oldestFirst ? (a, b) => compareNewestFirst(b, a) : compareNewestFirst);
+    matching.sort(compareNewestFirst);
     const page = matching.slice(0, limit);
     const items = await this.#loadAll(page, errors);
-    const next_cursor = matching.length > limit && !query.oldestFirst
-      ? encodeRunCursor(page[page.length - 1])
-      : null;
+    const next_cursor = matching.length > limit ? encodeRunCursor(page[page.length - 1]) : null;
     return errors.length > 0 ? { items, next_cursor, errors } : { items, next_cursor };
   }
 
@@ -182,12 +190,14 @@ export class FileRunStore implements RunStore {
     return [...this.#errors].map(([name, error]) => ({ location: join(this.dir, name), error }));
   }
 
-  async listDueWaitUntil(nowIso: string, limit: number): Promise<RunState[]> {
+  async listRunnable(nowIso: string, limit: number, exclude: ReadonlySet<string>): Promise<string[]> {
     await this.#refresh();
-    const due = [...this.#active.values()].filter((s) => isWaitingUntil(s) && s.wait_until! <= nowIso)
-      .sort((a, b) => a.wait_until!.localeCompare(b.wait_until!) || a.run_id.localeCompare(b.run_id))
-      .slice(0, limit);
-    return await this.#loadAll(due, []);
+    const ready: ReadyRun[] = [];
+    for (const s of this.#schedulable.values()) {
+      const ready_at = exclude.has(s.run_id) ? null : readySince(s, nowIso);
+      if (ready_at !== null) ready.push({ run_id: s.run_id, ready_at });
+    }
+    return oldestReady(ready, limit);
   }
 
   async nextWaitUntil(): Promise<string | null> {
@@ -237,6 +247,7 @@ export class FileRunStore implements RunStore {
       return;
     }
     if (!isTerminal(s.status as RunState["status"])) this.#active.set(name, s);
+    if (readySince(s, END_OF_TIME) !== null) this.#schedulable.set(name, s);
     if (s.parent_run_id) {
       let siblings = this.#children.get(s.parent_run_id);
       if (!siblings) this.#children.set(s.parent_run_id, siblings = new Set());
@@ -250,6 +261,7 @@ export class FileRunStore implements RunStore {
     if (siblings?.delete(name) && siblings.size === 0) this.#children.delete(parent!);
     this.#entries.delete(name);
     this.#active.delete(name);
+    this.#schedulable.delete(name);
     this.#errors.delete(name);
   }
 

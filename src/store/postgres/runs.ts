@@ -90,16 +90,18 @@ export class PgRunStore implements RunStore {
 
   async list(query: RunQuery = {}): Promise<RunPage> {
     const { text, params, limit } = runListSql(query, (n) => `$${n}`, "wait_key");
-    return runPageFromRows(await this.db.query((sql) => sql.unsafe(text, params)), limit, query.oldestFirst);
+    return runPageFromRows(await this.db.query((sql) => sql.unsafe(text, params)), limit);
   }
 
-  async listDueWaitUntil(nowIso: string, limit: number): Promise<RunState[]> {
+  /** Runners on PostgreSQL claim with `LeaseStore.claimRunnable`; this serves callers without leases. */
+  async listRunnable(nowIso: string, limit: number, exclude: ReadonlySet<string>): Promise<string[]> {
     const rows = await this.db.query((sql) =>
-      sql`SELECT run_id, run_json FROM runs
-        WHERE status = 'waiting' AND wait_reason = 'until' AND wait_until IS NOT NULL AND wait_until <= ${nowIso}
-        ORDER BY wait_until, run_id LIMIT ${limit}`
+      sql`SELECT run_id, CASE WHEN status = 'running' THEN updated_at ELSE wait_until END AS ready_at FROM runs
+        WHERE actor_id = 'gateway' AND NOT paused AND NOT (run_id = ANY(${[...exclude]}::text[]))
+          AND (status = 'running' OR (status = 'waiting' AND wait_reason = 'until' AND wait_until <= ${nowIso}))
+        ORDER BY ready_at, run_id LIMIT ${limit}`
     );
-    return parseRunRows(rows);
+    return rows.map((row) => String(row.run_id));
   }
 
   async nextWaitUntil(): Promise<string | null> {

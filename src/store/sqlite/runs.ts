@@ -2,11 +2,11 @@
 import type { RunState } from "../../runtime/types.ts";
 import type { RunPage, RunQuery, RunStore, WakeBus } from "../types.ts";
 import { parseRunRow, parseRunRows, runListSql, runPageFromRows } from "../sql_rows.ts";
-import { assertId, assertRun, isWaitingUntil, summarize } from "../validate.ts";
+import { assertId, assertRun, isWaitingUntil, oldestReady, type ReadyRun, summarize } from "../validate.ts";
 import { type SqliteDb, task } from "./db.ts";
 import { runTopic } from "../wake.ts";
 
-/** Upserts one run and its wait_index row (caller holds a write transaction). */
+/** Upserts one run, its wait_index row and its paused_runs row (caller holds a write transaction). */
 export function upsertRun(sql: SqliteDb, run: RunState): void {
   const s = summarize(run);
   sql.run(
@@ -29,6 +29,8 @@ export function upsertRun(sql: SqliteDb, run: RunState): void {
     s.updated_at, // never NULL: NULL would break the (updated_at, run_id) paging comparisons
     JSON.stringify(run),
   );
+  if (s.paused) sql.run("INSERT INTO paused_runs(run_id) VALUES (?) ON CONFLICT DO NOTHING", s.run_id);
+  else sql.run("DELETE FROM paused_runs WHERE run_id = ?", s.run_id);
   if (isWaitingUntil(s)) {
     sql.run(
       `INSERT INTO wait_index(run_id, next_due_iso, updated_at_iso, status) VALUES (?,?,?,?)
@@ -69,19 +71,33 @@ export class SqliteRunStore implements RunStore {
         () => "?",
         "json_extract(run_json, '$.waiting.wait_key')",
       );
-      return runPageFromRows(this.sql.all(text, ...params), limit, query.oldestFirst);
+      return runPageFromRows(this.sql.all(text, ...params), limit);
     });
   }
 
-  listDueWaitUntil(nowIso: string, limit: number): Promise<RunState[]> {
+  listRunnable(nowIso: string, limit: number, exclude: ReadonlySet<string>): Promise<string[]> {
     return task(() => {
-      const rows = this.sql.all(
-        `SELECT r.run_id, r.run_json FROM wait_index w JOIN runs r ON r.run_id = w.run_id
-         WHERE w.next_due_iso <= ? AND r.status = 'waiting' ORDER BY w.next_due_iso, w.run_id LIMIT ?`,
-        nowIso,
+      // Each part walks its own index in its order (running runs: the partial index; due waits: by due
+      // time, before the join) and stops at `limit`; the merge keeps FIFO across both.
+      const skip = JSON.stringify([...exclude]);
+      const running = this.sql.all(
+        `SELECT run_id, updated_at AS ready_at FROM runs INDEXED BY idx_runs_runnable
+         WHERE status = 'running' AND actor_id = 'gateway'
+           AND run_id NOT IN (SELECT run_id FROM paused_runs) AND run_id NOT IN (SELECT value FROM json_each(?))
+         ORDER BY updated_at, run_id LIMIT ?`,
+        skip,
         limit,
       );
-      return parseRunRows(rows);
+      const due = this.sql.all(
+        `SELECT w.run_id, w.next_due_iso AS ready_at FROM wait_index w CROSS JOIN runs r ON r.run_id = w.run_id
+         WHERE w.next_due_iso <= ? AND r.status = 'waiting' AND r.actor_id = 'gateway'
+           AND w.run_id NOT IN (SELECT run_id FROM paused_runs) AND w.run_id NOT IN (SELECT value FROM json_each(?))
+         ORDER BY w.next_due_iso, w.run_id LIMIT ?`,
+        nowIso,
+        skip,
+        limit,
+      );
+      return oldestReady([...running, ...due] as unknown as ReadyRun[], limit);
     });
   }
 
@@ -108,6 +124,7 @@ export class SqliteRunStore implements RunStore {
       assertId("run_id", runId);
       const removed = this.sql.write(() => {
         this.sql.run("DELETE FROM wait_index WHERE run_id = ?", runId);
+        this.sql.run("DELETE FROM paused_runs WHERE run_id = ?", runId);
         return this.sql.run("DELETE FROM runs WHERE run_id = ?", runId).changes > 0;
       });
       if (removed) this.wake.publish(runTopic(runId));

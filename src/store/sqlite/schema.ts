@@ -71,6 +71,18 @@ export const MIGRATIONS: ((db: DatabaseSync) => void)[] = [
   (db) => db.exec(SCHEMA),
   // 2: artifact metadata in the DB.
   (db) => db.exec(ARTIFACTS),
+  // 3: paused runs in a table of their own (the upstream `runs` layout stays as it is), and a partial
+  // index of the running runs in the runner's FIFO order, so its scheduling query reads neither run
+  // documents nor finished runs. A document that is not valid JSON counts as unpaused (listings skip
+  // it; the runner's load reports it).
+  (db) =>
+    db.exec(`
+    CREATE TABLE paused_runs (run_id TEXT PRIMARY KEY);
+    INSERT INTO paused_runs(run_id) SELECT run_id FROM runs
+      WHERE status IN ('running', 'waiting') AND json_valid(run_json)
+        AND json_extract(run_json, '$.vars._runtime.control.paused') IS 1;
+    CREATE INDEX idx_runs_runnable ON runs(updated_at, run_id) WHERE status = 'running' AND actor_id = 'gateway';
+  `),
 ];
 
 /** The schema version this build writes. */

@@ -46,7 +46,7 @@ const stores: Stores = {
   runs: {
     load: (id) => opened.runs.load(id),
     list: (q) => opened.runs.list(q),
-    listDueWaitUntil: (now, limit) => opened.runs.listDueWaitUntil(now, limit),
+    listRunnable: (now, limit, exclude) => opened.runs.listRunnable(now, limit, exclude),
     nextWaitUntil: () => opened.runs.nextWaitUntil(),
     listChildren: (id) => opened.runs.listChildren(id),
     delete: (id) => opened.runs.delete(id),

@@ -1,0 +1,50 @@
+/**
+ * pause and cancel against a tick in flight: the tick's next checkpoint must not overwrite what the
+ * command wrote (real runner, real stores; `test:spin` saves the run at every step of a long tick).
+ */
+import assert from "node:assert/strict";
+import type { RunState } from "../../src/runtime/types.ts";
+import { type Harness, openHarness } from "./harness.ts";
+
+const steps = (run: RunState) => Number(run.vars.steps ?? 0);
+const paused = (run: RunState) =>
+  (run.vars._runtime as { control?: { paused?: boolean } } | undefined)?.control?.paused === true;
+
+for (const backend of ["file", "sqlite"] as const) {
+  const t = (name: string, fn: (h: Harness) => Promise<void>) =>
+    Deno.test(`[${backend}] ${name}`, async () => {
+      const h = await openHarness(backend, { env: { ABSTRACTGATEWAY_TICK_MAX_STEPS: "100000" } });
+      try {
+        await fn(h);
+      } finally {
+        await h.dispose();
+      }
+    });
+
+  t("cancel during a tick in flight is not overwritten by its next step", async (h) => {
+    const run = await h.start("test:spin", { limit: 100_000 });
+    await h.waitFor(run.run_id, (r) => steps(r) >= 20);
+    const cancel = await h.command("cancel", run.run_id, { reason: "stop" });
+    assert.equal((await h.outcome(cancel, 10_000)).status, "applied");
+    const after = (await h.stores.runs.load(run.run_id))!;
+    assert.equal(after.status, "cancelled");
+    await h.runner.stop(); // lets the tick in flight end: nothing it writes may undo the cancel
+    const final = (await h.stores.runs.load(run.run_id))!;
+    assert.equal(final.status, "cancelled", `the tick overwrote the cancel at step ${steps(final)}`);
+    assert.equal(steps(final), steps(after));
+  });
+
+  t("pause during a tick in flight holds the run where it stopped", async (h) => {
+    const run = await h.start("test:spin", { limit: 100_000 });
+    await h.waitFor(run.run_id, (r) => steps(r) >= 20);
+    const pause = await h.command("pause", run.run_id, {});
+    assert.equal((await h.outcome(pause, 10_000)).status, "applied");
+    const after = (await h.stores.runs.load(run.run_id))!;
+    assert.ok(paused(after), "paused once the command is applied");
+    await h.runner.stop();
+    const final = (await h.stores.runs.load(run.run_id))!;
+    assert.ok(paused(final), `the tick overwrote the pause at step ${steps(final)}`);
+    assert.equal(final.status, "waiting");
+    assert.equal(steps(final), steps(after));
+  });
+}
