@@ -89,3 +89,64 @@ export function withBodyDeadlines(
     },
   }, { highWaterMark: 0 });
 }
+
+/**
+ * Reads a whole body into memory under the same deadlines and cap as `withBodyDeadlines`, without
+ * wrapping it in another stream: one idle timer per body (re-armed only when it fires early), not one
+ * timer and race per piece. Throws BodyReadError / BodyTooLargeError; the source is cancelled then.
+ */
+export async function readWithDeadlines(
+  stream: ReadableStream<Uint8Array>,
+  opts: BodyDeadlines,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const reader = stream.getReader();
+  const started = performance.now();
+  let lastData = started;
+  let received = 0;
+  const chunks: Uint8Array[] = [];
+  const stop = Promise.withResolvers<never>();
+  stop.promise.catch(() => {}); // observed through the race below
+  const onAbort = () => stop.reject(new BodyReadError("the request timed out"));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = (ms: number) => {
+    timer = setTimeout(() => {
+      const idle = performance.now() - lastData;
+      if (idle >= opts.idleMs) stop.reject(new BodyReadError(`no data for ${opts.idleMs / 1000} s`));
+      else arm(opts.idleMs - idle);
+    }, ms);
+  };
+  if (opts.signal.aborted) onAbort();
+  opts.signal.addEventListener("abort", onAbort, { once: true });
+  arm(opts.idleMs);
+  try {
+    for (;;) {
+      const next = await Promise.race([reader.read(), stop.promise]);
+      if (next.done) break;
+      lastData = performance.now();
+      received += next.value.byteLength;
+      if (opts.maxBytes !== undefined && received > opts.maxBytes) {
+        throw new BodyTooLargeError(received, opts.maxBytes);
+      }
+      const elapsedMs = lastData - started;
+      if (
+        opts.minBytesPerS > 0 && elapsedMs > opts.graceMs && received / (elapsedMs / 1000) < opts.minBytesPerS
+      ) {
+        throw new BodyReadError(`it arrives slower than ${opts.minBytesPerS} bytes/s`);
+      }
+      chunks.push(next.value);
+    }
+  } catch (err) {
+    reader.cancel(err).catch(() => {});
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    opts.signal.removeEventListener("abort", onAbort);
+  }
+  const bytes = new Uint8Array(received);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
