@@ -5,6 +5,7 @@
  * with a BodyTooLargeError. The handler reading the
  * body then fails promptly (408), so a slow or stalled client never holds a slot for longer.
  */
+import type { DeadlineQueue } from "./deadline_queue.ts";
 
 /** The body could not be read in time; answered 408. */
 export class BodyReadError extends Error {
@@ -150,3 +151,40 @@ export async function readWithDeadlines(
   }
   return bytes;
 }
+
+/**
+ * Reads a small body declared by its Content-Length in one piece (Deno reads it in one operation, no
+ * per-chunk stream work) under one deadline, `deadlines.durationMs` (the grace time of
+ * `BodyDeadlines`). Only for bodies that `fitsOneDeadline`: any client the piecewise rules of
+ * `readWithDeadlines` accept has then sent the whole body within that time, and one that stalls is cut
+ * no later than they would cut it. On failure the response closes the connection (408 with
+ * `Connection: close`), which ends the read.
+ */
+export async function readSmallWithDeadline(
+  req: Request,
+  signal: AbortSignal,
+  deadlines: DeadlineQueue,
+): Promise<ArrayBuffer> {
+  const read = req.arrayBuffer();
+  const stop = Promise.withResolvers<never>();
+  const onAbort = () => stop.reject(new BodyReadError("the request timed out"));
+  const deadline = deadlines.start(() =>
+    stop.reject(new BodyReadError(`it did not arrive within ${deadlines.durationMs / 1000} s`))
+  );
+  if (signal.aborted) onAbort();
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    return await Promise.race([read, stop.promise]);
+  } catch (err) {
+    read.catch(() => {});
+    throw err;
+  } finally {
+    deadline.cancel();
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/** Whether a body of `length` bytes may be read by `readSmallWithDeadline` (with `graceMs` as its deadline). */
+export const fitsOneDeadline = (length: number, opts: BodyDeadlines): boolean =>
+  opts.minBytesPerS > 0 && length <= opts.minBytesPerS * (opts.graceMs / 1000) &&
+  (opts.maxBytes === undefined || length <= opts.maxBytes);

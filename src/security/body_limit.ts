@@ -1,8 +1,8 @@
 /**
  * Request body caps and read deadlines for writes. Upload routes get their endpoint cap + 2 MiB (bounded
  * by MAX_UPLOAD_BODY_BYTES when set); everything else MAX_BODY_BYTES (0 = unlimited). A declared
- * Content-Length is checked up front; every other capped body is read here under the cap and handed on
- * from memory, except on upload routes, whose body streams on and fails with a 413 as soon as it passes
+ * Content-Length is checked up front; every capped body is then read here under the cap and handed on
+ * from memory (a small declared one in one piece under one deadline), except on upload routes, whose body streams on and fails with a 413 as soon as it passes
  * the cap (the upload handlers spool it to disk, so no upload is ever held in memory whole).
  * Every body is read under the deadlines of body_deadline.ts.
  */
@@ -11,9 +11,12 @@ import type { Config } from "../config/config.ts";
 import {
   type BodyDeadlines,
   BodyTooLargeError,
+  fitsOneDeadline,
+  readSmallWithDeadline,
   readWithDeadlines,
   withBodyDeadlines,
 } from "./body_deadline.ts";
+import { DeadlineQueue } from "./deadline_queue.ts";
 import { payloadTooLarge } from "./responses.ts";
 import { uploadKind } from "./routes.ts";
 import type { RequestSecurity, SecurityEnv } from "./state.ts";
@@ -45,6 +48,7 @@ export type BodyGate = (
 ) => Response | undefined | Promise<Response | undefined>;
 
 export function bodyGate(config: Config): BodyGate {
+  const smallBodyDeadlines = new DeadlineQueue(config.bodyIdleTimeoutS * 1000);
   const deadlines = (state: RequestSecurity, limit: number): BodyDeadlines => ({
     idleMs: config.bodyIdleTimeoutS * 1000,
     minBytesPerS: config.bodyMinRateBps,
@@ -52,11 +56,19 @@ export function bodyGate(config: Config): BodyGate {
     signal: state.abort.signal,
     maxBytes: limit > 0 ? limit : undefined,
   });
-  const readWhole = async (c: Context<SecurityEnv>, state: RequestSecurity, limit: number) => {
+  const readWhole = async (
+    c: Context<SecurityEnv>,
+    state: RequestSecurity,
+    limit: number,
+    length: number | null,
+  ) => {
     const raw = c.req.raw;
+    const opts = deadlines(state, limit);
     let bytes: Uint8Array<ArrayBuffer>;
     try {
-      bytes = await readWithDeadlines(raw.body!, deadlines(state, limit));
+      bytes = length !== null && fitsOneDeadline(length, opts)
+        ? new Uint8Array(await readSmallWithDeadline(raw, opts.signal, smallBodyDeadlines))
+        : await readWithDeadlines(raw.body!, opts);
     } catch (err) {
       if (err instanceof BodyTooLargeError) return payloadTooLarge(err.received, limit);
       throw err;
@@ -85,7 +97,7 @@ export function bodyGate(config: Config): BodyGate {
       state.bytesIn = length;
       if (limit > 0 && length > limit) return payloadTooLarge(length, limit);
     }
-    if (limit > 0 && uploadKind(path) === null) return readWhole(c, state, limit);
+    if (limit > 0 && uploadKind(path) === null) return readWhole(c, state, limit, length);
     const body = withBodyDeadlines(raw.body, deadlines(state, limit));
     c.req.raw = new Request(raw.url, { method: raw.method, headers: new Headers(raw.headers), body });
     return undefined;

@@ -6,6 +6,7 @@
  */
 import type { Context } from "hono";
 import type { Config } from "../config/config.ts";
+import { DeadlineQueue } from "./deadline_queue.ts";
 import { KeyedPool, onBodyEnd, once, Pool } from "./limits.ts";
 import { timedOut, tooManyConcurrent } from "./responses.ts";
 import { isStreamPath, uploadKind } from "./routes.ts";
@@ -55,7 +56,7 @@ export type ThrottleGate = (
 ) => Promise<Response | void>;
 
 export function throttleGate(config: Config, pools: ThrottlePools): ThrottleGate {
-  const timeoutMs = config.requestTimeoutS * 1000;
+  const deadlines = new DeadlineQueue(config.requestTimeoutS * 1000);
   const streamGate: ThrottleGate = async (c, state, inner) => {
     const key = state.tokenFp ?? `ip:${state.ip}`;
     if (!pools.sse.tryAcquire()) return tooManyConcurrent();
@@ -98,12 +99,10 @@ export function throttleGate(config: Config, pools: ThrottlePools): ThrottleGate
       }
       return releaseWhenDelivered(c, bodyEnded, false);
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<true>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs, true);
-    });
+    const expiry = Promise.withResolvers<true>();
+    const deadline = deadlines.start(() => expiry.resolve(true));
     try {
-      const expired = await Promise.race([work.then(() => false), deadline]);
+      const expired = await Promise.race([work.then(() => false), expiry.promise]);
       if (expired) {
         state.abort.abort();
         bodyEnded();
@@ -113,7 +112,7 @@ export function throttleGate(config: Config, pools: ThrottlePools): ThrottleGate
       bodyEnded();
       throw err;
     } finally {
-      clearTimeout(timer);
+      deadline.cancel();
     }
     releaseWhenDelivered(c, bodyEnded, false);
   };
