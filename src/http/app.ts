@@ -7,9 +7,9 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import type { Gateway } from "../gateway.ts";
 import type { App, AppEnv } from "./env.ts";
-import { jsonBodyGuard, onError, onNotFound, validationHook } from "./errors.ts";
+import { onError, onNotFound, validationHook } from "./errors.ts";
 import { frontMiddleware } from "./front.ts";
-import { pathIdGuard } from "./input_guard.ts";
+import { inputGuard } from "./input_guard.ts";
 import { methodNotAllowed } from "./methods.ts";
 import { registerArtifactRoutes } from "./routes/artifacts.ts";
 import { registerAttachmentRoutes } from "./routes/attachments.ts";
@@ -47,8 +47,7 @@ export function createApp(gw: Gateway, options: AppOptions = {}): App {
   app.use("*", frontMiddleware(app));
   if (options.cors) app.use("*", options.cors);
   for (const mw of options.security ?? []) app.use("/api/gateway/*", mw);
-  app.use("/api/gateway/*", pathIdGuard);
-  app.use("/api/gateway/*", jsonBodyGuard);
+  app.use("/api/gateway/*", inputGuard);
   app.get("/", (c) => c.redirect("/docs", 307));
 
   registerHealthRoutes(app, gw);
