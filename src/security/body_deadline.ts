@@ -93,42 +93,35 @@ export function withBodyDeadlines(
 
 /**
  * Reads a whole body into memory under the same deadlines and cap as `withBodyDeadlines`, without
- * wrapping it in another stream: one idle timer per body (re-armed only when it fires early), not one
- * timer and race per piece. Throws BodyReadError / BodyTooLargeError; the source is cancelled then.
+ * wrapping it in another stream; the idle deadline of each piece is an entry of `idle` (whose duration
+ * is `opts.idleMs`), not a timer of its own. Throws BodyReadError / BodyTooLargeError; the source is
+ * cancelled then.
  */
 export async function readWithDeadlines(
   stream: ReadableStream<Uint8Array>,
   opts: BodyDeadlines,
+  idle: DeadlineQueue,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const reader = stream.getReader();
   const started = performance.now();
-  let lastData = started;
   let received = 0;
   const chunks: Uint8Array[] = [];
   const stop = Promise.withResolvers<never>();
   stop.promise.catch(() => {}); // observed through the race below
   const onAbort = () => stop.reject(new BodyReadError("the request timed out"));
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = (ms: number) => {
-    timer = setTimeout(() => {
-      const idle = performance.now() - lastData;
-      if (idle >= opts.idleMs) stop.reject(new BodyReadError(`no data for ${opts.idleMs / 1000} s`));
-      else arm(opts.idleMs - idle);
-    }, ms);
-  };
+  const stalled = () => stop.reject(new BodyReadError(`no data for ${opts.idleMs / 1000} s`));
   if (opts.signal.aborted) onAbort();
   opts.signal.addEventListener("abort", onAbort, { once: true });
-  arm(opts.idleMs);
   try {
     for (;;) {
-      const next = await Promise.race([reader.read(), stop.promise]);
+      const deadline = idle.start(stalled);
+      const next = await Promise.race([reader.read(), stop.promise]).finally(deadline.cancel);
       if (next.done) break;
-      lastData = performance.now();
       received += next.value.byteLength;
       if (opts.maxBytes !== undefined && received > opts.maxBytes) {
         throw new BodyTooLargeError(received, opts.maxBytes);
       }
-      const elapsedMs = lastData - started;
+      const elapsedMs = performance.now() - started;
       if (
         opts.minBytesPerS > 0 && elapsedMs > opts.graceMs && received / (elapsedMs / 1000) < opts.minBytesPerS
       ) {
@@ -140,7 +133,6 @@ export async function readWithDeadlines(
     reader.cancel(err).catch(() => {});
     throw err;
   } finally {
-    clearTimeout(timer);
     opts.signal.removeEventListener("abort", onAbort);
   }
   const bytes = new Uint8Array(received);

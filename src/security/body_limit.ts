@@ -48,7 +48,8 @@ export type BodyGate = (
 ) => Response | undefined | Promise<Response | undefined>;
 
 export function bodyGate(config: Config): BodyGate {
-  const smallBodyDeadlines = new DeadlineQueue(config.bodyIdleTimeoutS * 1000);
+  // Idle deadlines of pieces and the one deadline of a small body: both last BODY_IDLE_TIMEOUT_S.
+  const idleDeadlines = new DeadlineQueue(config.bodyIdleTimeoutS * 1000);
   const deadlines = (state: RequestSecurity, limit: number): BodyDeadlines => ({
     idleMs: config.bodyIdleTimeoutS * 1000,
     minBytesPerS: config.bodyMinRateBps,
@@ -67,8 +68,8 @@ export function bodyGate(config: Config): BodyGate {
     let bytes: Uint8Array<ArrayBuffer>;
     try {
       bytes = length !== null && fitsOneDeadline(length, opts)
-        ? new Uint8Array(await readSmallWithDeadline(raw, opts.signal, smallBodyDeadlines))
-        : await readWithDeadlines(raw.body!, opts);
+        ? new Uint8Array(await readSmallWithDeadline(raw, opts.signal, idleDeadlines))
+        : await readWithDeadlines(raw.body!, opts, idleDeadlines);
     } catch (err) {
       if (err instanceof BodyTooLargeError) return payloadTooLarge(err.received, limit);
       throw err;
