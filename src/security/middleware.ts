@@ -111,13 +111,17 @@ export function securityMiddleware(config: Config, deps: SecurityDeps = {}): Sec
   // dispatch, a closure and an await on every request.
   const stage: MiddlewareHandler<SecurityEnv> = async (c, next) => {
     const started = performance.now();
+    let abort: AbortController | undefined;
     const state: RequestSecurity = {
       requestId: requestIdOf(c),
       ip: clientAddress(c, config.trustProxy),
       kind: requestKind(c.req.method),
       authRequired: false,
       denied: false,
-      abort: new AbortController(),
+      // Made when first needed (a body read or a timeout): most requests never need one.
+      get abort() {
+        return abort ??= new AbortController();
+      },
     };
     c.set("security", state);
     c.set("requestId", state.requestId);
