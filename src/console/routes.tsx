@@ -175,7 +175,7 @@ export function registerConsoleRoutes(app: App, deps: ConsoleDeps): void {
     const next = safeNext(form.get("next"));
     if (!config.security) return c.redirect(next, 303);
     const token = form.get("token")?.trim() ?? "";
-    const { valid, fingerprint } = await verifier.inspect(token);
+    const { valid, fingerprint } = verifier.inspect(token);
     if (!valid || verifier.count === 0) {
       const lockS = lockout.fail(ip);
       auditSignIn(c, lockS > 0 ? 429 : 401, token ? fingerprint : undefined, "console sign-in failed");

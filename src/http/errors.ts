@@ -2,7 +2,7 @@
  * One error shape for the whole API: `{"detail": "<message>"}` (FastAPI style), or for request
  * validation failures `{"detail": [{type, loc, msg, input}]}` with status 422. Never a stack trace.
  */
-import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from "hono";
+import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
 import { BundleError } from "../bundles/types.ts";
@@ -12,7 +12,6 @@ import { StoreCorruptError } from "../store/types.ts";
 import { errorText, logger } from "../util/log.ts";
 import { isAbortedBody, isDiskFull, isNameTooLong } from "../util/os_errors.ts";
 import type { AppEnv } from "./env.ts";
-import { checkBodyIds, checkJsonDepth } from "./input_guard.ts";
 
 const log = logger("http");
 
@@ -50,7 +49,7 @@ const PYDANTIC_TYPES: Record<string, [string, string]> = {
 };
 
 /** The 422 items for a body that is not JSON (`json_invalid`) or is missing (`missing`), as FastAPI. */
-function bodyParseItems(reason: string | null): ValidationItem[] {
+export function bodyParseItems(reason: string | null): ValidationItem[] {
   if (reason === null) return [{ type: "missing", loc: ["body"], msg: "Field required", input: null }];
   const at = /position (\d+)/.exec(reason);
   return [{
@@ -120,34 +119,6 @@ export function validationHook(
     throw new RequestValidationError(validationItems(result.target, result.error, result.data));
   }
 }
-
-const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
-
-/**
- * Parses a JSON request body up front so a malformed or empty one gets upstream's 422
- * (`json_invalid` with the parser's reason in `ctx.error`, or `missing`); validators reuse the cached parse.
- */
-export const jsonBodyGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const type = c.req.header("content-type") ?? "";
-  if (BODY_METHODS.has(c.req.method) && /^application\/([\w.+-]*\+)?json\b/i.test(type)) {
-    // Read as text first (Hono caches it for the validators); a body-less DELETE is fine.
-    const text = await c.req.text();
-    if (text.trim() === "") {
-      if (c.req.method !== "DELETE") throw new RequestValidationError(bodyParseItems(null));
-    } else {
-      checkJsonDepth(text);
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
-        throw new RequestValidationError(bodyParseItems(reason));
-      }
-      checkBodyIds(body);
-    }
-  }
-  await next();
-};
 
 function errorResponse(c: Context<AppEnv>, status: number, detail: unknown, headers = {}): Response {
   return c.json({ detail }, status as 400, headers);

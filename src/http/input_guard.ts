@@ -7,7 +7,7 @@
 import type { MiddlewareHandler } from "hono";
 import { idProblem } from "../store/validate.ts";
 import type { AppEnv } from "./env.ts";
-import { HttpError } from "./errors.ts";
+import { bodyParseItems, HttpError, RequestValidationError } from "./errors.ts";
 
 /** Deeper JSON is refused before parsing (recursive validators and serialisers would overflow). */
 export const MAX_JSON_DEPTH = 64;
@@ -16,19 +16,58 @@ const ID_SEARCH_DEPTH = 2;
 const ID_KEY = /(^|_)id$|^idempotency_key$/;
 const ID_LIST_KEY = /_ids$/;
 
-/** 400 when a path segment is not a valid id (malformed escapes included). */
-export const pathIdGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
-  for (const raw of new URL(c.req.url).pathname.split("/")) {
+/** The path of a request URL as sent (percent escapes kept), without parsing the URL again. */
+function rawPath(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const query = url.indexOf("?", start);
+  return url.slice(start, query < 0 ? url.length : query);
+}
+
+/** Throws a 400 when a path segment is not a valid id (malformed escapes included). */
+function checkPathIds(path: string): void {
+  for (const raw of path.split("/")) {
     if (raw === "") continue;
     let segment: string;
     try {
-      segment = decodeURIComponent(raw);
+      segment = raw.includes("%") ? decodeURIComponent(raw) : raw;
     } catch {
       throw new HttpError(400, `Invalid path segment ${JSON.stringify(raw.slice(0, 60))}: malformed escape`);
     }
     const problem = idProblem(segment);
     if (problem) {
       throw new HttpError(400, `Invalid path segment ${JSON.stringify(segment.slice(0, 60))}: ${problem}`);
+    }
+  }
+}
+
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+const JSON_TYPE = /^application\/([\w.+-]*\+)?json\b/i;
+
+/**
+ * In front of every `/api/gateway/*` route: 400 for a path segment that is not a valid id, and a JSON
+ * request body parsed up front so a malformed or empty one gets upstream's 422 (`json_invalid` with
+ * the parser's reason in `ctx.error`, or `missing`) and its id fields are checked; the validators
+ * then read the body text Hono has cached.
+ */
+export const inputGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
+  checkPathIds(rawPath(c.req.url));
+  const method = c.req.method;
+  if (BODY_METHODS.has(method) && JSON_TYPE.test(c.req.header("content-type") ?? "")) {
+    // A body-less DELETE is fine.
+    const text = await c.req.text();
+    if (text.trim() === "") {
+      if (method !== "DELETE") throw new RequestValidationError(bodyParseItems(null));
+    } else {
+      checkJsonDepth(text);
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        throw new RequestValidationError(bodyParseItems(reason));
+      }
+      checkBodyIds(body);
     }
   }
   await next();

@@ -3,7 +3,7 @@
  * and methods no route serves (TRACE, CONNECT, anything unknown) are answered 405 before any other
  * middleware touches the request (the Fetch API refuses to build a Request for TRACE).
  */
-import type { MiddlewareHandler, NotFoundHandler } from "hono";
+import type { Context, NotFoundHandler } from "hono";
 import type { App, AppEnv } from "./env.ts";
 
 const SERVED = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
@@ -48,13 +48,10 @@ function notAllowed(method: string, allow: string[]): Response {
   return new Response(JSON.stringify({ detail: `Method ${method} not allowed` }), { status: 405, headers });
 }
 
-/** Outermost: a method no route serves is a 405 at once. */
-export function unservedMethodGuard(app: App): MiddlewareHandler<AppEnv> {
+/** A 405 for a method no route serves (answered before anything else touches the request), else null. */
+export function unservedMethod(app: App): (c: Context<AppEnv>) => Response | null {
   const allowed = methodsFor(app);
-  return async (c, next) => {
-    if (SERVED.has(c.req.method)) return await next();
-    c.res = notAllowed(c.req.method, allowed(c.req.path));
-  };
+  return (c) => SERVED.has(c.req.method) ? null : notAllowed(c.req.method, allowed(c.req.path));
 }
 
 /** notFound handler: 405 when the path exists under other methods, else `fallback`. */

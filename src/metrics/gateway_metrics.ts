@@ -85,6 +85,8 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
     ["method", "route", "status"],
     options.latencyBuckets,
   );
+  // Each request's series resolved once per method, status and route (as many as the series themselves).
+  const requestSeries = new Map<string, (seconds: number) => void>();
   let slots = (): SlotsInUse => ({ general: 0, sse: 0 });
   registry.gauge(
     "gateway_slots_in_use",
@@ -101,9 +103,19 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
     connections: connectionMetrics(registry),
     slotsFrom: (read) => slots = read,
     observeRequest(method, route, status, seconds) {
-      const labels = { method, route, status: String(status) };
-      requests.inc(labels);
-      latency.observe(labels, seconds);
+      const id = `${method} ${status} ${route}`;
+      let observe = requestSeries.get(id);
+      if (!observe) {
+        const labels = { method, route, status: String(status) };
+        const count = requests.bind(labels);
+        const time = latency.bind(labels);
+        observe = (s) => {
+          count();
+          time(s);
+        };
+        requestSeries.set(id, observe);
+      }
+      observe(seconds);
     },
     commandOutcome: (outcome) => commands.inc({ outcome }),
     ledgerAppended: (records) => ledger.inc({}, records),

@@ -24,8 +24,10 @@ export function metricsMiddleware(metrics: GatewayMetrics): MiddlewareHandler {
       const seconds = (performance.now() - start) / 1000;
       metrics.observeRequest(c.req.method, routeLabel(c), c.res.status, seconds);
     }
+    // The type first: reading `body` turns a string or bytes body into a JS stream, which Deno then
+    // serves through its slow streaming path.
     const type = c.res.headers.get("content-type") ?? "";
-    if (c.res.body && type.toLowerCase().startsWith("text/event-stream")) {
+    if (type.toLowerCase().startsWith("text/event-stream") && c.res.body) {
       // One `gateway_sse_streams_open` slot until the body ends, fails or is cancelled.
       metrics.sseOpened();
       c.res = onBodyEnd(c.res, () => metrics.sseClosed());

@@ -61,7 +61,10 @@ abstract class ValueMetric extends Metric {
   readonly #values = new Map<string, number>();
 
   protected add(labels: Labels, by: number): void {
-    const key = this.key(labels);
+    this.addAt(this.key(labels), by);
+  }
+
+  protected addAt(key: string, by: number): void {
     this.#values.set(key, (this.#values.get(key) ?? 0) + by);
   }
 
@@ -89,6 +92,12 @@ export class Counter extends ValueMetric {
   inc(labels: Labels = {}, by = 1): void {
     if (!(by >= 0)) throw new Error(`${this.name}: a counter only goes up (got ${by})`);
     this.add(labels, by);
+  }
+
+  /** `inc(labels)` with the series resolved once, for hot paths. */
+  bind(labels: Labels): () => void {
+    const key = this.key(labels);
+    return () => this.addAt(key, 1);
   }
 }
 
@@ -140,7 +149,16 @@ export class Histogram extends Metric {
   }
 
   observe(labels: Labels, value: number): void {
+    this.#observeAt(this.key(labels), value);
+  }
+
+  /** `observe(labels, value)` with the series resolved once, for hot paths. */
+  bind(labels: Labels): (value: number) => void {
     const key = this.key(labels);
+    return (value) => this.#observeAt(key, value);
+  }
+
+  #observeAt(key: string, value: number): void {
     let data = this.#data.get(key);
     if (!data) {
       this.#data.set(key, data = { counts: new Array(this.buckets.length + 1).fill(0), sum: 0, count: 0 });

@@ -3,7 +3,7 @@
  * in the order of the gateway contract (§4.2). Without a bearer token, a console session cookie
  * authenticates too; its state-changing requests must carry the session's CSRF token.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import type { Config } from "../config/config.ts";
 import { originAllowed } from "./glob.ts";
 import { isLoopbackAddress, type Lockout } from "./lockout.ts";
@@ -18,7 +18,7 @@ import {
 } from "./responses.ts";
 import { CSRF_HEADER, sameSecret, sessionCookie, type SessionStore } from "./sessions.ts";
 import { adminResourceClass } from "./routes.ts";
-import { type RequestSecurity, type SecurityEnv, securityState } from "./state.ts";
+import type { RequestSecurity, SecurityEnv } from "./state.ts";
 import { bearerToken, type TokenVerifier } from "./tokens.ts";
 
 export interface AccessDeps {
@@ -42,10 +42,21 @@ function tokenlessPrincipal(config: Config, state: RequestSecurity): Principal {
   return anonymous({ read: !config.protectRead, write: !config.protectWrite });
 }
 
-export function accessStage(config: Config, deps: AccessDeps): MiddlewareHandler<SecurityEnv> {
+/**
+ * Decides a request's access: the rejection to answer with, or null (the principal is then set on
+ * `state` and the context). Synchronous: token checks hash in place, so the fused security stage
+ * (middleware.ts) runs it without an await.
+ */
+export type AccessCheck = (c: Context<SecurityEnv>, state: RequestSecurity) => Response | null;
+
+export function accessCheck(config: Config, deps: AccessDeps): AccessCheck {
   const { lockout, verifier, sessions } = deps;
-  return async (c, next) => {
-    const state = securityState(c);
+  const failAuth = (state: RequestSecurity): Response => {
+    state.denied = true;
+    const lockS = lockout.fail(state.ip);
+    return lockS > 0 ? lockedOut(lockS) : unauthorized();
+  };
+  return (c, state) => {
     const origin = c.req.header("origin");
     if (origin && !originAllowed(origin, config.allowedOrigins)) {
       state.denied = true;
@@ -59,20 +70,15 @@ export function accessStage(config: Config, deps: AccessDeps): MiddlewareHandler
     state.authRequired = authRequired(config, state);
     if (state.authRequired && verifier.count === 0) return noTokenConfigured();
 
-    const failAuth = (): Response => {
-      state.denied = true;
-      const lockS = lockout.fail(state.ip);
-      return lockS > 0 ? lockedOut(lockS) : unauthorized();
-    };
     const presented = bearerToken(c.req.header("authorization"));
     const session = presented === null ? sessions?.get(sessionCookie(c)) ?? null : null;
     let principal: Principal;
     // A presented token is always checked, even where none is required: a wrong token is an error the
     // caller must see, and a right one makes the caller an admin on open deployments too.
     if (presented !== null && verifier.count > 0) {
-      const { valid, fingerprint } = await verifier.inspect(presented);
+      const { valid, fingerprint } = verifier.inspect(presented);
       state.tokenFp = fingerprint;
-      if (!valid) return failAuth();
+      if (!valid) return failAuth(state);
       lockout.succeed(state.ip);
       principal = tokenAdmin(fingerprint);
     } else if (session) {
@@ -83,7 +89,7 @@ export function accessStage(config: Config, deps: AccessDeps): MiddlewareHandler
       state.tokenFp = session.tokenFp;
       principal = consoleSessionAdmin(session.tokenFp);
     } else if (state.authRequired) {
-      return failAuth();
+      return failAuth(state);
     } else {
       principal = tokenlessPrincipal(config, state);
     }
@@ -95,6 +101,6 @@ export function accessStage(config: Config, deps: AccessDeps): MiddlewareHandler
       state.denied = true;
       return adminRequired(resourceClass, state.kind === "write" ? "write" : "read");
     }
-    await next();
+    return null;
   };
 }

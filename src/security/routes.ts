@@ -36,9 +36,15 @@ const RUN_ARTIFACT_EXPORT = /^\/runs\/[^/]+\/artifacts\/[^/]+\/export$/;
  * lower-cased (so no spelling of an admin path slips past the table even if routing were lenient).
  */
 function canonicalPath(path: string): string {
+  // Each request asks several times in a row (stream? upload? admin?): the last answer is kept.
+  if (path === lastPath) return lastCanonical;
   const collapsed = path.replace(/\/{2,}/g, "/").toLowerCase();
-  return collapsed.length > 1 && collapsed.endsWith("/") ? collapsed.slice(0, -1) : collapsed;
+  lastPath = path;
+  lastCanonical = collapsed.length > 1 && collapsed.endsWith("/") ? collapsed.slice(0, -1) : collapsed;
+  return lastCanonical;
 }
+let lastPath = "";
+let lastCanonical = "";
 
 const underPrefix = (rel: string, prefix: string): boolean => rel === prefix || rel.startsWith(`${prefix}/`);
 

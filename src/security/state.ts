@@ -17,7 +17,7 @@ export interface RequestSecurity {
   denied: boolean;
   bytesIn?: number;
   /** Aborted when the request times out, so a body still being read is dropped. */
-  abort: AbortController;
+  readonly abort: AbortController;
 }
 
 export interface SecurityEnv {

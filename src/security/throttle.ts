@@ -4,12 +4,13 @@
  * and, except uploads, gets `requestTimeoutS` to produce its response. A slot is held until the response body has been
  * sent or cancelled (and, after a timeout, until the abandoned handler has finished).
  */
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import type { Config } from "../config/config.ts";
+import { DeadlineQueue } from "./deadline_queue.ts";
 import { KeyedPool, onBodyEnd, once, Pool } from "./limits.ts";
 import { timedOut, tooManyConcurrent } from "./responses.ts";
 import { isStreamPath, uploadKind } from "./routes.ts";
-import { type SecurityEnv, securityState } from "./state.ts";
+import type { RequestSecurity, SecurityEnv } from "./state.ts";
 
 export interface ThrottlePools {
   general: Pool;
@@ -26,44 +27,58 @@ export function throttlePools(config: Config): ThrottlePools {
 }
 
 /**
- * Calls `release` once the response has been delivered: when its body ends or is cancelled, when Deno
- * reports the exchange complete (`info.completed`, which also covers bodies the server never reads),
- * or at once for HEAD: Hono drops that body unread, so it is cancelled here to stop its producer
- * (e.g. a ledger stream's heartbeat) from running on.
+ * Calls `release` once the response has been delivered. Served by Deno (`info` present), that is when
+ * Deno reports the exchange complete (`info.completed`: the body sent, failed or cancelled, which
+ * also covers bodies the server never reads), so an ordinary response is not re-wrapped in a stream
+ * of its own (a wrapped body costs a JS stream, a Response copy and Deno's slow body path on every
+ * request). Streams also release when their body ends, and without `info` (in-process `app.request`)
+ * the body is wrapped. HEAD releases at once: Hono drops that body unread, so it is cancelled here to
+ * stop its producer (e.g. a ledger stream's heartbeat) from running on.
  */
-function releaseWhenDelivered(c: Context<SecurityEnv>, release: () => void): void {
+function releaseWhenDelivered(c: Context<SecurityEnv>, release: () => void, stream: boolean): void {
   if (c.req.method === "HEAD") {
     c.res.body?.cancel().catch(() => {});
     return release();
   }
-  c.env?.info?.completed?.then(release, release);
-  c.res = onBodyEnd(c.res, release);
+  const completed = c.env?.info?.completed;
+  completed?.then(release, release);
+  if (stream || !completed) c.res = onBodyEnd(c.res, release);
 }
 
-export function throttleStage(config: Config, pools: ThrottlePools): MiddlewareHandler<SecurityEnv> {
-  const timeoutMs = config.requestTimeoutS * 1000;
-  return async (c, next) => {
-    const state = securityState(c);
-    if (isStreamPath(c.req.path)) {
-      const key = state.tokenFp ?? `ip:${state.ip}`;
-      if (!pools.sse.tryAcquire()) return tooManyConcurrent();
-      if (!pools.ssePerToken.tryAcquire(key)) {
-        pools.sse.release();
-        return tooManyConcurrent();
-      }
-      const release = once(() => {
-        pools.sse.release();
-        pools.ssePerToken.release(key);
-      });
-      try {
-        await next();
-      } catch (err) {
-        release();
-        throw err;
-      }
-      releaseWhenDelivered(c, release);
-      return;
+/**
+ * Runs `inner` (the rest of the request) under the concurrency and time limits; answers 429 when no
+ * slot is free and 503 when the deadline passes first.
+ */
+export type ThrottleGate = (
+  c: Context<SecurityEnv>,
+  state: RequestSecurity,
+  inner: () => Promise<void>,
+) => Promise<Response | void>;
+
+export function throttleGate(config: Config, pools: ThrottlePools): ThrottleGate {
+  const deadlines = new DeadlineQueue(config.requestTimeoutS * 1000);
+  const streamGate: ThrottleGate = async (c, state, inner) => {
+    const key = state.tokenFp ?? `ip:${state.ip}`;
+    if (!pools.sse.tryAcquire()) return tooManyConcurrent();
+    if (!pools.ssePerToken.tryAcquire(key)) {
+      pools.sse.release();
+      return tooManyConcurrent();
     }
+    const release = once(() => {
+      pools.sse.release();
+      pools.ssePerToken.release(key);
+    });
+    try {
+      await inner();
+    } catch (err) {
+      release();
+      throw err;
+    }
+    releaseWhenDelivered(c, release, true);
+  };
+  return async (c, state, inner) => {
+    const path = c.req.path;
+    if (isStreamPath(path)) return await streamGate(c, state, inner);
 
     if (!pools.general.tryAcquire()) return tooManyConcurrent();
     // The slot is freed once both the handler has settled and the response body has ended.
@@ -71,19 +86,23 @@ export function throttleStage(config: Config, pools: ThrottlePools): MiddlewareH
     const arrive = () => {
       if (--parts === 0) pools.general.release();
     };
-    const handlerSettled = once(arrive);
     const bodyEnded = once(arrive);
-    const work = next();
-    work.then(handlerSettled, handlerSettled);
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    const work = inner();
+    work.then(arrive, arrive);
     // Uploads last as long as the client takes to send them (bounded by their size cap): no deadline.
-    const deadline = uploadKind(c.req.path) !== null
-      ? new Promise<true>(() => {})
-      : new Promise<true>((resolve) => {
-        timer = setTimeout(() => resolve(true), timeoutMs);
-      });
+    if (uploadKind(path) !== null) {
+      try {
+        await work;
+      } catch (err) {
+        bodyEnded();
+        throw err;
+      }
+      return releaseWhenDelivered(c, bodyEnded, false);
+    }
+    const expiry = Promise.withResolvers<true>();
+    const deadline = deadlines.start(() => expiry.resolve(true));
     try {
-      const expired = await Promise.race([work.then(() => false), deadline]);
+      const expired = await Promise.race([work.then(() => false), expiry.promise]);
       if (expired) {
         state.abort.abort();
         bodyEnded();
@@ -93,8 +112,8 @@ export function throttleStage(config: Config, pools: ThrottlePools): MiddlewareH
       bodyEnded();
       throw err;
     } finally {
-      clearTimeout(timer);
+      deadline.cancel();
     }
-    releaseWhenDelivered(c, bodyEnded);
+    releaseWhenDelivered(c, bodyEnded, false);
   };
 }

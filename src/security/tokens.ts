@@ -38,8 +38,8 @@ export class TokenVerifier {
     this.#digests = tokens.map(sha256);
   }
 
-  async verify(presented: string): Promise<boolean> {
-    return (await this.inspect(presented)).valid;
+  verify(presented: string): Promise<boolean> {
+    return Promise.resolve(this.inspect(presented).valid);
   }
 
   /** Whether an `Authorization` header carries an accepted bearer token. */
@@ -48,12 +48,15 @@ export class TokenVerifier {
     return token !== null && await this.verify(token);
   }
 
-  /** Whether `presented` is accepted, plus its fingerprint (from the same digest). */
-  inspect(presented: string): Promise<{ valid: boolean; fingerprint: string }> {
+  /**
+   * Whether `presented` is accepted, plus its fingerprint (from the same digest). Synchronous: the
+   * request path checks a token without an extra await.
+   */
+  inspect(presented: string): { valid: boolean; fingerprint: string } {
     const candidate = sha256(presented);
     let valid = false;
     for (const digest of this.#digests) valid = digestsEqual(candidate, digest) || valid;
-    return Promise.resolve({ valid, fingerprint: hex(candidate.subarray(0, 6)) });
+    return { valid, fingerprint: hex(candidate.subarray(0, 6)) };
   }
 }
 

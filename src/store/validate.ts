@@ -6,7 +6,24 @@ import { isPaused } from "../runtime/engine/run_vars.ts";
 
 /** Longest id in UTF-8 bytes: `run_<id>.json` and `<id>.meta` stay well under the 255-byte name limit. */
 export const MAX_ID_BYTES = 200;
-const encoder = new TextEncoder();
+
+/** UTF-8 length of `text` (a lone surrogate counts as U+FFFD, as TextEncoder writes it), without encoding it. */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}
 
 /** True for C0/C1 control characters, DEL and lone surrogates: never part of an id. */
 const isUnprintable = (c: number): boolean =>
@@ -18,7 +35,10 @@ const isUnprintable = (c: number): boolean =>
  */
 export function idProblem(id: string, fileName = true): string | null {
   if (id.length === 0) return "must be a non-empty string";
-  if (encoder.encode(id).length > MAX_ID_BYTES) return `must be at most ${MAX_ID_BYTES} bytes`;
+  // Ids are checked on every request: no encoding unless the id could be too long (≤ 3 bytes a unit).
+  if (id.length * 3 > MAX_ID_BYTES && utf8Length(id) > MAX_ID_BYTES) {
+    return `must be at most ${MAX_ID_BYTES} bytes`;
+  }
   for (let i = 0; i < id.length; i++) {
     const c = id.charCodeAt(i);
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < id.length) {

@@ -37,6 +37,9 @@ export function setLogFormat(wanted: LogFormat | "auto"): void {
 
 export type LogFields = Record<string, unknown>;
 
+/** Whether lines of `level` are written now (to skip building fields no one will read). */
+export const logs = (level: Exclude<LogLevel, "none">): boolean => RANK[level] >= threshold;
+
 /** `12:00:01.234 INFO  runner  run completed run_id=… workflow_id=…` */
 export function prettyLine(
   level: Exclude<LogLevel, "none">,

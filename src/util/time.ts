@@ -8,7 +8,18 @@ export function isoUtc(date: Date = new Date()): string {
   return `${base.slice(0, 23)}000+00:00`;
 }
 
-export const nowIso = (): string => isoUtc();
+let lastMs = NaN;
+let lastIso = "";
+
+/** The current time as `isoUtc` text; formatted once per millisecond (busy request paths call it often). */
+export function nowIso(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = isoUtc(new Date(ms));
+  }
+  return lastIso;
+}
 
 /** Parse an ISO-8601 timestamp (any offset); returns epoch ms or NaN. */
 export function parseIso(value: string): number {

@@ -8,17 +8,18 @@ import { parseExposition } from "../metrics/exposition.ts";
 
 const SLOTS = 4;
 
-/** Opens a connection and sends the head plus `first` body bytes of a POST promising 10,000 bytes. */
+/** Opens a connection and sends the head plus `first` body bytes of a POST promising `length` bytes. */
 async function openSlowPost(
   s: TestServer,
   path: string,
   contentType: string,
   first: string,
+  length = 10_000,
 ): Promise<Deno.TcpConn> {
   const { hostname, port } = new URL(s.base);
   const conn = await Deno.connect({ hostname, port: Number(port) });
   const head = `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n` +
-    `Content-Type: ${contentType}\r\nContent-Length: 10000\r\n\r\n`;
+    `Content-Type: ${contentType}\r\nContent-Length: ${length}\r\n\r\n`;
   await conn.write(new TextEncoder().encode(head + first));
   return conn;
 }
@@ -119,6 +120,28 @@ Deno.test("slow bodies: request timeout, idle timeout and minimum rate all relea
       }
       await assertSlotsFree(slow);
     });
+
+    await t.step(
+      "stalled JSON bodies get 408 after the idle timeout, the server frees the slots",
+      async () => {
+        // Half small enough (≤ rate × idle) to be read in one piece under one deadline, half read piece
+        // by piece (body_deadline.ts).
+        const conns = await Promise.all(
+          Array.from(
+            { length: SLOTS },
+            (_, i) =>
+              openSlowPost(slow, "/api/gateway/commands", "application/json", '{"type":', i % 2 ? 500 : 5000),
+          ),
+        );
+        try {
+          for (const line of await Promise.all(conns.map(statusLine))) assert.match(line, /^HTTP\/1\.1 408/);
+          // The clients keep their connections open: the server ends the exchanges itself.
+          await assertSlotsFree(slow);
+        } finally {
+          conns.forEach((c) => c.close());
+        }
+      },
+    );
 
     await t.step("trickling uploads get 408 once below the minimum rate, slots come back", async () => {
       const conns = await Promise.all(

@@ -99,8 +99,11 @@ export function registerCommandRoutes(app: App, gw: Gateway): void {
     try {
       await depth.check();
       const payload = validateCommandPayload(type, body.payload);
-      const ts = body.ts?.trim() || nowIso();
-      if (Number.isNaN(parseIso(ts))) throw new HttpError(400, "ts must be an ISO-8601 timestamp");
+      const given = body.ts?.trim();
+      if (given && Number.isNaN(parseIso(given))) {
+        throw new HttpError(400, "ts must be an ISO-8601 timestamp");
+      }
+      const ts = given || nowIso();
       if (type !== "emit_event" && !(await runs.load(runId))) throw runNotFound(runId);
       command = {
         command_id: commandId,
