@@ -6,6 +6,7 @@ import { main as sseBench } from "./sse_bench.ts";
 import { main as pgBench } from "./pg_bench.ts";
 import { main as runPathBench } from "./run_path_bench.ts";
 import { main as commandPathBench } from "./command_path_bench.ts";
+import { main as requestPathBench } from "./request_path_bench.ts";
 import { probeFsync } from "./fsync_probe.ts";
 import { main as uploadBench } from "./upload_bench.ts";
 
@@ -32,6 +33,8 @@ memory("HTTP bench (SQLite), 1000 SSE streams included");
 // GATEWAY_BENCH_BASELINE=<source tree> measures that tree too, interleaved (e.g. main, unpacked by git archive).
 const baseline = Deno.env.get("GATEWAY_BENCH_BASELINE");
 const baselineArgs = baseline ? ["--baseline", baseline] : [];
+console.log("\n== Request path: health, authenticated GET, command append (serve in its own process) ==");
+await requestPathBench(baselineArgs);
 console.log("\n== Run path: serve in its own process, 16 client lanes here (file and SQLite stores) ==");
 await runPathBench(baselineArgs);
 console.log("\n== Command path: append, then a runner process drains the burst (file and SQLite stores) ==");

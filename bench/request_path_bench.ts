@@ -1,31 +1,21 @@
 /**
  * The per-request HTTP path (issue 16): requests/s at 16 clients and the server's CPU per request for
  * `GET /api/health` (no security stage), an authenticated `GET /api/gateway/runs?limit=1` and a
- * durable `emit_event` command append. The server runs in its own process (bench/sse_server.ts:
- * runner off, security on), so the CPU figures are the server's alone (from /proc; 0 elsewhere).
+ * durable `emit_event` command append. The server is a real `serve --no-runner` in its own process
+ * (bench/serve_process.ts), so the CPU figures are the server's alone (from /proc; 0 elsewhere).
  *
- *   deno run -A bench/request_path_bench.ts [--store sqlite|file] [--seconds 4] [--rounds 3] [--baseline <tree>]
+ *   deno run -A bench/request_path_bench.ts [--store file,sqlite] [--seconds 4] [--rounds 1] [--baseline <tree>]
  *
  * `--baseline <tree>` (e.g. `git archive main | tar -x -C /tmp/base`) measures that tree too, rounds
- * interleaved so a noisy machine biases neither side; medians are printed per tree.
+ * interleaved so a noisy machine biases neither side (bench/compare.ts).
  */
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { AUTH, JSON_HEADERS } from "./bench_server.ts";
 import { saturate } from "./http_bench.ts";
+import { COMPARE_OPTIONS, compareTrees, type Comparison, type Tree } from "./compare.ts";
+import { benchHome, startBenchServe } from "./serve_process.ts";
 
 const CLIENTS = 16;
-
-/** utime + stime of `pid` in seconds (Linux; 0 elsewhere). */
-function cpuS(pid: number): number {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
 
 const emit = (i: number) =>
   JSON.stringify({
@@ -35,84 +25,59 @@ const emit = (i: number) =>
     payload: { name: "bench", scope: "session" },
   });
 
-type Figures = Record<string, number>;
-
-async function measure(tree: string | undefined, store: string, seconds: number): Promise<Figures> {
-  const script = join(import.meta.dirname!, "sse_server.ts");
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, "--store", store, ...(tree ? ["--src", tree] : [])],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let head = "";
-  while (!head.includes("\n")) {
-    const { value, done } = await lines.read();
-    if (done) throw new Error("the bench server exited before listening");
-    head += value;
-  }
-  const { base, pid } = JSON.parse(head.split("\n")[0]);
-  const cases: [string, (i: number) => Promise<Response>][] = [
-    ["health", () => fetch(`${base}/api/health`)],
-    ["auth GET", () => fetch(`${base}/api/gateway/runs?limit=1`, { headers: AUTH })],
+async function measure(tree: Tree, store: string, seconds: number, add: Comparison["add"]): Promise<void> {
+  const home = await benchHome("gw-request-bench-");
+  const server = await startBenchServe(home, store, tree.path, ["--no-runner"]);
+  const base = server.url;
+  const cases: [string, string, (i: number) => Promise<Response>][] = [
+    ["health", "-", () => fetch(`${base}/api/health`)],
+    ["authenticated GET", "-", () => fetch(`${base}/api/gateway/runs?limit=1`, { headers: AUTH })],
     [
-      "command",
+      "command append",
+      "≥ 5000 req/s",
       (i) => fetch(`${base}/api/gateway/commands`, { method: "POST", headers: JSON_HEADERS, body: emit(i) }),
     ],
   ];
-  const out: Figures = {};
   try {
-    for (const [name, call] of cases) {
+    for (const [name, target, call] of cases) {
       const once = async (i: number) => {
         const res = await call(i);
         await res.arrayBuffer();
         if (res.status !== 200) throw new Error(`${name}: ${res.status}`);
       };
       await saturate(CLIENTS, 1, once); // warm-up
-      const cpu0 = cpuS(pid);
+      const cpu0 = server.cpuMs();
       const t0 = performance.now();
       const n = await saturate(CLIENTS, seconds, once);
-      out[`${name} req/s`] = n / ((performance.now() - t0) / 1000);
-      out[`${name} server µs/req`] = (cpuS(pid) - cpu0) * 1e6 / n;
+      add(tree, {
+        measure: `${name}, req/s at ${CLIENTS} clients`,
+        value: n / ((performance.now() - t0) / 1000),
+        unit: "",
+        target,
+      });
+      add(tree, {
+        measure: `${name}, server CPU per request`,
+        value: (server.cpuMs() - cpu0) * 1000 / n,
+        unit: "µs",
+        target: "-",
+      });
     }
   } finally {
-    child.kill("SIGTERM");
-    await child.status;
-    await lines.cancel().catch(() => {});
+    await server.stop();
+    await Deno.remove(home, { recursive: true });
   }
-  return out;
 }
 
 export async function main(args: string[] = Deno.args): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: {
-      store: { type: "string", default: "sqlite" },
-      seconds: { type: "string", default: "4" },
-      rounds: { type: "string", default: "3" },
-      baseline: { type: "string" },
-    },
+    options: { ...COMPARE_OPTIONS, seconds: { type: "string", default: "4" } },
   });
-  const trees: [string, string | undefined][] = values.baseline
-    ? [["baseline", values.baseline], ["this tree", undefined]]
-    : [["this tree", undefined]];
-  const results = new Map<string, Figures[]>();
-  for (let round = 0; round < Number(values.rounds); round++) {
-    for (const [label, tree] of round % 2 ? [...trees].reverse() : trees) {
-      const figures = await measure(tree, values.store!, Number(values.seconds));
-      results.set(label, [...results.get(label) ?? [], figures]);
-      const text = Object.entries(figures).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ");
-      console.log(`round ${round + 1} ${label}: ${text}`);
-    }
-  }
-  const median = (xs: number[]) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)];
-  console.log(
-    `Request path (store: ${values.store}, server in its own process, ${CLIENTS} clients), medians:`,
+  await compareTrees(
+    values,
+    (store) => `Request path (store: ${store}, serve --no-runner in its own process)`,
+    (tree, store, add) => measure(tree, store, Number(values.seconds), add),
   );
-  for (const [label, rounds] of results) {
-    const text = Object.keys(rounds[0]).map((k) => `${k} ${median(rounds.map((r) => r[k])).toFixed(0)}`);
-    console.log(`${label.padEnd(10)} ${text.join(", ")}`);
-  }
 }
 
 if (import.meta.main) await main();
