@@ -20,6 +20,8 @@ const LOADABLE_ID = /^(scheduled:|[^:@]+@[^:]+:)/;
 const RELOAD_EVERY_MS = 2_000;
 const TICK_BACKOFF_BASE_MS = 250;
 const TICK_BACKOFF_MAX_MS = 30_000;
+/** An unreachable store is nobody's fault and usually short (a restart): retry its runs at least this often. */
+const STORE_DOWN_BACKOFF_MAX_MS = 2_000;
 /** A run another runner is ticking, or listed stale, is not tried again before this (no hot loop). */
 const CLAIMED_ELSEWHERE_BACKOFF_MS = 150;
 
@@ -92,7 +94,8 @@ export class TickPool {
   #backOff(runId: string, err: unknown): void {
     const failures = (this.#failures.get(runId) ?? 0) + 1;
     this.#failures.set(runId, failures);
-    const ms = Math.min(TICK_BACKOFF_BASE_MS * 2 ** (failures - 1), TICK_BACKOFF_MAX_MS);
+    const cap = err instanceof StoreUnavailableError ? STORE_DOWN_BACKOFF_MAX_MS : TICK_BACKOFF_MAX_MS;
+    const ms = Math.min(TICK_BACKOFF_BASE_MS * 2 ** (failures - 1), cap);
     this.#skipUntil.set(runId, Date.now() + ms);
     this.log.error("tick failed; retrying later", {
       run_id: runId,
