@@ -155,15 +155,14 @@ function runFront(scope: Scope): void {
   };
 }
 
+/** `const <name> = <source>;`: under the name its users know it by (also if a bundler renamed it). */
+const declare = (value: { name: string }) => `const ${value.name} = ${value};`;
+
 /** The worker's source text: the names `runFront` uses, then a call to it. */
 const SOURCE = [
   `const BACKOFF_MS = ${JSON.stringify(BACKOFF_MS)};`,
   `const OUT_OF_DESCRIPTORS_MESSAGE = ${JSON.stringify(OUT_OF_DESCRIPTORS_MESSAGE)};`,
-  `const backoffMs = ${backoffMs};`,
-  `const isOutOfDescriptors = ${isOutOfDescriptors};`,
-  `${errorText}`,
-  `const ConnTable = ${ConnTable};`,
-  `const GuardedConn = ${GuardedConn};`,
+  ...[backoffMs, isOutOfDescriptors, errorText, ConnTable, GuardedConn].map(declare),
   `(${runFront})(self);`,
 ].join("\n");
 
