@@ -7,8 +7,20 @@ const TICK_S = 0.01; // USER_HZ is 100 on Linux
 
 /** utime + stime of one process in seconds, or 0 when it is gone. */
 export function processCpuS(pid: number | "self"): number {
+  return statCpuS(`/proc/${pid}/stat`);
+}
+
+/**
+ * User+system CPU seconds of a process's main thread only (the one running JavaScript's event loop and
+ * the app; the connection front and V8's helpers run on others): what bounds latency on a free core.
+ */
+export function mainThreadCpuS(pid: number): number {
+  return statCpuS(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuS(path: string): number {
   try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const stat = Deno.readTextFileSync(path);
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return (Number(fields[11]) + Number(fields[12])) * TICK_S;
   } catch {

@@ -19,6 +19,7 @@ import { AUTH, percentile, post } from "./bench_server.ts";
 import { syntheticRecord } from "../tests/helpers/step_records.ts";
 import { benchTrees } from "./compare.ts";
 import { cpuMsOf } from "./serve_process.ts";
+import { mainThreadCpuS } from "./proc_cpu.ts";
 
 interface Server {
   base: string;
@@ -28,6 +29,8 @@ interface Server {
 
 /** The server's user+system CPU so far (ms), from /proc: independent of how busy the machine is. */
 const cpuMs = (server: Server) => cpuMsOf(server.child.pid);
+/** The same for the server's main thread alone (see `mainThreadCpuS`). */
+const mainCpuMs = (server: Server) => mainThreadCpuS(server.child.pid) * 1000;
 
 interface Row {
   tree: string;
@@ -95,6 +98,7 @@ async function measure(server: Server, s: Scenario) {
   const conns: Deno.TcpConn[] = [];
   const { hostname, port } = new URL(server.base);
   const cpu0 = await cpuMs(server);
+  const main0 = mainCpuMs(server);
   const t0 = performance.now();
   let failed = 0;
   // Raw HTTP/1.1 over TCP, not fetch: the generator must cost far less per frame than the server,
@@ -134,6 +138,7 @@ async function measure(server: Server, s: Scenario) {
   }));
   const connectMs = performance.now() - t0;
   const cpu1 = await cpuMs(server);
+  const main1 = mainCpuMs(server);
   const health: number[] = [];
   let appending = true;
   const probing = (async () => {
@@ -158,6 +163,7 @@ async function measure(server: Server, s: Scenario) {
   appending = false;
   await probing;
   const cpu2 = await cpuMs(server);
+  const main2 = mainCpuMs(server);
   for (const conn of conns) conn.close();
   latencies.sort((a, b) => a - b);
   health.sort((a, b) => a - b);
@@ -168,8 +174,11 @@ async function measure(server: Server, s: Scenario) {
     failed,
     health,
     connectCpuMs: cpu1 - cpu0,
+    connectMainCpuMs: main1 - main0,
     /** Server CPU per delivered frame (µs), appends and health probes included. */
     cpuPerFrameUs: ((cpu2 - cpu1) * 1000) / Math.max(1, latencies.length),
+    /** The same for the main thread alone (the app; the connection front has its own thread). */
+    mainCpuPerFrameUs: ((main2 - main1) * 1000) / Math.max(1, latencies.length),
   };
 }
 
@@ -216,11 +225,17 @@ export async function main(args: string[] = Deno.args): Promise<Row[]> {
               } ms (${lat.length}/${r.expected}${r.failed ? `, ${r.failed} refused` : ""})`,
               `p99 ≤ ${sc.target} ms`,
             );
-            row(`server CPU per frame delivered, ${sc.name}`, `${r.cpuPerFrameUs.toFixed(0)} µs`, "");
+            row(
+              `server CPU per frame delivered, ${sc.name}`,
+              `${r.cpuPerFrameUs.toFixed(0)} µs (main thread ${r.mainCpuPerFrameUs.toFixed(0)} µs)`,
+              "",
+            );
             if (sc.streams === 1000) {
               row(
                 `connect 1,000 streams (${sc.runs} run${sc.runs > 1 ? "s" : ""})`,
-                `${r.connectMs.toFixed(0)} ms (server CPU ${r.connectCpuMs} ms)`,
+                `${r.connectMs.toFixed(0)} ms (server CPU ${r.connectCpuMs.toFixed(0)} ms, main thread ${
+                  r.connectMainCpuMs.toFixed(0)
+                } ms)`,
                 "≤ 1000 ms",
               );
               row(

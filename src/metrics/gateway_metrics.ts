@@ -8,7 +8,7 @@ import type { RunStore } from "../store/types.ts";
 import { RUN_STATUSES, type RunStatus } from "../runtime/types.ts";
 import { errorText, logger } from "../util/log.ts";
 import { Registry } from "./registry.ts";
-import type { ConnEvents } from "../net/front.ts";
+import type { ConnCounts, ConnEvents } from "../net/front.ts";
 
 const log = logger("metrics");
 
@@ -128,7 +128,20 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
 }
 
 function connectionMetrics(registry: Registry): ConnEvents {
-  const open = registry.gauge("gateway_connections_open", "Client TCP connections currently open.");
+  // The front counts in memory shared with its thread; the counters take the increase since the last scrape.
+  let read: (() => ConnCounts) | null = null;
+  let last: ConnCounts = { open: 0, refused: { total: 0, per_ip: 0 }, timedOut: { header: 0, idle: 0 } };
+  registry.gauge("gateway_connections_open", "Client TCP connections currently open.", [], (gauge) => {
+    const now = read?.() ?? last;
+    gauge.set({}, now.open);
+    for (const reason of ["total", "per_ip"] as const) {
+      refused.inc({ reason }, now.refused[reason] - last.refused[reason]);
+    }
+    for (const reason of ["header", "idle"] as const) {
+      timedOut.inc({ reason }, now.timedOut[reason] - last.timedOut[reason]);
+    }
+    last = now;
+  });
   const refused = registry.counter(
     "gateway_connections_refused_total",
     "Connections closed on accept because a cap was reached (total: MAX_CONNECTIONS, per_ip: _PER_IP).",
@@ -141,12 +154,7 @@ function connectionMetrics(registry: Registry): ConnEvents {
   );
   for (const reason of ["total", "per_ip"]) refused.inc({ reason }, 0);
   for (const reason of ["header", "idle"]) timedOut.inc({ reason }, 0);
-  return {
-    opened: () => open.inc(),
-    closed: () => open.dec(),
-    refused: (reason) => refused.inc({ reason }),
-    timedOut: (reason) => timedOut.inc({ reason }),
-  };
+  return { countsFrom: (counts) => read = counts };
 }
 
 export interface RunCounterOptions {

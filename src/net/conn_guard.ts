@@ -3,15 +3,14 @@
  * deadlines the internal `Deno.serve` does not have:
  * - header: a request's headers must be complete within `headerMs` of the connection opening (or of the
  *   first byte of a later request on a kept-alive connection). "Complete" is learnt from the internal
- *   server itself: its handler runs (`requestStarted`), so no HTTP parsing happens here.
+ *   server itself: its handler counts the requests it started in the shared table (client_addr.ts), so
+ *   no HTTP parsing happens here.
  * - idle: no byte in either direction for `idleMs` while no handler runs. SSE streams send keep-alive
  *   comments (every `heartbeat_s`, at most 60 s), so they stay open.
  * The relay connection is opened on the client's first byte, so a silent connection holds one descriptor.
  * `check(now)` is called by the front's sweep; the connection closes itself when a deadline passed.
  */
-import type { RelayedConn } from "./client_addr.ts";
-
-export type TimeoutKind = "header" | "idle";
+import type { ConnTable, TimeoutKind } from "./client_addr.ts";
 
 export interface GuardTimeouts {
   headerMs: number;
@@ -21,29 +20,30 @@ export interface GuardTimeouts {
 export interface RelayTarget {
   /** Opens the relay connection to the internal server. */
   connect(): Promise<Deno.TcpConn>;
-  /** Makes the relay's local port known to the internal handler (see client_addr.ts). */
-  register(relayPort: number, conn: RelayedConn): void;
-  unregister(relayPort: number): void;
+  /** Where the relay's client address is published and its requests are counted. */
+  table: ConnTable;
 }
 
-/**
- * Read buffers start small and double whenever a read fills one: most connections carry small
- * requests and SSE frames, and a fresh 16 KiB buffer per direction and connection cost more CPU
- * (page faults, GC of external memory) than the rest of accepting 1,000 SSE connections at once.
- */
-const FIRST_BUFFER_BYTES = 1024;
-const MAX_BUFFER_BYTES = 64 * 1024;
+/** Self-contained (no module-level names used), as the front's thread runs its source text (front_worker.ts). */
+export class GuardedConn {
+  /**
+   * Read buffers start small and double whenever a read fills one: most connections carry small
+   * requests and SSE frames, and a fresh 16 KiB buffer per direction and connection cost more CPU
+   * (page faults, GC of external memory) than the rest of accepting 1,000 SSE connections at once.
+   */
+  static readonly FIRST_BUFFER_BYTES = 1024;
+  static readonly MAX_BUFFER_BYTES = 64 * 1024;
 
-/** The buffer for the next read: twice as large when the last read filled `buf` (up to the maximum). */
-const nextBuffer = (buf: Uint8Array<ArrayBuffer>, n: number): Uint8Array<ArrayBuffer> =>
-  n === buf.length && n < MAX_BUFFER_BYTES ? new Uint8Array(n * 2) : buf;
+  /** The buffer for the next read: twice as large when the last read filled `buf` (up to the maximum). */
+  static #nextBuffer(buf: Uint8Array<ArrayBuffer>, n: number): Uint8Array<ArrayBuffer> {
+    return n === buf.length && n < GuardedConn.MAX_BUFFER_BYTES ? new Uint8Array(n * 2) : buf;
+  }
 
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
-}
+  static async #writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+  }
 
-export class GuardedConn implements RelayedConn {
   readonly remote: Deno.NetAddr;
   /** Resolves once both sockets are closed. */
   readonly closed: Promise<void>;
@@ -56,6 +56,8 @@ export class GuardedConn implements RelayedConn {
   /** When the current request's headers began (null: none pending). */
   #headerSince: number | null;
   #running = 0;
+  /** The relay's count of started requests when last looked at. */
+  #startedSeen = 0;
   #done = false;
 
   constructor(client: Deno.Conn, target: RelayTarget, timeouts: GuardTimeouts, now = Date.now()) {
@@ -73,19 +75,23 @@ export class GuardedConn implements RelayedConn {
     return this.#relay !== null;
   }
 
-  requestStarted(): void {
-    this.#running++;
-    this.#headerSince = null;
-  }
-
-  requestEnded(): void {
-    this.#running--;
-    this.#lastActivity = Date.now();
+  /** Takes in what the internal server did on the relay: a request started (header met), ran or ended. */
+  #sync(now: number): void {
+    if (!this.#relay) return;
+    const table = this.#target.table;
+    const started = table.started(this.#relayPort);
+    if (started !== this.#startedSeen) {
+      this.#startedSeen = started;
+      this.#headerSince = null;
+    }
+    this.#running = table.running(this.#relayPort);
+    this.#lastActivity = Math.max(this.#lastActivity, table.lastEnded(this.#relayPort, now));
   }
 
   /** Closes the connection when a deadline passed; returns which one, or null. */
   check(now: number): TimeoutKind | null {
     if (this.#done) return null;
+    this.#sync(now);
     let kind: TimeoutKind | null = null;
     if (this.#headerSince !== null && now - this.#headerSince >= this.#timeouts.headerMs) kind = "header";
     else if (this.#running === 0 && now - this.#lastActivity >= this.#timeouts.idleMs) kind = "idle";
@@ -96,7 +102,7 @@ export class GuardedConn implements RelayedConn {
   close(): void {
     if (this.#done) return;
     this.#done = true;
-    if (this.#relay) this.#target.unregister(this.#relayPort);
+    if (this.#relay) this.#target.table.unregister(this.#relayPort);
     for (const c of [this.#client, this.#relay]) {
       try {
         c?.close();
@@ -105,13 +111,14 @@ export class GuardedConn implements RelayedConn {
   }
 
   async #clientToRelay(): Promise<void> {
-    let buf = new Uint8Array(FIRST_BUFFER_BYTES);
+    let buf = new Uint8Array(GuardedConn.FIRST_BUFFER_BYTES);
     let back: Promise<void> | null = null;
     try {
       for (;;) {
         const n = await this.#client.read(buf);
         if (n === null || this.#done) break;
         this.#lastActivity = Date.now();
+        this.#sync(this.#lastActivity);
         if (this.#running === 0 && this.#headerSince === null) this.#headerSince = this.#lastActivity;
         if (!this.#relay) {
           const relay = await this.#target.connect();
@@ -121,12 +128,12 @@ export class GuardedConn implements RelayedConn {
           }
           this.#relay = relay;
           this.#relayPort = (this.#relay.localAddr as Deno.NetAddr).port;
-          this.#target.register(this.#relayPort, this);
+          this.#target.table.register(this.#relayPort, this.remote);
           back = this.#relayToClient(this.#relay);
         }
-        await writeAll(this.#relay, buf.subarray(0, n));
+        await GuardedConn.#writeAll(this.#relay, buf.subarray(0, n));
         this.#lastActivity = Date.now();
-        buf = nextBuffer(buf, n);
+        buf = GuardedConn.#nextBuffer(buf, n);
       }
       // The client finished sending: let the internal server see it and finish answering.
       if (back && !this.#done) await this.#relay!.closeWrite();
@@ -136,15 +143,15 @@ export class GuardedConn implements RelayedConn {
   }
 
   async #relayToClient(relay: Deno.TcpConn): Promise<void> {
-    let buf = new Uint8Array(FIRST_BUFFER_BYTES);
+    let buf = new Uint8Array(GuardedConn.FIRST_BUFFER_BYTES);
     try {
       for (;;) {
         const n = await relay.read(buf);
         if (n === null || this.#done) break;
         this.#lastActivity = Date.now();
-        await writeAll(this.#client, buf.subarray(0, n));
+        await GuardedConn.#writeAll(this.#client, buf.subarray(0, n));
         this.#lastActivity = Date.now();
-        buf = nextBuffer(buf, n);
+        buf = GuardedConn.#nextBuffer(buf, n);
       }
     } catch { /* reset by the peer, or closed by a deadline or shutdown */ }
     this.close();

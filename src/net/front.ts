@@ -5,14 +5,20 @@
  * loopback port. It refuses connections beyond a total and a per-address cap (accepted, then closed at
  * once), closes those that miss their header deadline or stay idle, and keeps accepting when the
  * process runs out of file descriptors (backs off instead of exiting).
+ *
+ * The front runs in a Worker (front_worker.ts), so relaying uses a second core while the main thread
+ * runs the internal server and the app; the two share a `ConnTable` (client_addr.ts).
  */
-import { errorText, logger } from "../util/log.ts";
-import { backoffMs, isOutOfDescriptors, OUT_OF_DESCRIPTORS_MESSAGE } from "../util/fd_backoff.ts";
 import { type ResilientServer, serveResilient } from "../util/resilient_serve.ts";
-import { ConnTable, withClientAddr } from "./client_addr.ts";
-import { GuardedConn, type GuardTimeouts, type RelayTarget, type TimeoutKind } from "./conn_guard.ts";
+import { type ConnCounts, ConnTable, withClientAddr } from "./client_addr.ts";
+import type { GuardTimeouts } from "./conn_guard.ts";
+import { startFrontWorker } from "./front_worker.ts";
+import { logger } from "../util/log.ts";
 
 const log = logger("http");
+
+export type { ConnCounts, RefusalKind, TimeoutKind } from "./client_addr.ts";
+
 /** How long relays may take to pass on the internal server's last bytes at shutdown. */
 const SHUTDOWN_GRACE_MS = 2_000;
 
@@ -23,129 +29,120 @@ export interface FrontLimits extends GuardTimeouts {
   maxPerIp: number;
 }
 
-export type RefusalKind = "total" | "per_ip";
-
-/** What the front reports, for the connection metrics. */
+/** Where the connection counts go (the metrics read them at scrape time). */
 export interface ConnEvents {
-  opened(): void;
-  closed(): void;
-  refused(kind: RefusalKind): void;
-  timedOut(kind: TimeoutKind): void;
+  countsFrom(read: () => ConnCounts): void;
 }
 
-export const NO_CONN_EVENTS: ConnEvents = { opened() {}, closed() {}, refused() {}, timedOut() {} };
+export interface GuardedServer extends ResilientServer {
+  /** Open connections, refusals and timeouts so far. */
+  counts(): ConnCounts;
+}
 
-const isClosedListener = (err: unknown) =>
-  err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted;
+/** Main thread → front worker. */
+export type FrontRequest =
+  | {
+    type: "start";
+    hostname: string;
+    port: number;
+    innerPort: number;
+    table: SharedArrayBuffer;
+    limits: FrontLimits;
+  }
+  | { type: "stop" }
+  | { type: "drain"; graceMs: number };
+
+/** Front worker → main thread. */
+export type FrontReply =
+  | { type: "listening"; addr: Deno.NetAddr }
+  | { type: "error"; name: string; message: string }
+  | { type: "stopped" }
+  | { type: "drained" }
+  | { type: "finished" }
+  | { type: "failed"; message: string }
+  | { type: "log"; message: string; fields: Record<string, unknown> };
+
+/** The listen error as thrown in the worker (`AddrInUse`, …), so callers can tell them apart. */
+function listenError(name: string, message: string): Error {
+  const known = (Deno.errors as unknown as Record<string, (new (m: string) => Error) | undefined>)[name];
+  return known ? new known(message) : new Error(message);
+}
 
 export async function serveGuarded(
   options: { hostname: string; port: number },
   handler: Deno.ServeHandler<Deno.NetAddr>,
   limits: FrontLimits,
-  events: ConnEvents = NO_CONN_EVENTS,
-): Promise<ResilientServer> {
+  events?: ConnEvents,
+): Promise<GuardedServer> {
   const table = new ConnTable();
   const inner = await serveResilient({ hostname: "127.0.0.1", port: 0 }, withClientAddr(table, handler));
-  let listener: Deno.TcpListener;
-  try {
-    listener = Deno.listen({ hostname: options.hostname, port: options.port, transport: "tcp" });
-  } catch (err) {
+  const worker = startFrontWorker();
+  const waiting = new Map<FrontReply["type"], (msg: FrontReply) => void>();
+  const next = <T extends FrontReply["type"]>(type: T) =>
+    new Promise<Extract<FrontReply, { type: T }>>((resolve) =>
+      waiting.set(type, resolve as (m: FrontReply) => void)
+    );
+  const accepting = Promise.withResolvers<void>();
+  const crashed = Promise.withResolvers<never>();
+  crashed.promise.catch(() => {});
+  worker.onmessage = (event: MessageEvent<FrontReply>) => {
+    const msg = event.data;
+    if (msg.type === "log") log.error(msg.message, msg.fields);
+    else if (msg.type === "finished") accepting.resolve();
+    else if (msg.type === "failed") accepting.reject(new Error(`Cannot accept connections: ${msg.message}`));
+    const resolve = waiting.get(msg.type);
+    waiting.delete(msg.type);
+    resolve?.(msg);
+  };
+  worker.onerror = (event) => {
+    event.preventDefault();
+    const err = new Error(`Cannot run the connection front: ${event.message}`);
+    accepting.reject(err);
+    crashed.reject(err);
+  };
+  const ask = <T extends FrontReply["type"]>(request: FrontRequest, type: T) => {
+    const answer = next(type);
+    worker.postMessage(request);
+    return Promise.race([answer, crashed.promise]);
+  };
+
+  const request: FrontRequest = {
+    type: "start",
+    ...options,
+    innerPort: inner.addr.port,
+    table: table.buffer,
+    limits,
+  };
+  const bound = await Promise.race([ask(request, "listening"), next("error"), crashed.promise]).catch((e) =>
+    e
+  );
+  if (bound instanceof Error || bound.type === "error") {
+    worker.terminate();
     await inner.shutdown();
-    throw err;
+    throw bound instanceof Error ? bound : listenError(bound.name, bound.message);
   }
-  const target: RelayTarget = {
-    async connect() {
-      const relay = await Deno.connect({ hostname: "127.0.0.1", port: inner.addr.port });
-      relay.setNoDelay(true);
-      return relay;
-    },
-    register: (port, conn) => table.add(port, conn),
-    unregister: (port) => table.delete(port),
-  };
-  const open = new Set<GuardedConn>();
-  const perIp = new Map<string, number>();
-  let stopping = false;
-
-  const admit = (conn: Deno.TcpConn) => {
-    const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
-    const fromIp = perIp.get(ip) ?? 0;
-    const refusal: RefusalKind | null = limits.maxConnections && open.size >= limits.maxConnections
-      ? "total"
-      : limits.maxPerIp && fromIp >= limits.maxPerIp
-      ? "per_ip"
-      : null;
-    if (refusal) {
-      conn.close();
-      events.refused(refusal);
-      return;
-    }
-    conn.setNoDelay(true);
-    const guarded = new GuardedConn(conn, target, limits);
-    open.add(guarded);
-    perIp.set(ip, fromIp + 1);
-    events.opened();
-    guarded.closed.then(() => {
-      open.delete(guarded);
-      const left = (perIp.get(ip) ?? 1) - 1;
-      if (left) perIp.set(ip, left);
-      else perIp.delete(ip);
-      events.closed();
-    });
-  };
-
-  const accepting = (async () => {
-    let attempt = 0;
-    for (;;) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await listener.accept();
-      } catch (err) {
-        if (isClosedListener(err)) {
-          if (stopping) return;
-          throw err;
-        }
-        // Anything else (no descriptors left, a connection reset before it was accepted) passes.
-        const ms = backoffMs(attempt++);
-        const message = isOutOfDescriptors(err) ? OUT_OF_DESCRIPTORS_MESSAGE : "cannot accept a connection";
-        log.error(message, { retry_in_ms: ms, error: errorText(err) });
-        await new Promise((r) => setTimeout(r, ms));
-        continue;
-      }
-      attempt = 0;
-      admit(conn);
-    }
-  })();
-
-  // One sweep for all connections, a tenth of the shortest deadline apart (50 ms .. 1 s).
-  const sweepMs = Math.min(1_000, Math.max(50, Math.min(limits.headerMs, limits.idleMs) / 10));
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const conn of open) {
-      const kind = conn.check(now);
-      if (kind) events.timedOut(kind);
-    }
-  }, sweepMs);
-  const stopSweep = () => clearInterval(sweep);
-  accepting.catch(stopSweep);
+  events?.countsFrom(() => table.counts());
+  let stopped: Promise<void> | null = null;
 
   return {
-    addr: listener.addr as Deno.NetAddr,
-    finished: Promise.all([accepting, inner.finished]).then(() => {}),
-    async shutdown() {
-      stopping = true;
-      listener.close();
-      await accepting.catch(() => {});
-      for (const conn of open) if (!conn.relaying) conn.close();
-      // The internal server finishes in-flight requests and closes its connections, which ends their
-      // relays once the last bytes are through; what still hangs after a grace period is cut.
-      await inner.shutdown();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const drained = Promise.all([...open].map((c) => c.closed));
-      await Promise.race([drained, new Promise((r) => timer = setTimeout(r, SHUTDOWN_GRACE_MS))]);
-      clearTimeout(timer);
-      stopSweep();
-      for (const conn of open) conn.close();
-      await Promise.all([...open].map((c) => c.closed));
+    addr: bound.addr,
+    finished: Promise.all([accepting.promise, inner.finished]).then(() => {}),
+    counts: () => table.counts(),
+    shutdown() {
+      stopped ??= (async () => {
+        try {
+          // The front stops accepting and closes connections that never sent a byte; the internal server
+          // finishes in-flight requests and closes its connections, which ends their relays once the last
+          // bytes are through; what still hangs after a grace period is cut.
+          // A crashed front has nothing left to stop: its failure is in `finished`.
+          await ask({ type: "stop" }, "stopped").catch(() => {});
+          await inner.shutdown();
+          await ask({ type: "drain", graceMs: SHUTDOWN_GRACE_MS }, "drained").catch(() => {});
+        } finally {
+          worker.terminate();
+        }
+      })();
+      return stopped;
     },
   };
 }

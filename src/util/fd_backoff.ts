@@ -2,7 +2,7 @@
  * Out of file descriptors (EMFILE/ENFILE): how to recognise it and how long to pause before accepting
  * again (doubling, up to 2 s). Shared by the connection front and the internal `Deno.serve`.
  */
-const BACKOFF_MS = [50, 100, 250, 500, 1_000, 2_000];
+export const BACKOFF_MS = [50, 100, 250, 500, 1_000, 2_000];
 
 export const OUT_OF_DESCRIPTORS_MESSAGE = "out of file descriptors; accepting again after a pause";
 
