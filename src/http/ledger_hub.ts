@@ -262,8 +262,8 @@ class RunHub {
   /** "terminal", "gone" (deleted, e.g. purged) or "active"; unreadable counts as active. */
   async #runState(): Promise<"terminal" | "gone" | "active"> {
     try {
-      const run = await this.stores.runs.load(this.runId);
-      return run === null ? "gone" : isTerminal(run.status) ? "terminal" : "active";
+      const status = await this.stores.runs.status(this.runId);
+      return status === null ? "gone" : isTerminal(status) ? "terminal" : "active";
     } catch {
       return "active"; // unreadable right now: keep streaming
     }

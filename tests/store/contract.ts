@@ -34,17 +34,21 @@ export function storeContract(backend: string, factory: StoreFactory): void {
   const test = (name: string, fn: (stores: Stores, dir: string) => Promise<void>) =>
     Deno.test(`${backend} store: ${name}`, () => withStores(factory, fn));
 
-  test("run save, load, overwrite, delete", async ({ runs }) => {
+  test("run save, load, overwrite, delete (and the status of each)", async ({ runs }) => {
     assert.equal(await runs.load("missing"), null);
+    assert.equal(await runs.status("missing"), null);
     const run = makeRun("r1");
     await runs.save(run);
     assert.deepEqual(await runs.load("r1"), run);
+    assert.equal(await runs.status("r1"), run.status);
     const updated = { ...run, status: "completed" as const, output: { answer: 42 }, updated_at: iso(5) };
     await runs.save(updated);
     assert.deepEqual(await runs.load("r1"), updated);
+    assert.equal(await runs.status("r1"), "completed");
     assert.equal(await runs.delete("r1"), true);
     assert.equal(await runs.delete("r1"), false);
     assert.equal(await runs.load("r1"), null);
+    assert.equal(await runs.status("r1"), null);
   });
 
   test("unsafe run ids are rejected before anything is written", async ({ runs, ledger }) => {

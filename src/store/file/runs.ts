@@ -11,7 +11,7 @@
  * (the "racy timestamp" rule).
  */
 import { join } from "node:path";
-import { isTerminal, type RunState } from "../../runtime/types.ts";
+import { isTerminal, type RunState, type RunStatus } from "../../runtime/types.ts";
 import type { RunPage, RunQuery, RunStore, StoreEntryError, WakeBus } from "../types.ts";
 import { StoreCorruptError } from "../types.ts";
 import { runTopic } from "../wake.ts";
@@ -152,6 +152,11 @@ export class FileRunStore implements RunStore {
     const path = this.#path(runId);
     const bytes = await readIfExists(path);
     return bytes === null ? null : parseRunFile(path, bytes);
+  }
+
+  /** One file per run: its status is in the document. */
+  async status(runId: string): Promise<RunStatus | null> {
+    return (await this.load(runId))?.status ?? null;
   }
 
   async list(query: RunQuery = {}): Promise<RunPage> {
