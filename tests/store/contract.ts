@@ -514,10 +514,13 @@ export function storeContract(backend: string, factory: StoreFactory): void {
       await eventually(() => woken.includes("ledger:x1") && woken.includes("commands"));
       assert.equal(await other.ledger.count("x1"), 1);
       assert.equal(await other.commands.lastSeq(), 1);
+      await stores.runs.save(makeRun("x1", { status: "running" }));
+      assert.equal(await other.runs.status("x1"), "running");
       const offRuns = other.wake.subscribe("runs", (t) => woken.push(t));
       await stores.runs.save(makeRun("x1", { status: "completed" }));
       // Precise (`run:x1`) where the backend can tell which run changed, `runs` where it cannot (SQLite).
       await eventually(() => woken.includes("run:x1") || woken.includes("runs"));
+      assert.equal(await other.runs.status("x1"), "completed"); // not the status it saw before
       assert.equal((await other.runs.load("x1"))?.status, "completed");
       offRuns();
       // the other instance appends after this one: no seq reuse, no lost record

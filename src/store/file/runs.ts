@@ -154,9 +154,16 @@ export class FileRunStore implements RunStore {
     return bytes === null ? null : parseRunFile(path, bytes);
   }
 
-  /** One file per run: its status is in the document. */
+  /**
+   * From the index when the run file is the one it was read or saved as (same inode, size and mtime:
+   * one stat, no read), as the runner's scheduling query does; else the file is read into the index.
+   */
   async status(runId: string): Promise<RunStatus | null> {
-    return (await this.load(runId))?.status ?? null;
+    assertId("run_id", runId);
+    await this.#check(runFileName(runId), false);
+    const summary = this.#entries.get(runFileName(runId))?.summary;
+    if (summary) return summary.status as RunStatus;
+    return (await this.load(runId))?.status ?? null; // gone, or unreadable: as load says it
   }
 
   async list(query: RunQuery = {}): Promise<RunPage> {
