@@ -186,9 +186,12 @@ class RunHub {
     let failures = 0;
     try {
       if (first) {
-        // Subscribed before counting: an append racing the count is read by the first drain.
+        // Subscribed before counting, so every append is in the count or wakes the hub: an append
+        // published before the count began is in it (no drain needed for it); one published while the
+        // count is in flight sets `#ledgerDue` again (drained below, harmlessly if it was counted).
         while (!this.#closed) {
           try {
+            this.#ledgerDue = false;
             this.cursor = await this.stores.ledger.count(this.runId);
             break;
           } catch (err) {
@@ -204,15 +207,13 @@ class RunHub {
         const checkState = this.#stateDue;
         this.#ledgerDue = this.#stateDue = false;
         try {
-          if (readLedger) await this.#drain();
+          // State first: the runtime appends a run's records before (or with) the save of its state,
+          // so a terminal state read here means every record is in the ledger, and the one read below
+          // catches them all (drain-then-state needed a second read after a terminal state).
           const state = checkState ? await this.#runState() : "active";
+          if (readLedger || state === "terminal") await this.#drain();
           if (state === "gone") return this.#end("gone");
-          if (state === "terminal") {
-            // The runtime appends a run's records before saving its state, so once the state is
-            // terminal every record is in the ledger: this last read catches any appended since.
-            await this.#drain();
-            return this.#end("terminal");
-          }
+          if (state === "terminal") return this.#end("terminal");
           failures = 0;
         } catch (err) {
           // A store read can fail transiently (e.g. racing a writer): retry with backoff; the
@@ -261,8 +262,8 @@ class RunHub {
   /** "terminal", "gone" (deleted, e.g. purged) or "active"; unreadable counts as active. */
   async #runState(): Promise<"terminal" | "gone" | "active"> {
     try {
-      const run = await this.stores.runs.load(this.runId);
-      return run === null ? "gone" : isTerminal(run.status) ? "terminal" : "active";
+      const status = await this.stores.runs.status(this.runId);
+      return status === null ? "gone" : isTerminal(status) ? "terminal" : "active";
     } catch {
       return "active"; // unreadable right now: keep streaming
     }

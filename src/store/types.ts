@@ -58,6 +58,12 @@ export class StoreCorruptError extends Error {
 export interface RunStore {
   save(run: RunState): Promise<void>;
   load(runId: string): Promise<RunState | null>;
+  /**
+   * The run's status, or null when there is no such run: what a ledger stream checks on every run
+   * save (terminal?) and on connect (exists?), without reading and parsing the whole run document
+   * where the store keeps the status apart (SQLite, PostgreSQL).
+   */
+  status(runId: string): Promise<RunStatus | null>;
   list(query?: RunQuery): Promise<RunPage>;
   /**
    * The runner's scheduling query (one runner per data dir), ids only, no run document read: runs it

@@ -1,6 +1,6 @@
 /**
  * pause and cancel against a tick in flight: the tick's next checkpoint must not overwrite what the
- * command wrote (real runner, real stores; `test:spin` saves the run at every step of a long tick).
+ * command wrote (real runner, real stores; `test:spin` saves the run every few steps of a long tick).
  */
 import assert from "node:assert/strict";
 import type { RunState } from "../../src/runtime/types.ts";
@@ -48,3 +48,19 @@ for (const backend of ["file", "sqlite"] as const) {
     assert.equal(steps(final), steps(after));
   });
 }
+
+Deno.test("[sqlite] steps without an effect that end the run are saved once, with its end", async () => {
+  const h = await openHarness("sqlite", { startRunner: false });
+  try {
+    const run = await h.start("test:spin", { limit: 5 });
+    let saves = 0;
+    const off = h.stores.wake.subscribe(`run:${run.run_id}`, () => saves++);
+    await h.runner.start();
+    const done = await h.waitFor(run.run_id, (r) => r.status === "completed");
+    off();
+    assert.equal(steps(done), 5);
+    assert.equal(saves, 1, "one run write for the five steps and the completion");
+  } finally {
+    await h.dispose();
+  }
+});

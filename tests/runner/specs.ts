@@ -71,8 +71,8 @@ export const TICKER: WorkflowSpec = {
 };
 
 /**
- * Counts `vars.steps` up to `vars.limit` in steps without effects (each one a checkpoint), then completes:
- * a tick that keeps saving the run for its whole length.
+ * Counts `vars.steps` up to `vars.limit` in steps without effects (a checkpoint every 16 of them),
+ * then completes: a tick that keeps saving the run for its whole length.
  */
 export const SPIN: WorkflowSpec = {
   workflow_id: "test:spin",

@@ -34,17 +34,21 @@ export function storeContract(backend: string, factory: StoreFactory): void {
   const test = (name: string, fn: (stores: Stores, dir: string) => Promise<void>) =>
     Deno.test(`${backend} store: ${name}`, () => withStores(factory, fn));
 
-  test("run save, load, overwrite, delete", async ({ runs }) => {
+  test("run save, load, overwrite, delete (and the status of each)", async ({ runs }) => {
     assert.equal(await runs.load("missing"), null);
+    assert.equal(await runs.status("missing"), null);
     const run = makeRun("r1");
     await runs.save(run);
     assert.deepEqual(await runs.load("r1"), run);
+    assert.equal(await runs.status("r1"), run.status);
     const updated = { ...run, status: "completed" as const, output: { answer: 42 }, updated_at: iso(5) };
     await runs.save(updated);
     assert.deepEqual(await runs.load("r1"), updated);
+    assert.equal(await runs.status("r1"), "completed");
     assert.equal(await runs.delete("r1"), true);
     assert.equal(await runs.delete("r1"), false);
     assert.equal(await runs.load("r1"), null);
+    assert.equal(await runs.status("r1"), null);
   });
 
   test("unsafe run ids are rejected before anything is written", async ({ runs, ledger }) => {
@@ -510,10 +514,13 @@ export function storeContract(backend: string, factory: StoreFactory): void {
       await eventually(() => woken.includes("ledger:x1") && woken.includes("commands"));
       assert.equal(await other.ledger.count("x1"), 1);
       assert.equal(await other.commands.lastSeq(), 1);
+      await stores.runs.save(makeRun("x1", { status: "running" }));
+      assert.equal(await other.runs.status("x1"), "running");
       const offRuns = other.wake.subscribe("runs", (t) => woken.push(t));
       await stores.runs.save(makeRun("x1", { status: "completed" }));
       // Precise (`run:x1`) where the backend can tell which run changed, `runs` where it cannot (SQLite).
       await eventually(() => woken.includes("run:x1") || woken.includes("runs"));
+      assert.equal(await other.runs.status("x1"), "completed"); // not the status it saw before
       assert.equal((await other.runs.load("x1"))?.status, "completed");
       offRuns();
       // the other instance appends after this one: no seq reuse, no lost record

@@ -92,8 +92,8 @@ export function registerStreamRoutes(app: App, gw: Gateway, shutdown?: AbortSign
     const { run_id } = c.req.valid("param");
     const { after, heartbeat_s } = c.req.valid("query");
     const resumeFrom = lastEventId(c.req.header("last-event-id")) ?? after;
-    // A run followed by a hub is known to exist (a deletion ends its streams): no run load per connect.
-    if (!hubs.following(run_id) && !(await gw.stores.runs.load(run_id))) throw runNotFound(run_id);
+    // A run followed by a hub is known to exist (a deletion ends its streams): no status read per connect.
+    if (!hubs.following(run_id) && (await gw.stores.runs.status(run_id)) === null) throw runNotFound(run_id);
     const body = ledgerStream({
       hubs,
       runId: run_id,

@@ -1,8 +1,9 @@
 /**
  * `tick` (runtime-model.md §1.6): advance a run until it waits, ends, or `maxSteps` steps ran.
- * Every step is checkpointed; before committing, the persisted run is re-read so a concurrent cancel
- * or pause wins (inside the caller's checkpoint section, so one cannot land between the re-read and
- * the write). Handler errors fail the run with a failed ledger record naming the error.
+ * Every step is checkpointed (consecutive steps without an effect together, see planSection); before
+ * committing, the persisted run is re-read so a concurrent cancel or pause wins (inside the caller's
+ * checkpoint section, so one cannot land between the re-read and the write). Handler errors fail the
+ * run with a failed ledger record naming the error.
  */
 import type { EffectOutcome, NodeContext, StepPlan, WorkflowSpec } from "../spec.ts";
 import type { Effect, RunState } from "../types.ts";
@@ -22,6 +23,12 @@ import { completeRun, failRun, loadRun, saveRun } from "./transitions.ts";
 export const DEFAULT_MAX_STEPS = 100;
 
 const NODE_CONTEXT: NodeContext = { nowIso };
+
+/**
+ * Steps without an effect planned in one write section before it is saved: a pause or cancel waits
+ * at most this many (CPU-only) steps of a long tick to land.
+ */
+const MAX_CHAINED_STEPS = 16;
 
 /** What the first half of a step decided: the tick ends, goes on to the next step, or runs an effect. */
 type Planned = { done: RunState } | { next: true } | { effect: Effect; plan: StepPlan };
@@ -63,13 +70,16 @@ export async function tickRun(
     return null;
   };
 
-  /** The first half of a step: re-read the run, run its node, checkpoint a step without an effect. */
-  const planStep = async (step: number): Promise<Planned> => {
+  /**
+   * The first half of a step: re-read the run (not when `chained` after a step of this section), run
+   * its node; a step without an effect only advances `run` (the section saves it, see planSection).
+   */
+  const planStep = async (step: number, chained: boolean): Promise<Planned> => {
     if (step === 0) {
       run = options.run && unchanged() ? options.run : await loadRun(host, runId);
       const ended = await begin();
       if (ended) return { done: ended };
-    } else {
+    } else if (!chained) {
       const fresh = unchanged() ? run : await host.stores.runs.load(runId);
       if (!fresh || fresh.status !== "running" || isPaused(fresh)) return { done: fresh ?? run };
       run = fresh;
@@ -100,8 +110,32 @@ export async function tickRun(
       return { done: await failRun(host, run, error, { nodeError: true }) };
     }
     run.current_node = plan.next_node;
-    await saveRun(host, run);
     return { next: true };
+  };
+
+  /**
+   * Steps from `first` inside one write section. Steps without an effect (routing, variables) run on
+   * while no other writer can have touched the run (`unchanged`: nothing to re-read), and their
+   * checkpoint is the section's one write: the run's end, wait or failure, or a save of the run as it
+   * stood before a step that plans an effect (so what is durable when an effect starts is what it
+   * was when every step was saved), or after MAX_CHAINED_STEPS steps or the tick's step limit. A
+   * start → end run is then one write, not two; a crash before it re-runs those steps from the last
+   * checkpoint, as it would have re-run the last one.
+   */
+  const planSection = async (first: number): Promise<{ planned: Planned; steps: number }> => {
+    let step = first;
+    for (;;) {
+      const chained = step > first;
+      const before = chained ? structuredClone(run) : null;
+      const planned = await planStep(step, chained);
+      step++;
+      if ("effect" in planned && before) await saveRun(host, before);
+      if (!("next" in planned)) return { planned, steps: step - first };
+      if (step >= maxSteps || step - first >= MAX_CHAINED_STEPS || !unchanged()) {
+        await saveRun(host, run);
+        return { planned, steps: step - first };
+      }
+    }
   };
 
   /** The second half of a step with an effect: re-read the run, checkpoint the effect's outcome. */
@@ -138,10 +172,11 @@ export async function tickRun(
       return (await begin()) ?? run;
     });
   }
-  for (let step = 0; step < maxSteps; step++) {
+  for (let step = 0; step < maxSteps;) {
     // Each half of a step re-reads the run and writes its checkpoint inside one section: a pause or
     // cancel applied meanwhile is seen there, never overwritten. The effect itself runs outside.
-    const planned = await checkpoint(() => planStep(step));
+    const { planned, steps } = await checkpoint(() => planSection(step));
+    step += steps;
     if ("done" in planned) return planned.done;
     if ("next" in planned) continue;
     const { effect, plan } = planned;

@@ -11,7 +11,7 @@
  * (the "racy timestamp" rule).
  */
 import { join } from "node:path";
-import { isTerminal, type RunState } from "../../runtime/types.ts";
+import { isTerminal, type RunState, type RunStatus } from "../../runtime/types.ts";
 import type { RunPage, RunQuery, RunStore, StoreEntryError, WakeBus } from "../types.ts";
 import { StoreCorruptError } from "../types.ts";
 import { runTopic } from "../wake.ts";
@@ -152,6 +152,18 @@ export class FileRunStore implements RunStore {
     const path = this.#path(runId);
     const bytes = await readIfExists(path);
     return bytes === null ? null : parseRunFile(path, bytes);
+  }
+
+  /**
+   * From the index when the run file is the one it was read or saved as (same inode, size and mtime:
+   * one stat, no read), as the runner's scheduling query does; else the file is read into the index.
+   */
+  async status(runId: string): Promise<RunStatus | null> {
+    assertId("run_id", runId);
+    await this.#check(runFileName(runId), false);
+    const summary = this.#entries.get(runFileName(runId))?.summary;
+    if (summary) return summary.status as RunStatus;
+    return (await this.load(runId))?.status ?? null; // gone, or unreadable: as load says it
   }
 
   async list(query: RunQuery = {}): Promise<RunPage> {

@@ -1,5 +1,5 @@
 /** PostgreSQL run store: the upstream columns (plus wait_key) next to the run JSON, one upsert per save. */
-import type { RunState } from "../../runtime/types.ts";
+import type { RunState, RunStatus } from "../../runtime/types.ts";
 import type { RunPage, RunQuery, RunStore, WakeBus } from "../types.ts";
 import { parseRunRow, parseRunRows, runListSql, runPageFromRows } from "../sql_rows.ts";
 import { assertId, assertRun, summarize } from "../validate.ts";
@@ -86,6 +86,12 @@ export class PgRunStore implements RunStore {
     if (saved !== undefined) return parseRunRow({ run_id: runId, run_json: saved });
     const rows = await this.db.query((sql) => sql`SELECT run_id, run_json FROM runs WHERE run_id = ${runId}`);
     return rows.length ? parseRunRow(rows[0]) : null;
+  }
+
+  async status(runId: string): Promise<RunStatus | null> {
+    assertId("run_id", runId);
+    const rows = await this.db.query((sql) => sql`SELECT status FROM runs WHERE run_id = ${runId}`);
+    return rows.length ? rows[0].status as RunStatus : null;
   }
 
   async list(query: RunQuery = {}): Promise<RunPage> {

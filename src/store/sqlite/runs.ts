@@ -1,5 +1,5 @@
 /** SQLite run store: upsert of the upstream columns + run_json; wait_index kept in the same transaction. */
-import type { RunState } from "../../runtime/types.ts";
+import type { RunState, RunStatus } from "../../runtime/types.ts";
 import type { RunPage, RunQuery, RunStore, WakeBus } from "../types.ts";
 import { parseRunRow, parseRunRows, runListSql, runPageFromRows } from "../sql_rows.ts";
 import { assertId, assertRun, isWaitingUntil, oldestReady, type ReadyRun, summarize } from "../validate.ts";
@@ -61,6 +61,14 @@ export class SqliteRunStore implements RunStore {
       assertId("run_id", runId);
       const row = this.sql.get("SELECT run_id, run_json FROM runs WHERE run_id = ?", runId);
       return row ? parseRunRow(row) : null;
+    });
+  }
+
+  status(runId: string): Promise<RunStatus | null> {
+    return task(() => {
+      assertId("run_id", runId);
+      const row = this.sql.get("SELECT status FROM runs WHERE run_id = ?", runId);
+      return row ? row.status as RunStatus : null;
     });
   }
 

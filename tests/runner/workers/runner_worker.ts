@@ -45,6 +45,7 @@ const stores: Stores = {
   backend: opened.backend,
   runs: {
     load: (id) => opened.runs.load(id),
+    status: (id) => opened.runs.status(id),
     list: (q) => opened.runs.list(q),
     listRunnable: (now, limit, exclude) => opened.runs.listRunnable(now, limit, exclude),
     nextWaitUntil: () => opened.runs.nextWaitUntil(),
