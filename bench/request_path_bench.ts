@@ -1,7 +1,7 @@
 /**
- * The per-request HTTP path (issue 16): requests/s at 16 clients and the server's CPU per request for
- * `GET /api/health` (no security stage), an authenticated `GET /api/gateway/runs?limit=1` and a
- * durable `emit_event` command append. The server is a real `serve --no-runner` in its own process
+ * The per-request HTTP path (issue 16): ledger replay (a 20,000-record ledger read in pages of 2,000)
+ * and, at 16 clients, requests/s and the server's CPU per request for `GET /api/health` (no security
+ * stage), an authenticated `GET /api/gateway/runs?limit=1` and a durable `emit_event` command append. The server is a real `serve --no-runner` in its own process
  * (bench/serve_process.ts), so the CPU figures are the server's alone (from /proc; 0 elsewhere).
  *
  *   deno run -A bench/request_path_bench.ts [--store file,sqlite] [--seconds 4] [--rounds 1] [--baseline <tree>]
@@ -9,8 +9,11 @@
  * `--baseline <tree>` (e.g. `git archive main | tar -x -C /tmp/base`) measures that tree too, rounds
  * interleaved so a noisy machine biases neither side (bench/compare.ts).
  */
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { AUTH, JSON_HEADERS } from "./bench_server.ts";
+import { pathToFileURL } from "node:url";
+import { syntheticRecord } from "../tests/helpers/step_records.ts";
+import { AUTH, JSON_HEADERS, post } from "./bench_server.ts";
 import { saturate } from "./http_bench.ts";
 import { COMPARE_OPTIONS, compareTrees, type Comparison, type Tree } from "./compare.ts";
 import { benchHome, startBenchServe } from "./serve_process.ts";
@@ -25,8 +28,50 @@ const emit = (i: number) =>
     payload: { name: "bench", scope: "session" },
   });
 
+/** Records in the replayed ledger, and per page. */
+const REPLAYED = 20_000;
+const PAGE = 2_000;
+
+/**
+ * A run (started over HTTP, so it is the tree's own) whose ledger gets REPLAYED records through the
+ * tree's store code while no server runs (appending over HTTP is not part of the API).
+ */
+async function seedLedger(tree: Tree, store: string, home: string): Promise<string> {
+  const server = await startBenchServe(home, store, tree.path, ["--no-runner"]);
+  const runId = String((await post(server.url, "/api/gateway/runs/start", { bundle_id: "demo" })).run_id);
+  await server.stop();
+  const { openStores } = await import(pathToFileURL(join(tree.path, "src/store/open.ts")).href);
+  const stores = await openStores({ backend: store, dataDir: join(home, "data") });
+  try {
+    for (let i = 0; i < REPLAYED; i += 1000) {
+      const records = Array.from(
+        { length: 1000 },
+        (_, j) => syntheticRecord(runId, i + j, "n", { i: i + j }),
+      );
+      await stores.ledger.append(runId, records);
+    }
+  } finally {
+    await stores.close();
+  }
+  return runId;
+}
+
+/** Reads the whole ledger of `runId` in pages of PAGE, as a client replaying from cursor 0 does. */
+async function replay(base: string, runId: string): Promise<void> {
+  for (let after = 0;;) {
+    const res = await fetch(`${base}/api/gateway/runs/${runId}/ledger?after=${after}&limit=${PAGE}`, {
+      headers: AUTH,
+    });
+    const page = await res.json();
+    if (!res.ok) throw new Error(`ledger page: ${res.status}`);
+    if (page.items.length === 0) return;
+    after = page.next_after;
+  }
+}
+
 async function measure(tree: Tree, store: string, seconds: number, add: Comparison["add"]): Promise<void> {
   const home = await benchHome("gw-request-bench-");
+  const runId = await seedLedger(tree, store, home);
   const server = await startBenchServe(home, store, tree.path, ["--no-runner"]);
   const base = server.url;
   const cases: [string, string, (i: number) => Promise<Response>][] = [
@@ -39,6 +84,24 @@ async function measure(tree: Tree, store: string, seconds: number, add: Comparis
     ],
   ];
   try {
+    await replay(base, runId); // warm-up
+    const cpu0 = server.cpuMs();
+    const t0 = performance.now();
+    for (let i = 0; i < 3; i++) await replay(base, runId);
+    const records = 3 * REPLAYED;
+    add(tree, {
+      measure: `ledger replay, records/s (pages of ${PAGE}, 1 client)`,
+      value: records / ((performance.now() - t0) / 1000),
+      unit: "",
+      target: "no regression",
+    });
+    add(tree, {
+      measure: "ledger replay, server CPU per 1,000 records",
+      value: (server.cpuMs() - cpu0) * 1000 / records,
+      unit: "ms",
+      target: "-",
+      digits: 2,
+    });
     for (const [name, target, call] of cases) {
       const once = async (i: number) => {
         const res = await call(i);
