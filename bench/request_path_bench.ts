@@ -11,12 +11,11 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { pathToFileURL } from "node:url";
 import { syntheticRecord } from "../tests/helpers/step_records.ts";
 import { AUTH, JSON_HEADERS, post } from "./bench_server.ts";
 import { saturate } from "./http_bench.ts";
 import { COMPARE_OPTIONS, compareTrees, type Comparison, type Tree } from "./compare.ts";
-import { benchHome, startBenchServe } from "./serve_process.ts";
+import { benchHome, openTreeStores, startBenchServe } from "./serve_process.ts";
 
 const CLIENTS = 16;
 
@@ -40,8 +39,7 @@ async function seedLedger(tree: Tree, store: string, home: string): Promise<stri
   const server = await startBenchServe(home, store, tree.path, ["--no-runner"]);
   const runId = String((await post(server.url, "/api/gateway/runs/start", { bundle_id: "demo" })).run_id);
   await server.stop();
-  const { openStores } = await import(pathToFileURL(join(tree.path, "src/store/open.ts")).href);
-  const stores = await openStores({ backend: store, dataDir: join(home, "data") });
+  const stores = await openTreeStores(tree.path, store, join(home, "data"));
   try {
     for (let i = 0; i < REPLAYED; i += 1000) {
       const records = Array.from(

@@ -20,10 +20,9 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { pathToFileURL } from "node:url";
 import { AUTH, percentile, post } from "./bench_server.ts";
 import { COMPARE_OPTIONS, compareTrees, type Comparison, type Tree } from "./compare.ts";
-import { benchHome, type BenchServe, cpuMsOf, startBenchServe } from "./serve_process.ts";
+import { benchHome, type BenchServe, cpuMsOf, openTreeStores, startBenchServe } from "./serve_process.ts";
 
 /** Completed runs stored before the second 1-client phase. */
 const HISTORY = 1000;
@@ -78,12 +77,11 @@ async function runLoop(server: BenchServe, clients: number, seconds: number) {
  * data dir `to`, with the tree's own store code.
  */
 async function seedCompleted(tree: string, store: string, from: string, to: string, templateId: string) {
-  const { openStores } = await import(pathToFileURL(join(tree, "src/store/open.ts")).href);
-  const source = await openStores({ backend: store, dataDir: from });
+  const source = await openTreeStores(tree, store, from);
   const template = await source.runs.load(templateId);
   const { items } = await source.ledger.read(templateId, 0, 1000);
   await source.close();
-  const stores = await openStores({ backend: store, dataDir: to });
+  const stores = await openTreeStores(tree, store, to);
   try {
     for (let i = 0; i < HISTORY; i += 64) {
       await Promise.all(Array.from({ length: Math.min(64, HISTORY - i) }, async () => {

@@ -6,6 +6,7 @@
  * only the load generator; each process's CPU is read from /proc.
  */
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { permissionFlags } from "../release/flags.ts";
 import { type Launch, spawnGateway, startServe } from "../tests/helpers/gateway_process.ts";
 import { startEndFlow, writeBundle } from "../tests/helpers/bundles.ts";
@@ -26,6 +27,15 @@ export function treeLaunch(tree: string, cwd: string): Launch {
     flags: ["--config", join(tree, "deno.json"), ...permissionFlags()],
     main: join(tree, "main.ts"),
   };
+}
+
+/**
+ * The stores of `tree`'s own code (a baseline tree may predate this one's store API), opened on
+ * `dataDir` while no server runs there: for seeding what the API cannot write (history, ledgers).
+ */
+export async function openTreeStores(tree: string, store: string, dataDir: string) {
+  const { openStores } = await import(pathToFileURL(join(tree, "src/store/open.ts")).href);
+  return await openStores({ backend: store, dataDir });
 }
 
 /** A fresh home dir: `bundles/` with the demo bundle; `data/` is made by the gateway. Remove it when done. */
